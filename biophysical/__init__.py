@@ -1,0 +1,1 @@
+"""AdEx and Hodgkin-Huxley neurons in physical units (reached as ``emergent_py.biophysical``)."""

@@ -1,0 +1,65 @@
+"""The ``emergent-py`` command line: one console script, one module per subcommand.
+
+Subcommands live in ``emergent_py/commands/<name>.py``; each defines ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``, and is found automatically, so adding a
+command touches no other file. User errors (:class:`EmergentPyError`, unreadable files) print one
+line and exit 2; there is never a traceback for them.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from . import __version__, commands
+from .errors import EmergentPyError
+
+EPILOG = """SPEC is a Python file defining build(), a folder holding model.py (e.g. projects/RandomAssoc),
+or a canonical model .json. Run `emergent-py COMMAND --help` for a command's options."""
+
+
+def command_modules() -> list:
+    mods = [importlib.import_module(f"{commands.__name__}.{m.name}")
+            for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")]
+    return sorted((m for m in mods if hasattr(m, "NAME")), key=lambda m: (getattr(m, "ORDER", 50), m.NAME))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emergent-py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Leabra models as Python specs: run them natively, generate emergent projects, "
+                    "submit them to SLURM clusters, compare the numbers.")
+    parser.add_argument("--version", action="version", version=f"emergent-py {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in command_modules():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(func=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except EmergentPyError as e:
+        print(f"emergent-py {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:          # unreadable / unwritable paths the user named
+        if isinstance(e, BrokenPipeError):
+            return 0
+        print(f"emergent-py {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"emergent-py {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""emergent-py params: list every parameter a sheet can set, with default, range and meaning."""
+from __future__ import annotations
+
+from ..errors import SpecError
+from ..spec.fields import default_of, leaf_fields
+from ..spec.sheet import TARGETS
+
+NAME = "params"
+ORDER = 12
+HELP = "list the parameters that sheets can set (emergent 8.6 names and code defaults)"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("type", nargs="?", choices=["Layer", "Prjn", "Network"],
+                   help="only this selector type (default: all)")
+    p.add_argument("--grep", metavar="TEXT", help="only parameters whose name or doc contains TEXT")
+
+
+def run(args) -> int:
+    types = [args.type] if args.type else list(TARGETS)
+    shown = 0
+    for t in types:
+        print(f"{t} selectors:")
+        for record, prefix, cls in TARGETS[t]:
+            for path, f in leaf_fields(cls):
+                meta = f.metadata
+                line = f"  {prefix + path:<28} {default_of(f)!s:<10} {meta['doc']}"
+                rng = [f"min {meta['min']}" if meta["min"] is not None else "",
+                       f"max {meta['max']}" if meta["max"] is not None else "",
+                       f"unit {meta['unit']}" if meta["unit"] else "",
+                       "one of " + "/".join(meta["choices"]) if meta["choices"] else ""]
+                rng = [r for r in rng if r]
+                if rng:
+                    line += f" [{', '.join(rng)}]"
+                if args.grep and args.grep.lower() not in line.lower():
+                    continue
+                print(line)
+                shown += 1
+    if not shown:
+        raise SpecError(f"no parameter matches '{args.grep}'")
+    return 0

@@ -1,0 +1,14 @@
+"""Model specs: network, parameter sheets, patterns, run plan (no engine imports here)."""
+from .fields import get_path, leaf_fields, to_dict, from_dict, with_path
+from .loader import load_model
+from .model import Model, Resolved
+from .network import Full, Layer, LayerKind, Network, OneToOne, Projection, UniformRandom
+from .params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
+from .patterns import Patterns
+from .runplan import RunPlan
+from .sheet import Sel, Sheet
+
+__all__ = ["Model", "Resolved", "Network", "Layer", "LayerKind", "Projection", "Full", "OneToOne",
+           "UniformRandom", "Sheet", "Sel", "Patterns", "RunPlan", "UnitSpec", "LayerSpec", "ConSpec",
+           "BiasSpec", "NetworkSpec", "load_model", "leaf_fields", "get_path", "with_path",
+           "to_dict", "from_dict"]
