@@ -1,0 +1,455 @@
+"""emergent's native ``.dat`` data tables (logs, input patterns): read and write.
+
+The format (emergent-formats.md section 2.1): a TAB-separated header line ``_H:`` whose fields carry
+a type prefix (``$`` string, ``%`` float, ``#`` double, ``|`` int, ``@`` byte, ``^`` bool, ``&``
+variant, ``*`` pointer; none = string), then one ``_D:`` line per row. A matrix column is one header
+per cell, ``%Input[2:x,y]``; its first cell also carries the geometry, ``%Input[2:0,0]<2:5,5>``.
+
+Cell index 0 varies fastest, so a column with geometry ``<n:d0,d1,...>`` is returned as a numpy
+C-order array of shape ``(n_rows, d_{n-1}, ..., d1, d0)``: ``<2:X,Y>`` -> ``(n_rows, Y, X)`` and a
+4-D layer ``<4:UX,UY,GX,GY>`` -> ``(n_rows, GY, GX, UY, UX)``; flattening a row gives emergent's flat
+unit index. Reading then writing a table reproduces emergent's header order exactly.
+
+Every parse error is a :class:`~emergent_py.errors.FormatError` naming file and line.
+"""
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+import numpy as np
+
+from ..errors import FormatError, did_you_mean
+
+#: type prefix -> (emergent type name, numpy dtype of the column)
+TYPES: dict[str, tuple[str, np.dtype]] = {
+    "$": ("String", np.dtype(str)),
+    "%": ("float", np.dtype(np.float32)),
+    "#": ("double", np.dtype(np.float64)),
+    "|": ("int", np.dtype(np.int64)),
+    "@": ("byte", np.dtype(np.uint8)),
+    "^": ("bool", np.dtype(bool)),
+    "&": ("Variant", np.dtype(str)),
+    "*": ("void*", np.dtype(str)),
+}
+NUMERIC = "%#|@"
+
+_HEADER = re.compile(r"^(?P<type>[$%#|@&*^]?)(?P<name>[^\[<\]>]+?)"
+                     r"(?:\[(?P<nd>\d+):(?P<idx>\d+(?:,\d+)*)\])?"
+                     r"(?:<(?P<gnd>\d+):(?P<geom>\d+(?:,\d+)*)>)?$")
+
+
+@dataclass(frozen=True)
+class DatColumn:
+    """One logical column of a ``.dat`` table.
+
+    Attributes
+    ----------
+    name : column name (without type prefix or cell index)
+    type : emergent type prefix, one of ``TYPES`` (``"%"`` float, ...)
+    geom : emergent cell geometry ``(d0, d1, ...)`` (x first), ``()`` for a scalar column
+    """
+    name: str
+    type: str
+    geom: tuple[int, ...] = ()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """numpy shape of one row's cell block: the geometry reversed, ``()`` for scalars."""
+        return tuple(reversed(self.geom))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return TYPES[self.type][1]
+
+
+class DatTable:
+    """A parsed ``.dat`` table: columns in header order, one numpy array per column.
+
+    ``table[name]`` is a 1-D array for a scalar column (float32 ``%``, float64 ``#``, int64 ``|``,
+    uint8 ``@``, bool ``^``, str otherwise) and ``(n_rows, *shape)`` for a matrix column.
+    ``table.info[name]`` is the :class:`DatColumn` (type prefix and geometry).
+    """
+
+    def __init__(self, columns: Mapping[str, np.ndarray], info: Mapping[str, DatColumn],
+                 path: str | None = None) -> None:
+        self._data = dict(columns)
+        self.info = dict(info)
+        self.path = path
+        self.columns = list(self._data)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self._data[name]
+        except KeyError:
+            where = f"{self.path}: " if self.path else ""
+            raise KeyError(f"{where}no column '{name}'." + did_you_mean(name, self.columns)) from None
+
+    def get(self, name: str, default=None):
+        return self._data.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(next(iter(self._data.values()))) if self._data else 0
+
+    @property
+    def n_rows(self) -> int:
+        return len(self)
+
+    def items(self):
+        return self._data.items()
+
+    def __repr__(self) -> str:
+        where = f" {self.path}" if self.path else ""
+        return f"DatTable({len(self)} rows x {len(self.columns)} columns{where})"
+
+
+# ----------------------------------------------------------------------------------------- reading
+def _open_text(path: str) -> str:
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise FormatError(f"{path}: corrupt gzip data ({e})") from e
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _parse_header(path: str, lineno: int, fields: list[str]) -> tuple[list[DatColumn], list[tuple[int, int]]]:
+    """Decode header fields into columns and, per field, ``(column index, flat cell index)``."""
+    columns: list[DatColumn] = []
+    where: dict[str, int] = {}
+    seen: dict[str, set] = {}
+    cells: list[tuple[int, int]] = []
+    for pos, text in enumerate(fields, start=1):
+        m = _HEADER.match(text.strip())
+        if not m:
+            raise FormatError(f"{path}:{lineno}: header field {pos} '{text}' is not a column header; "
+                              f"expected [type]name, [type]name[n:i,j,...] or [type]name[n:i,...]<n:d0,...>")
+        typ = m["type"] or "$"
+        name = m["name"]
+        if m["idx"] is None:
+            if m["geom"] is not None:
+                raise FormatError(f"{path}:{lineno}: header field {pos} '{text}': geometry without a cell index")
+            if name in where:
+                raise FormatError(f"{path}:{lineno}: header field {pos}: column '{name}' appears twice")
+            where[name] = len(columns)
+            columns.append(DatColumn(name, typ))
+            cells.append((where[name], 0))
+            continue
+        idx = tuple(int(v) for v in m["idx"].split(","))
+        if int(m["nd"]) != len(idx):
+            raise FormatError(f"{path}:{lineno}: header field {pos} '{text}': [{m['nd']}:...] declares "
+                              f"{m['nd']} dims but gives {len(idx)} indices")
+        if name not in where:
+            if m["geom"] is None:
+                raise FormatError(f"{path}:{lineno}: header field {pos} '{text}': the first cell of matrix "
+                                  f"column '{name}' must carry its geometry, e.g. {text}<{len(idx)}:5,5>")
+            geom = tuple(int(v) for v in m["geom"].split(","))
+            if int(m["gnd"]) != len(geom) or len(geom) != len(idx) or min(geom) < 1:
+                raise FormatError(f"{path}:{lineno}: header field {pos} '{text}': bad geometry "
+                                  f"<{m['gnd']}:{m['geom']}> for a {len(idx)}-d cell index")
+            where[name] = len(columns)
+            columns.append(DatColumn(name, typ, geom))
+            seen[name] = set()
+        col = columns[where[name]]
+        if not col.geom:
+            raise FormatError(f"{path}:{lineno}: header field {pos} '{text}': '{name}' is already a scalar column")
+        if col.type != typ:
+            raise FormatError(f"{path}:{lineno}: header field {pos} '{text}': type '{typ}' differs from "
+                              f"the column's first cell ('{col.type}')")
+        if len(idx) != len(col.geom) or any(not 0 <= i < d for i, d in zip(idx, col.geom)):
+            raise FormatError(f"{path}:{lineno}: header field {pos} '{text}': cell index outside the "
+                              f"geometry <{len(col.geom)}:{','.join(map(str, col.geom))}>")
+        flat = 0
+        for i, d in zip(reversed(idx), reversed(col.geom)):
+            flat = flat * d + i
+        if flat in seen[name]:
+            raise FormatError(f"{path}:{lineno}: header field {pos} '{text}': cell given twice")
+        seen[name].add(flat)
+        cells.append((where[name], flat))
+    for name, got in seen.items():
+        need = math.prod(columns[where[name]].geom)
+        if len(got) != need:
+            raise FormatError(f"{path}:{lineno}: matrix column '{name}' has {len(got)} of its {need} cells "
+                              f"in the header")
+    return columns, cells
+
+
+def _unquote(path: str, lineno: int, text: str) -> str:
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        body = text[1:-1]
+        if "\\" not in body:
+            return body
+        out, i = [], 0
+        while i < len(body):
+            c = body[i]
+            if c == "\\" and i + 1 < len(body) and body[i + 1] in '\\"':
+                out.append(body[i + 1])
+                i += 2
+            else:                     # emergent escapes only \\ and \"; keep e.g. a literal \n
+                out.append(c)
+                i += 1
+        return "".join(out)
+    if text.startswith('"'):
+        raise FormatError(f"{path}:{lineno}: unterminated string {text[:40]!r}; expected a closing '\"'")
+    return text
+
+
+def _convert(path: str, column: DatColumn, values: np.ndarray, linenos: list[int], fields: np.ndarray):
+    """Convert a (n_rows, n_cells) str array to the column's dtype; errors name the line."""
+    typ = column.type
+    try:
+        if typ in "%#":
+            return values.astype(np.float64).astype(column.dtype)
+        if typ in "|@":
+            return values.astype(np.int64).astype(column.dtype)
+        if typ == "^":
+            low = np.char.lower(values)
+            ok = np.isin(low, ["0", "1", "true", "false"])
+            if not ok.all():
+                raise ValueError
+            return (low == "1") | (low == "true")
+    except (ValueError, OverflowError):
+        kind = {"%": "a float", "#": "a float", "|": "an integer", "@": "an integer 0..255",
+                "^": "a bool (0/1/true/false)"}[typ]
+        for r in range(values.shape[0]):
+            for c in range(values.shape[1]):
+                v = values[r, c]
+                try:
+                    if typ in "%#":
+                        float(v)
+                    elif typ in "|@":
+                        iv = int(v)
+                        if typ == "@" and not 0 <= iv <= 255:
+                            raise ValueError
+                    else:
+                        if v.lower() not in ("0", "1", "true", "false"):
+                            raise ValueError
+                except ValueError:
+                    raise FormatError(f"{path}:{linenos[r]}: field {fields[c] + 1} (column '{column.name}'): "
+                                      f"'{v}' is not {kind}") from None
+        raise FormatError(f"{path}: column '{column.name}': values out of range for {kind}")
+    return np.array(values, dtype=str)
+
+
+def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTable:
+    """Read an emergent native ``.dat`` table (plain or gzip).
+
+    Parameters
+    ----------
+    path : the file
+    allow_partial_last : if True, a last line that is cut short (a run killed mid-write: no
+        trailing newline and too few fields) is dropped instead of raising.
+
+    Returns
+    -------
+    DatTable
+
+    Raises
+    ------
+    FormatError
+        with ``file:line``: no header, malformed header, wrong number of fields, a bad number,
+        an unterminated string, or a second header that differs from the first.
+    """
+    path = os.fspath(path)
+    text = _open_text(path)
+    lines = text.split("\n")
+    ends_with_newline = text.endswith("\n")
+    if ends_with_newline:
+        lines.pop()
+    header_fields: list[str] | None = None
+    header_line = 0
+    columns: list[DatColumn] = []
+    cells: list[tuple[int, int]] = []
+    rows: list[list[str]] = []
+    linenos: list[int] = []
+    for lineno, line in enumerate(lines, start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if fields[0] == "_H:":
+            if header_fields is None:
+                header_fields, header_line = fields[1:], lineno
+                columns, cells = _parse_header(path, lineno, header_fields)
+            elif fields[1:] != header_fields:
+                raise FormatError(f"{path}:{lineno}: a second header that differs from the one on line "
+                                  f"{header_line}; expected one table per file")
+            continue
+        if header_fields is None:
+            raise FormatError(f"{path}:{lineno}: data before the header; expected a first line starting '_H:\\t'")
+        if fields[0] == "_D:":
+            fields = fields[1:]
+        elif fields[0].startswith("_") and fields[0].endswith(":"):
+            raise FormatError(f"{path}:{lineno}: unknown line marker '{fields[0]}'; expected '_H:' or '_D:'")
+        if len(fields) != len(header_fields):
+            last = lineno == len(lines) and not ends_with_newline
+            if last and allow_partial_last and len(fields) < len(header_fields):
+                break
+            hint = " (the line is cut short: was the run killed?)" if last else ""
+            raise FormatError(f"{path}:{lineno}: {len(fields)} fields, expected {len(header_fields)} "
+                              f"(one per header field of line {header_line}){hint}")
+        rows.append(fields)
+        linenos.append(lineno)
+    if header_fields is None:
+        raise FormatError(f"{path}:1: no header line; expected a line starting '_H:\\t' (emergent native .dat)")
+
+    n = len(rows)
+    raw = np.array(rows, dtype=str).reshape(n, len(header_fields)) if n else np.empty((0, len(header_fields)), str)
+    data: dict[str, np.ndarray] = {}
+    by_col: dict[int, list[tuple[int, int]]] = {}
+    for field_pos, (ci, flat) in enumerate(cells):
+        by_col.setdefault(ci, []).append((flat, field_pos))
+    for ci, col in enumerate(columns):
+        order = [pos for _, pos in sorted(by_col[ci])]          # fields in flat-cell order
+        block = raw[:, order]
+        if col.type in NUMERIC + "^":
+            values = _convert(path, col, block, linenos, np.array(order))
+        else:
+            values = np.array([[_unquote(path, linenos[r], v) for v in row] for r, row in enumerate(block)],
+                              dtype=str).reshape(block.shape)
+        data[col.name] = values.reshape((n, *col.shape)) if col.geom else values[:, 0]
+    return DatTable(data, {c.name: c for c in columns}, path)
+
+
+# ----------------------------------------------------------------------------------------- writing
+def _dtype_prefix(name: str, arr: np.ndarray) -> str:
+    k = arr.dtype.kind
+    if k == "f":
+        return "#" if arr.dtype == np.float64 else "%"
+    if k == "b":
+        return "^"
+    if arr.dtype == np.uint8:
+        return "@"
+    if k in "iu":
+        return "|"
+    if k in "US O":
+        return "$"
+    raise FormatError(f"write_dat: column '{name}' has dtype {arr.dtype}; expected numbers, bools or strings")
+
+
+def _format(arr: np.ndarray, typ: str, digits: int | None) -> np.ndarray:
+    """Text of each value of ``arr`` (any shape) as emergent writes type ``typ``."""
+    if typ in "%#":
+        dtype = np.float32 if typ == "%" else np.float64
+        vals = np.asarray(arr, dtype=dtype)
+        if digits is not None:
+            return np.char.mod(f"%.{digits}g", vals.astype(np.float64))
+        return vals.astype(str)                     # shortest round-trip repr (numpy Dragon4)
+    if typ in "|@":
+        return np.asarray(arr).astype(np.int64).astype(str)
+    if typ == "^":
+        return np.where(np.asarray(arr, dtype=bool), "1", "0")
+    s = np.asarray(arr).astype(str)
+    if s.size and (np.char.find(s, "\t") >= 0).any() | (np.char.find(s, "\n") >= 0).any():
+        raise FormatError("write_dat: strings must not contain TAB or newline (emergent does not escape them)")
+    s = np.char.replace(np.char.replace(s, "\\", "\\\\"), '"', '\\"')
+    return np.char.add(np.char.add('"', s), '"')
+
+
+def _trim_float(text: np.ndarray) -> np.ndarray:
+    """'1.0' -> '1' (emergent's %g style) without touching other values."""
+    return np.where(np.char.endswith(text, ".0"), np.char.rstrip(np.char.rstrip(text, "0"), "."), text)
+
+
+def write_dat(path: str | os.PathLike, columns: Mapping[str, object] | DatTable,
+              types: Mapping[str, str] | None = None, digits: int | None = None) -> None:
+    """Write a table in emergent's native ``.dat`` format (what LoadData and auto_load read).
+
+    Parameters
+    ----------
+    path : output file; gzip-compressed when it ends in ``.gz``. Written to a temporary name and
+        renamed when complete.
+    columns : mapping of column name -> array_like, in header order (or a :class:`DatTable`,
+        whose types are kept). A 1-D array ``(n_rows,)`` is a scalar column; ``(n_rows, *shape)``
+        is a matrix column with geometry ``reversed(shape)`` (numpy ``(Y, X)`` -> ``<2:X,Y>``).
+    types : optional name -> type prefix (``"%"``, ``"#"``, ``"|"``, ``"@"``, ``"^"``, ``"$"``);
+        default from the dtype (float32 ``%``, float64 ``#``, ints ``|``, uint8 ``@``, bool ``^``,
+        str ``$``).
+    digits : significant digits for floats; default None = shortest repr that round-trips
+        (float32 for ``%``), 6 = emergent's own ``%g``.
+
+    Raises
+    ------
+    FormatError
+        columns of different lengths, unknown type prefix, strings holding TAB/newline.
+    """
+    path = os.fspath(path)
+    if isinstance(columns, DatTable):
+        types = {**{n: c.type for n, c in columns.info.items()}, **(types or {})}
+        columns = {n: columns[n] for n in columns.columns}
+    types = dict(types or {})
+    if not columns:
+        raise FormatError(f"write_dat({path}): no columns")
+    headers: list[str] = []
+    blocks: list[np.ndarray] = []
+    n_rows = None
+    for name, values in columns.items():
+        if not isinstance(name, str) or not name or any(ch in name for ch in "\t[]<>"):
+            raise FormatError(f"write_dat({path}): bad column name {name!r}")
+        arr = np.asarray(values)
+        if arr.ndim == 0:
+            raise FormatError(f"write_dat({path}): column '{name}' is a scalar; expected (n_rows, ...)")
+        if n_rows is None:
+            n_rows = arr.shape[0]
+        elif arr.shape[0] != n_rows:
+            raise FormatError(f"write_dat({path}): column '{name}' has {arr.shape[0]} rows, others {n_rows}")
+        typ = types.get(name) or _dtype_prefix(name, arr)
+        if typ not in TYPES:
+            raise FormatError(f"write_dat({path}): column '{name}': unknown type prefix '{typ}'; "
+                              f"expected one of {' '.join(TYPES)}")
+        text = _format(arr, typ, digits)
+        if typ in "%#":
+            text = _trim_float(text)
+        if arr.ndim == 1:
+            headers.append(typ + name)
+            blocks.append(text.reshape(n_rows, 1))
+            continue
+        geom = tuple(reversed(arr.shape[1:]))
+        n_cells = math.prod(geom)
+        for flat in range(n_cells):
+            idx, rest = [], flat
+            for d in geom:
+                idx.append(rest % d)
+                rest //= d
+            h = f"{typ}{name}[{len(geom)}:{','.join(map(str, idx))}]"
+            if flat == 0:
+                h += f"<{len(geom)}:{','.join(map(str, geom))}>"
+            headers.append(h)
+        blocks.append(text.reshape(n_rows, n_cells))
+    body = np.concatenate(blocks, axis=1) if blocks else np.empty((n_rows, 0), str)
+    out = ["_H:\t" + "\t".join(headers) + "\n"]
+    out.extend("_D:\t" + "\t".join(row) + "\n" for row in body.tolist())
+    atomic_write(path, "".join(out).encode("utf-8"))
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` (gzip-compressed if ``path`` ends in ``.gz``) to a temporary file in the
+    same folder, then rename it to ``path``: a reader never sees a half-written file."""
+    if path.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
