@@ -1,9 +1,17 @@
-"""Rate-code activation: the noisy XX1 function (leabra.md 5.4).
+"""Rate-code unit equations: noisy XX1, currents, threshold conductance (leabra.md 5).
 
-This is the one implementation of emergent 8.6's closed-form NOISY_XX1; the native core, the
-tests and ``emergent_py.biophysical``'s rate-code comparison all import it from here.
+This is the one implementation of emergent 8.6's closed-form NOISY_XX1 (:func:`noisy_xx1`,
+evaluated by :func:`nxx1_eval` on precomputed constants); the native core, the tests and
+``emergent_py.biophysical``'s rate-code comparison all import it from here. The other unit
+formulas (:func:`inet_from_g`, :func:`g_e_thr`) live here too and work on scalars or arrays.
+
+All constants are converted to the working dtype once (float32 by default, emergent's
+arithmetic); per-unit constants may be arrays (one value per unit) where layers differ.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -15,14 +23,51 @@ def xx1(z: np.ndarray) -> np.ndarray:
     return z / (z + 1)
 
 
-def xx1_gain_cor(x: np.ndarray, act: ActParams, dtype=np.float32) -> np.ndarray:
+@dataclass(frozen=True)
+class Nxx1Consts:
+    """NXX1 constants in the working dtype: scalars, or ``(n_units,)`` arrays when layers differ."""
+    gain: Any
+    nvar: Any
+    gain_cor_range: Any
+    gain_cor: Any
+    sig_gain_nvar: Any
+    sig_mult_eff: Any
+    sig_val_at_0: Any
+    interp_range: Any
+    interp_val: Any
+    dtype: Any
+
+    @classmethod
+    def build(cls, acts: Sequence[ActParams], sizes: Sequence[int] | None = None,
+              dtype=np.float32) -> "Nxx1Consts":
+        """Constants for units whose ``act`` params are ``acts[i]`` for ``sizes[i]`` units each."""
+        names = [f for f in cls.__dataclass_fields__ if f != "dtype"]
+        vals = {}
+        for name in names:
+            per = [getattr(a, name) for a in acts]
+            if sizes is None or all(v == per[0] for v in per):
+                vals[name] = dtype(per[0])
+            else:
+                vals[name] = np.repeat(np.asarray(per, dtype=dtype), sizes)
+        return cls(dtype=dtype, **vals)
+
+
+def xx1_gain_cor(x: np.ndarray, c: Nxx1Consts) -> np.ndarray:
     """XX1 with the gain reduced by up to ``gain_cor`` within ``gain_cor_range`` nvars of threshold."""
-    x = np.asarray(x, dtype=dtype)
-    gain, nvar = dtype(act.gain), dtype(act.nvar)
-    rng, cor = dtype(act.gain_cor_range), dtype(act.gain_cor)
-    c = (rng - x / nvar) / rng
-    g = np.where(c < 0, gain, gain * (dtype(1) - cor * c))
+    one = c.dtype(1)
+    cor = (c.gain_cor_range - x / c.nvar) / c.gain_cor_range
+    g = np.where(cor < 0, c.gain, c.gain * (one - c.gain_cor * cor))
     return xx1(g * x)
+
+
+def nxx1_eval(x: np.ndarray, c: Nxx1Consts) -> np.ndarray:
+    """NOISY_XX1 of ``x`` (already in ``c.dtype``) with precomputed constants ``c``."""
+    one = c.dtype(1)
+    with np.errstate(over="ignore"):
+        below = c.sig_mult_eff / (one + np.exp(-(x * c.sig_gain_nvar)))
+    bridge = c.sig_val_at_0 + (x / c.interp_range) * c.interp_val
+    above = xx1_gain_cor(np.maximum(x, c.interp_range), c)
+    return np.where(x < 0, below, np.where(x < c.interp_range, bridge, above)).astype(c.dtype, copy=False)
 
 
 def noisy_xx1(x: np.ndarray, act: ActParams, dtype=np.float32) -> np.ndarray:
@@ -38,12 +83,17 @@ def noisy_xx1(x: np.ndarray, act: ActParams, dtype=np.float32) -> np.ndarray:
     -------
     ndarray of ``dtype``, same shape as ``x``; values in [0, 1).
     """
-    x = np.asarray(x, dtype=dtype)
-    sig_mult_eff = dtype(act.sig_mult_eff)
-    sig_val_at_0 = dtype(act.sig_val_at_0)
-    interp_range = dtype(act.interp_range)
-    with np.errstate(over="ignore"):
-        below = sig_mult_eff / (dtype(1) + np.exp(-x * dtype(act.sig_gain_nvar)))
-    bridge = sig_val_at_0 + (x / interp_range) * dtype(act.interp_val)
-    above = xx1_gain_cor(np.maximum(x, interp_range), act, dtype)
-    return np.where(x < 0, below, np.where(x < interp_range, bridge, above)).astype(dtype, copy=False)
+    return nxx1_eval(np.asarray(x, dtype=dtype), Nxx1Consts.build([act], dtype=dtype))
+
+
+def inet_from_g(v, g_e, g_l, g_i, e_e, e_l, e_i):
+    """Net current ``g_e*(e_e - v) + g_l*(e_l - v) + g_i*(e_i - v)`` (leabra.md 5.1; g_k = 0).
+
+    Summed left to right as emergent does; every argument a scalar or array of the working dtype.
+    """
+    return g_e * (e_e - v) + g_l * (e_l - v) + g_i * (e_i - v)
+
+
+def g_e_thr(g_i, g_l, e_e, e_l, e_i, thr):
+    """Excitatory conductance that puts v at ``thr`` given g_i and leak (leabra.md 5.3; g_k = 0)."""
+    return (g_i * (e_i - thr) + g_l * (e_l - thr)) / (thr - e_e)

@@ -1,0 +1,700 @@
+"""The native Leabra network: cycle, quarter and trial as named steps in emergent 8.6's order.
+
+Source: leabra.md section 1 (control flow), 3 (net input), 4 (FFFB), 5 (activation),
+6 (clamping), 7-8 (running averages), 9 (learning), 10 (init). Every unit variable of the whole
+network lives in one flat array (``self.units[name]``), so each step is a handful of numpy calls
+for the whole network, not one per layer or unit; layers are slices (:class:`LayerView`).
+
+>>> net = Network(model)            # doctest: +SKIP
+>>> net.trial(0)                    # run pattern row 0: 4 quarters x 25 cycles
+>>> net.layers["Hidden"].act        # emergent's variable names
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import BackendError
+from ..spec.model import Model
+from ..spec.network import LayerKind
+from . import stats as _stats
+from .act import Nxx1Consts, g_e_thr, inet_from_g, nxx1_eval
+from .inhib import fffb
+from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
+from .projection import Projection
+from .weights import init_weights
+
+MINUS, PLUS = "MINUS", "PLUS"
+
+
+class Network:
+    """A model instantiated for the native core.
+
+    Parameters
+    ----------
+    model : the validated spec (:class:`emergent_py.spec.Model`)
+    seed : seed of the numpy Generator for initial weights and trial order (default: the plan's)
+    weights : optional ``{projection name: (n_recv, n_send) array}`` of effective weights (e.g.
+        emergent's saved weights) and ``{"<layer>.bias": (n_units,)}`` bias weights, loaded
+        instead of drawing random weights
+    dtype : np.float32 (emergent's arithmetic, default) or np.float64
+    """
+
+    def __init__(self, model: Model, seed: int | None = None, weights: dict | None = None,
+                 dtype=np.float32) -> None:
+        if dtype not in (np.float32, np.float64):
+            raise BackendError(f"dtype {dtype!r}: use numpy.float32 or numpy.float64")
+        self.model, self.dtype = model, dtype
+        self.seed = model.plan.seed if seed is None else seed
+        self.rng = np.random.default_rng(self.seed)
+        spec = model.network
+        self.layers: dict[str, LayerView] = {}
+        start = 0
+        for i, ls in enumerate(spec.layers.values()):
+            p = model.layer_params[ls.name]
+            check_unit_spec(ls.name, p.unit, p.layer)
+            self.layers[ls.name] = LayerView(self, ls, i, start)
+            start += ls.n_units
+        self.n_units = start
+        self.lay_list = list(self.layers.values())
+        self.n_layers = len(self.lay_list)
+        self.sizes = np.array([l.n for l in self.lay_list])
+        self.starts = np.array([l.start for l in self.lay_list])
+        self.units = {v: np.zeros(self.n_units, dtype=dtype) for v in UNIT_VARS}
+        self.lay = {v: np.zeros(self.n_layers, dtype=dtype) for v in LAYER_VARS}
+        self.pending = np.zeros(self.n_units, dtype=dtype)
+        self.projections: dict[str, Projection] = {}
+        for ps in spec.projections.values():
+            self.projections[ps.name] = Projection(ps, model.prjn_params[ps.name].con,
+                                                   self.layers[ps.send], self.layers[ps.recv], dtype)
+        self.prjn_list = list(self.projections.values())
+        self.recv_prjns = {l.name: [p for p in self.prjn_list if p.recv is l] for l in self.lay_list}
+        self.send_prjns = {l.name: [p for p in self.prjn_list if p.send is l] for l in self.lay_list}
+        self._build_consts()
+        # counters (leabra.md 1.1)
+        self.cycle_n = 0          # emergent's network.cycle (0..99 within a trial)
+        self.tot_cycle = 0
+        self.quarter_n = 0
+        self.total_trials = 0
+        self.phase = MINUS
+        self.trial_stats: dict = {}
+        self.nan_check = True
+        self.init_weights(weights)
+
+    # ------------------------------------------------------------------ constants
+    def _per_unit(self, get):
+        """A unit constant: one dtype scalar if all layers agree, else a (n_units,) array."""
+        vals = [get(self.model.layer_params[l.name]) for l in self.lay_list]
+        if all(v == vals[0] for v in vals):
+            return self.dtype(vals[0])
+        return np.repeat(np.asarray(vals, dtype=self.dtype), self.sizes)
+
+    def _per_layer(self, get):
+        return np.array([get(self.model.layer_params[l.name]) for l in self.lay_list], dtype=self.dtype)
+
+    def _build_consts(self) -> None:
+        f, one = self.dtype, self.dtype(1)
+        U, L = self._per_unit, self._per_layer
+        self.nxx1 = Nxx1Consts.build([self.model.layer_params[l.name].unit.act for l in self.lay_list],
+                                     self.sizes, f)
+        self.thr = U(lambda p: p.unit.act.thr)
+        self.vm_act_thr = U(lambda p: p.unit.act.vm_act_thr)
+        self.send_thr = U(lambda p: p.unit.opt_thresh.send)
+        self.delta_thr = U(lambda p: p.unit.opt_thresh.delta)
+        integ = U(lambda p: p.unit.dt.integ)
+        self.vm_rate = integ * (one / U(lambda p: p.unit.dt.vm_tau))
+        self.vm_rate_cyc = integ * (one / U(lambda p: p.unit.dt.vm_tau) / U(lambda p: p.unit.dt.vm_cyc))
+        self.net_rate = integ * (one / U(lambda p: p.unit.dt.net_tau))
+        self.net_gain = U(lambda p: p.unit.act_misc.net_gain)
+        self.g_bar_e, self.g_bar_l, self.g_bar_i = (U(lambda p, c=c: getattr(p.unit.g_bar, c)) for c in "eli")
+        self.e_e, self.e_l, self.e_i = (U(lambda p, c=c: getattr(p.unit.e_rev, c)) for c in "eli")
+        self.vm_lo, self.vm_hi = U(lambda p: p.unit.vm_range.min), U(lambda p: p.unit.vm_range.max)
+        self.act_lo, self.act_hi = U(lambda p: p.unit.act_range.min), U(lambda p: p.unit.act_range.max)
+        self.clamp_lo, self.clamp_hi = U(lambda p: p.unit.clamp_range.min), U(lambda p: p.unit.clamp_range.max)
+        self.vm_r = U(lambda p: p.unit.spike_misc.vm_r)
+        self.t_r = max(p.unit.spike_misc.t_r for p in self.model.layer_params.values())
+        self.init_vm = U(lambda p: p.unit.init.v_m)
+        self.init_act = U(lambda p: p.unit.init.act)
+        self.init_net = U(lambda p: p.unit.init.netin)
+        self.act_gain = U(lambda p: p.unit.act.gain)
+        self.ss_rate = integ * (one / U(lambda p: p.unit.act_avg.ss_tau))
+        self.s_rate = integ * (one / U(lambda p: p.unit.act_avg.s_tau))
+        self.m_rate = integ * (one / U(lambda p: p.unit.act_avg.m_tau))
+        self.ru_lrn_m = U(lambda p: p.unit.act_avg.ru_lrn_m)
+        self.su_lrn_m = U(lambda p: p.unit.act_avg.su_lrn_m)
+        self.ru_lrn_s, self.su_lrn_s = one - self.ru_lrn_m, one - self.su_lrn_m
+        self.avg_init = U(lambda p: p.unit.act_misc.avg_init)
+        self.act_avg_dt = one / U(lambda p: p.unit.act_misc.avg_tau)
+        self.avg_l_init = U(lambda p: p.unit.avg_l.init)
+        self.avg_l_gain = U(lambda p: p.unit.avg_l.gain)
+        self.avg_l_min = U(lambda p: p.unit.avg_l.min)
+        self.avg_l_dt = one / U(lambda p: p.unit.avg_l.tau)
+        self.avg_l_lrn_min = U(lambda p: p.unit.avg_l.lrn_min)
+        self.avg_l_lrn_fact = ((U(lambda p: p.unit.avg_l.lrn_max) - self.avg_l_lrn_min)
+                               / (self.avg_l_gain - self.avg_l_min))
+        self.decay = U(lambda p: p.layer.decay.trial)
+        # layer-level
+        self.lay_act_thr = L(lambda p: p.unit.avg_l.lay_act_thr)
+        self.lay_mod_min = L(lambda p: p.unit.avg_l_mod.lay_mod_min)
+        self.lay_mod_on = np.array([self.model.layer_params[l.name].unit.avg_l_mod.mod != "NO_MOD"
+                                    for l in self.lay_list])
+        self.targ_init = L(lambda p: p.layer.avg_act.targ_init)
+        self.avg_act_dt = one / L(lambda p: p.layer.avg_act.tau)
+        self.avg_act_adjust = L(lambda p: p.layer.avg_act.adjust)
+        self.avg_act_fixed = np.array([self.model.layer_params[l.name].layer.avg_act.fixed for l in self.lay_list])
+        self.avg_act_first = np.array([self.model.layer_params[l.name].layer.avg_act.use_first
+                                       for l in self.lay_list])
+        self.use_ext_act = [self.model.layer_params[l.name].layer.avg_act.use_ext_act for l in self.lay_list]
+        self.cos_avg_dt = one / L(lambda p: p.layer.cos_diff.avg_tau)
+        self.lay_decay = L(lambda p: p.layer.decay.trial)
+        self.lay_lrate = L(lambda p: p.layer.lay_lrate)
+        self.avg_correct = L(lambda p: p.unit.act.avg_correct)
+        self.clamp_hard = np.array([self.model.layer_params[l.name].layer.clamp.hard for l in self.lay_list])
+        self.clamp_gain = U(lambda p: p.layer.clamp.gain)
+        self.sse_tol = L(lambda p: p.unit.sse_tol)
+        self.inhib = [self.model.layer_params[l.name].layer for l in self.lay_list]
+        self.lay_inhib = {k: L(lambda p, k=k: getattr(p.layer.lay_inhib, k))
+                          for k in ("gi", "ff", "fb", "ff0", "max_vs_avg")}
+        self.lay_inhib["fb_dt"] = one / L(lambda p: p.layer.lay_inhib.fb_tau)
+        self.lay_inhib_on = np.array([p.lay_inhib.on for p in self.inhib])
+        self.net_thr = L(lambda p: p.layer.inhib_misc.net_thr)
+        if np.any(self.net_thr != 0):
+            raise BackendError("inhib_misc.net_thr != 0 is not supported by the native core; use 0")
+        # pools (unit groups) of 4-D layers with unit_gp_inhib on
+        self.pools = []
+        for l, ls in zip(self.lay_list, self.inhib):
+            if ls.unit_gp_inhib.on:
+                if len(l.shape) != 4:
+                    raise BackendError(f"layer '{l.name}': unit_gp_inhib.on needs a 4-D (GY, GX, UY, UX) shape")
+                g = ls.unit_gp_inhib
+                ng = l.shape[0] * l.shape[1]
+                self.pools.append({"layer": l, "ng": ng, "ffi": np.zeros(ng, f), "fbi": np.zeros(ng, f),
+                                   "g_i": np.zeros(ng, f), "acts_avg": np.zeros(ng, f),
+                                   "p": {k: f(getattr(g, k)) for k in ("gi", "ff", "fb", "ff0", "max_vs_avg")}
+                                   | {"fb_dt": one / f(g.fb_tau)}})
+        kinds = [l.kind for l in self.lay_list]
+        self.is_input = np.array([k is LayerKind.INPUT for k in kinds])
+        self.is_target = np.array([k is LayerKind.TARGET for k in kinds])
+        self.is_comp = np.array([k in (LayerKind.TARGET, LayerKind.OUTPUT) for k in kinds])
+        self.is_hidden = np.array([k is LayerKind.HIDDEN for k in kinds])
+        self.ext_flag = np.zeros(self.n_layers, dtype=bool)
+        self.hard_clamped = np.zeros(self.n_layers, dtype=bool)
+        self.unit_clamped = np.zeros(self.n_units, dtype=bool)
+        self.free_runs: list[slice] = []
+        self.net_ex = np.zeros(self.n_units, dtype=f)
+        self.bias_abs = L(lambda p: p.bias.wt_scale.abs)
+        self.any_bias = False
+
+    # ------------------------------------------------------------------ init
+    def init_weights(self, weights: dict | None = None) -> None:
+        """Init_Weights (leabra.md 10.1): draw (or load) weights, reset layer and unit state."""
+        init_weights(self, weights)
+        f = self.dtype
+        lay = self.lay
+        lay["acts_m_avg"][:] = self.targ_init
+        lay["acts_p_avg"][:] = self.targ_init
+        lay["acts_p_avg_eff"][:] = self.targ_init * self.avg_act_adjust
+        lay["bias_scale"][:] = 1
+        lay["adapt_gi"][:] = 1
+        lay["lrate_mod"][:] = self.lay_lrate
+        for k in ("mod_avg_l_lrn", "cos_diff", "cos_diff_avg", "cos_diff_var", "cos_diff_avg_lrn"):
+            lay[k][:] = 0
+        u = self.units
+        u["act_avg"][:] = self.avg_init
+        u["avg_l"][:] = self.avg_l_init
+        self.init_acts()
+        self.cycle_n = self.tot_cycle = self.quarter_n = self.total_trials = 0
+        self.any_bias = bool(np.any(u["bias_wt"] != 0))
+
+    def init_acts(self) -> None:
+        """Init_Acts (leabra.md 2): unit state and layer statistics to their initial values."""
+        u, f = self.units, self.dtype
+        for v in ("act", "act_eq", "act_nd", "act_raw"):
+            u[v][:] = self.init_act
+        for v in ("net_raw", "act_sent", "I_net", "gc_i", "gi_syn", "da", "act_q0", "act_q1", "act_q2",
+                  "act_q3", "act_q4", "act_m", "act_p", "act_dif", "ext", "targ", "spike"):
+            u[v][:] = 0
+        u["net"][:] = self.init_net
+        u["v_m"][:] = self.init_vm
+        u["v_m_eq"][:] = self.init_vm
+        for v in ("avg_ss", "avg_s", "avg_m", "ru_avg_s_lrn", "su_avg_s_lrn"):
+            u[v][:] = self.avg_init
+        u["avg_l_lrn"][:] = self.avg_l_lrn_min + self.avg_l_lrn_fact * (u["avg_l"] - self.avg_l_min)
+        u["spk_t"][:] = -1
+        self.pending[:] = 0
+        for k in ("acts_avg", "acts_max", "net_avg", "net_max", "ffi", "fbi", "g_i", "acts_m", "acts_p"):
+            self.lay[k][:] = 0
+        for pool in self.pools:
+            for k in ("ffi", "fbi", "g_i", "acts_avg"):
+                pool[k][:] = 0
+
+    # ------------------------------------------------------------------ trial level
+    def compute_weights(self) -> None:
+        """Compute_Weights (leabra.md 9.6-9.7): apply accumulated dwt, then weight balance if due."""
+        for p in self.prjn_list:
+            p.compute_weights()
+        if self.total_trials % self.model.network_params.network.times.wt_bal_int == 0:
+            for p in self.prjn_list:
+                if p.recv.kind is LayerKind.TARGET and p.cc.wt_bal.no_targ:
+                    continue
+                p.compute_wt_bal(self.units["act_avg"][p.recv.slice])
+
+    def trial_init(self) -> None:
+        """Trial_Init (leabra.md 1.3)."""
+        u, lay, f = self.units, self.lay, self.dtype
+        self.cycle_n = 0
+        self.quarter_n = 0
+        self.phase = MINUS
+        self.total_trials += 1
+        u["act_q0"][:] = u["act_q4"]
+        # long-term average avg_l, gated by the layer's plus-phase average (9.1)
+        gate = np.repeat(lay["acts_p_avg"] >= self.lay_act_thr, self.sizes)
+        avg_l = u["avg_l"]
+        new = avg_l + self.avg_l_dt * (self.avg_l_gain * u["avg_m"] - avg_l)
+        np.maximum(new, self.avg_l_min, out=new)
+        np.copyto(avg_l, new, where=gate)
+        mod = np.repeat(lay["mod_avg_l_lrn"], self.sizes)
+        u["avg_l_lrn"][:] = mod * (self.avg_l_lrn_min + self.avg_l_lrn_fact * (avg_l - self.avg_l_min))
+        # decay (10.3)
+        d = self.decay
+        for v, init in (("act", self.init_act), ("act_eq", self.init_act), ("act_nd", self.init_act),
+                        ("act_raw", self.init_act), ("net", self.init_net), ("v_m", self.init_vm),
+                        ("v_m_eq", self.init_vm)):
+            x = u[v]
+            x -= d * (x - init)
+        for v in ("gc_i", "gi_syn"):
+            u[v] -= d * u[v]
+        for v in ("da", "I_net", "act_sent", "net_raw", "act_q1", "act_q2", "act_q3", "act_q4",
+                  "act_m", "act_p", "act_dif"):
+            u[v][:] = 0
+        self.pending[:] = 0
+        lay["ffi"] -= self.lay_decay * lay["ffi"]
+        lay["fbi"] -= self.lay_decay * lay["fbi"]
+        for pool in self.pools:
+            dec = self.lay_decay[pool["layer"].index]
+            pool["ffi"] -= dec * pool["ffi"]
+            pool["fbi"] -= dec * pool["fbi"]
+
+    def apply_inputs(self, row: int | dict) -> None:
+        """Init_InputData + apply one pattern row (leabra.md 1.2 steps 3-4).
+
+        ``row``: index into the model's patterns, or ``{layer name: (n_units,) array}``."""
+        u = self.units
+        u["ext"][:] = 0
+        u["targ"][:] = 0
+        self.ext_flag[:] = False
+        for l in self.lay_list:
+            if l.kind is LayerKind.HIDDEN:
+                continue
+            if isinstance(row, dict):
+                if l.name not in row:
+                    raise BackendError(f"trial input: no pattern for layer '{l.name}'")
+                vals = np.asarray(row[l.name], dtype=self.dtype).reshape(-1)
+                if vals.shape != (l.n,):
+                    raise BackendError(f"trial input for layer '{l.name}': {vals.size} values, layer has {l.n} units")
+            else:
+                vals = self.model.pattern_rows(l.name)[row]
+            if l.kind is LayerKind.INPUT:
+                u["ext"][l.slice] = vals
+                self.ext_flag[l.index] = True
+            else:
+                u["targ"][l.slice] = vals
+
+    def quarter_init(self) -> None:
+        """Quarter_Init (leabra.md 1.4): phase, target clamp, hard clamping, net-input scales."""
+        u = self.units
+        self.phase = MINUS if self.quarter_n <= 2 else PLUS
+        plus = self.phase == PLUS
+        self.ext_flag[self.is_target] = plus
+        for l in self.lay_list:
+            if l.kind is LayerKind.TARGET:
+                u["ext"][l.slice] = u["targ"][l.slice] if plus else 0
+        self.hard_clamped = self.clamp_hard & self.ext_flag
+        self.unit_clamped = np.repeat(self.hard_clamped, self.sizes)
+        for l in self.lay_list:
+            if self.hard_clamped[l.index]:
+                self._hard_clamp(l.slice)
+        self._free_runs()
+        self._net_ex()
+        self.compute_netin_scale()
+
+    def _hard_clamp(self, sl: slice) -> None:
+        """Hard clamping (leabra.md 6)."""
+        u = self.units
+        ext = u["ext"][sl]
+        c = lambda x: x[sl] if isinstance(x, np.ndarray) else x
+        u["act_raw"][sl] = ext
+        u["net"][sl] = ext
+        act = np.clip(ext, c(self.clamp_lo), c(self.clamp_hi))
+        for v in ("act", "act_eq", "act_nd"):
+            u[v][sl] = act
+        vm = np.where(act == 0, c(self.e_l), c(self.thr) + ext / c(self.act_gain))
+        u["v_m"][sl] = vm
+        u["v_m_eq"][sl] = vm
+        u["da"][sl] = 0
+        u["I_net"][sl] = 0
+
+    def _free_runs(self) -> None:
+        runs, cur = [], None
+        for l in self.lay_list:
+            if self.hard_clamped[l.index]:
+                cur = None
+            elif cur is not None and cur[1] == l.start:
+                cur[1] = l.stop
+            else:
+                cur = [l.start, l.stop]
+                runs.append(cur)
+        self.free_runs = [slice(a, b) for a, b in runs]
+        self.free_layers = ~self.hard_clamped
+
+    def _net_ex(self) -> None:
+        """Constant part of the net input during this quarter (leabra.md 3.3)."""
+        u = self.units
+        bias = np.repeat(self.lay["bias_scale"], self.sizes) * u["bias_wt"]
+        soft = np.repeat(self.ext_flag & ~self.clamp_hard, self.sizes)
+        self.net_ex = self.init_net + bias + np.where(soft, u["ext"] * self.clamp_gain, self.dtype(0))
+        self.has_net_ex = bool(np.any(self.net_ex != 0))
+
+    def compute_netin_scale(self) -> None:
+        """Projection scale factors and layer bias scale (leabra.md 3.2), every Quarter_Init."""
+        f = self.dtype
+        for l in self.lay_list:
+            prjns = self.recv_prjns[l.name]
+            sum_rel = f(0)
+            for p in prjns:
+                savg = self.lay["acts_p_avg_eff"][p.send.index] * self.avg_correct[p.send.index]
+                p.scale_eff = p.abs * p.rel * p.sa_factor(savg)
+                sum_rel += p.rel
+            if sum_rel > 0:
+                for p in prjns:
+                    p.scale_eff = f(p.scale_eff / sum_rel)
+            n = sum(p.ncons for p in prjns)
+            self.lay["bias_scale"][l.index] = self.bias_abs[l.index] / f(n) if n else self.bias_abs[l.index]
+
+    # ------------------------------------------------------------------ cycle
+    def send_netin_delta(self) -> None:
+        """Sender-based delta net input (leabra.md 3.1): only senders whose act moved send."""
+        u = self.units
+        act, sent = u["act"], u["act_sent"]
+        above = act > self.send_thr
+        d = act - sent
+        send_up = above & (np.abs(d) > self.delta_thr)
+        send_dn = ~above & (sent > self.send_thr)
+        mask = send_up | send_dn
+        idx = np.flatnonzero(mask)
+        if len(idx) == 0:
+            return
+        delta = np.where(send_up, d, -sent)[idx]
+        sent[idx] = np.where(send_up[idx], act[idx], self.dtype(0))
+        bounds = np.searchsorted(idx, self.starts).tolist() + [len(idx)]
+        for l in self.lay_list:
+            a, b = bounds[l.index], bounds[l.index + 1]
+            if a == b:
+                continue
+            local = idx[a:b] - l.start
+            dl = delta[a:b]
+            for p in self.send_prjns[l.name]:
+                if not self.hard_clamped[p.recv.index]:
+                    p.send_delta(local, dl, self.pending[p.recv.slice])
+
+    def compute_netin_integ(self) -> None:
+        """Net-input integration of non-clamped units (leabra.md 3.3)."""
+        u = self.units
+        for sl in self.free_runs:
+            net_raw = u["net_raw"][sl]
+            net_raw += self.pending[sl]
+            self.pending[sl] = 0
+            syn = net_raw if not isinstance(self.net_gain, np.ndarray) and self.net_gain == 1 \
+                else self._c(self.net_gain, sl) * net_raw
+            if self.has_net_ex:
+                syn = syn + self.net_ex[sl]
+            net = u["net"][sl]
+            net += self._c(self.net_rate, sl) * (syn - net)
+            np.maximum(net, 0, out=net)
+
+    @staticmethod
+    def _c(x, sl):
+        return x[sl] if isinstance(x, np.ndarray) else x
+
+    def compute_netin_stats(self) -> None:
+        """Average and max net input per layer (leabra.md 4.3; net_thr 0: all units)."""
+        net = self.units["net"]
+        self.lay["net_avg"][:] = np.add.reduceat(net, self.starts) / self.sizes.astype(self.dtype)
+        self.lay["net_max"][:] = np.maximum.reduceat(net, self.starts)
+
+    def compute_inhib(self) -> None:
+        """FFFB inhibition per layer (and pool), skipping hard-clamped layers (leabra.md 4.2)."""
+        lay, p = self.lay, self.lay_inhib
+        free = self.free_layers
+        ffi, fbi, g_i = fffb(lay["net_avg"], lay["net_max"], lay["acts_avg"], lay["fbi"], p)
+        g_i = np.where(self.lay_inhib_on, g_i * lay["adapt_gi"], self.dtype(0))
+        np.copyto(lay["ffi"], ffi, where=free)
+        np.copyto(lay["fbi"], fbi, where=free)
+        np.copyto(lay["g_i"], g_i, where=free)
+        if self.pools:
+            self._pool_inhib()
+
+    def _pool_inhib(self) -> None:
+        u = self.units
+        for pool in self.pools:
+            l = pool["layer"]
+            if self.hard_clamped[l.index]:
+                continue
+            net = u["net"][l.slice].reshape(pool["ng"], -1)
+            ffi, fbi, g_i = fffb(net.mean(axis=1, dtype=self.dtype), net.max(axis=1), pool["acts_avg"],
+                                 pool["fbi"], pool["p"])
+            pool["ffi"][:], pool["fbi"][:] = ffi, fbi
+            pool["g_i"][:] = np.maximum(g_i * self.lay["adapt_gi"][l.index], self.lay["g_i"][l.index])
+
+    def compute_act(self) -> None:
+        """Activation of non-clamped units (leabra.md 4.5, 5.2, 5.5)."""
+        u, c = self.units, self._c
+        gi_unit = np.repeat(self.lay["g_i"], self.sizes)
+        for pool in self.pools:
+            l = pool["layer"]
+            gi_unit[l.slice] = np.repeat(pool["g_i"], l.n // pool["ng"])
+        for sl in self.free_runs:
+            gc_i = u["gc_i"][sl]
+            gc_i[:] = gi_unit[sl] + u["gi_syn"][sl]
+            net = u["net"][sl]
+            g_e = net * c(self.g_bar_e, sl)
+            g_l = c(self.g_bar_l, sl)
+            g_i = gc_i * c(self.g_bar_i, sl)
+            e_e, e_l, e_i = c(self.e_e, sl), c(self.e_l, sl), c(self.e_i, sl)
+            vlo, vhi = c(self.vm_lo, sl), c(self.vm_hi, sl)
+            # v_m_eq: Euler; drives the activation
+            v_eq = u["v_m_eq"][sl]
+            v_eq += c(self.vm_rate, sl) * inet_from_g(v_eq, g_e, g_l, g_i, e_e, e_l, e_i)
+            np.clip(v_eq, vlo, vhi, out=v_eq)
+            # v_m: midpoint, bookkeeping only; skipped for t_r cycles after a reset
+            v_m = u["v_m"][sl]
+            spk_t = u["spk_t"][sl]
+            rate = c(self.vm_rate_cyc, sl)
+            half = self.dtype(0.5)
+            i1 = inet_from_g(v_m, g_e, g_l, g_i, e_e, e_l, e_i)
+            v_half = v_m + half * rate * i1
+            i2 = inet_from_g(v_half, g_e, g_l, g_i, e_e, e_l, e_i)
+            run = ~((spk_t > 0) & (self.tot_cycle - spk_t <= self.t_r))
+            np.copyto(v_m, np.clip(v_m + rate * i2, vlo, vhi), where=run)
+            np.copyto(u["I_net"][sl], i2, where=run)
+            # activation (5.5): sub-threshold regime on v_m_eq, else gelin on g_e
+            thr = c(self.thr, sl)
+            sub = (u["act_raw"][sl] < c(self.vm_act_thr, sl)) & (v_eq <= thr)
+            x = np.where(sub, v_eq - thr, g_e - g_e_thr(g_i, g_l, e_e, e_l, e_i, thr))
+            nxx1 = self.nxx1 if not isinstance(self.nxx1.gain, np.ndarray) else _slice_consts(self.nxx1, sl)
+            a_new = nxx1_eval(x, nxx1)
+            a_cur = u["act_nd"][sl]
+            a_new = a_cur + c(self.vm_rate, sl) * (a_new - a_cur)
+            u["da"][sl] = a_new - a_cur
+            u["act_raw"][sl] = a_new
+            a = np.clip(a_new, c(self.act_lo, sl), c(self.act_hi, sl))
+            u["act_nd"][sl] = a
+            u["act"][sl] = a
+            u["act_eq"][sl] = a
+            # spike bookkeeping on v_m
+            spk = v_m > thr
+            u["spike"][sl] = spk
+            if spk.any():
+                v_m[spk] = c(self.vm_r, sl)[spk] if isinstance(self.vm_r, np.ndarray) else self.vm_r
+                u["I_net"][sl][spk] = 0
+                spk_t[spk] = self.tot_cycle
+
+    def compute_act_post(self) -> None:
+        """Running averages avg_ss, avg_s, avg_m and the learning averages (leabra.md 7), all units."""
+        u = self.units
+        a = u["act_nd"]
+        ss, s, m = u["avg_ss"], u["avg_s"], u["avg_m"]
+        ss += self.ss_rate * (a - ss)
+        s += self.s_rate * (ss - s)
+        m += self.m_rate * (s - m)
+        np.add(self.ru_lrn_s * s, self.ru_lrn_m * m, out=u["ru_avg_s_lrn"])
+        np.add(self.su_lrn_s * s, self.su_lrn_m * m, out=u["su_avg_s_lrn"])
+
+    def compute_act_stats(self) -> None:
+        """Average and max act per layer (and pool) for the next cycle's feedback inhibition."""
+        act = self.units["act"]
+        self.lay["acts_avg"][:] = np.add.reduceat(act, self.starts) / self.sizes.astype(self.dtype)
+        self.lay["acts_max"][:] = np.maximum.reduceat(act, self.starts)
+        for pool in self.pools:
+            l = pool["layer"]
+            pool["acts_avg"][:] = act[l.slice].reshape(pool["ng"], -1).mean(axis=1, dtype=self.dtype)
+
+    def cycle(self) -> None:
+        """One cycle (leabra.md 1.5), in emergent's order."""
+        self.send_netin_delta()
+        self.compute_netin_integ()
+        self.compute_netin_stats()
+        self.compute_inhib()
+        self.compute_act()
+        self.compute_act_post()
+        self.compute_act_stats()
+        if self.nan_check:
+            self._check_finite()
+        self.cycle_n += 1
+        self.tot_cycle += 1
+
+    def _check_finite(self) -> None:
+        for v in ("act", "net", "v_m_eq"):
+            x = self.units[v]
+            if not np.isfinite(x).all():
+                i = int(np.flatnonzero(~np.isfinite(x))[0])
+                l = self.lay_list[int(np.searchsorted(self.starts, i, side="right") - 1)]
+                raise BackendError(f"non-finite {v} = {x[i]} in layer '{l.name}' unit {i - l.start} at "
+                                   f"cycle {self.cycle_n} of trial {self.total_trials} (tot_cycle "
+                                   f"{self.tot_cycle}); check the parameters of that layer")
+
+    # ------------------------------------------------------------------ quarter
+    def quarter_final(self) -> None:
+        """Quarter_Final (leabra.md 1.6): layer averages, quarter records, cos_diff, dWt."""
+        u, lay, q = self.units, self.lay, self.quarter_n
+        if q == 2:
+            lay["acts_m"][:] = lay["acts_avg"]
+            self._avg_act_update("acts_m_avg", lay["acts_m"])
+        elif q == 3:
+            lay["acts_p"][:] = lay["acts_avg"]
+            self._avg_act_update("acts_p_avg", lay["acts_p"])
+            lay["acts_p_avg_eff"][:] = np.where(self.avg_act_fixed, self.targ_init,
+                                                self.avg_act_adjust * lay["acts_p_avg"])
+        a = u["act_nd"]
+        if q == 0:
+            u["act_q1"][:] = a
+        elif q == 1:
+            u["act_q2"][:] = a
+        elif q == 2:
+            u["act_q3"][:] = a
+            u["act_m"][:] = a
+        else:
+            u["act_q4"][:] = a
+            u["act_p"][:] = a
+            u["act_dif"][:] = u["act_p"] - u["act_m"]
+            u["act_avg"] += self.act_avg_dt * (a - u["act_avg"])
+            self.compute_cos_diff()
+            self.compute_dwt()
+        self.quarter_n += 1
+
+    def _avg_act_update(self, key: str, m: np.ndarray) -> None:
+        """acts_m_avg / acts_p_avg running average with use_first (leabra.md 8.1)."""
+        cur = self.lay[key]
+        first = self.avg_act_first & (cur == self.targ_init)
+        rate = np.where(first, self.dtype(0.5), self.avg_act_dt)
+        cur += rate * (m - cur)
+
+    def compute_cos_diff(self) -> None:
+        """cos_diff and mod_avg_l_lrn per layer (leabra.md 8.2), before dWt."""
+        u, lay, f = self.units, self.lay, self.dtype
+        for l in self.lay_list:
+            i = l.index
+            am = u["act_m"][l.slice] - lay["acts_m"][i]
+            ap = u["act_p"][l.slice] - lay["acts_p"][i]
+            dot = f(np.sum(ap * am, dtype=f))
+            den = f(np.sqrt(f(np.sum(am * am, dtype=f)) * f(np.sum(ap * ap, dtype=f))))
+            cd = dot / den if den != 0 else dot
+            lay["cos_diff"][i] = cd
+            dt = self.cos_avg_dt[i]
+            if lay["cos_diff_avg"][i] == 0:
+                lay["cos_diff_avg"][i] = cd
+                lay["cos_diff_var"][i] = 0
+            else:
+                d = f(cd - lay["cos_diff_avg"][i])
+                lay["cos_diff_avg"][i] += dt * d
+                var = lay["cos_diff_var"][i]
+                lay["cos_diff_var"][i] = (f(2) * (f(1) - dt) * d * (dt * d) if var == 0
+                                          else (f(1) - dt) * (var + d * dt * d))
+            if self.is_hidden[i] and self.lay_mod_on[i]:
+                lay["cos_diff_avg_lrn"][i] = f(1) - lay["cos_diff_avg"][i]
+                lay["mod_avg_l_lrn"][i] = max(lay["cos_diff_avg_lrn"][i], self.lay_mod_min[i])
+            elif self.is_hidden[i]:      # NO_MOD: full BCM share
+                lay["cos_diff_avg_lrn"][i] = f(1) - lay["cos_diff_avg"][i]
+                lay["mod_avg_l_lrn"][i] = 1
+            else:
+                lay["cos_diff_avg_lrn"][i] = 0
+                lay["mod_avg_l_lrn"][i] = 0
+
+    def compute_dwt(self) -> None:
+        """Accumulate dWt for every learning projection (leabra.md 9)."""
+        for p in self.prjn_list:
+            p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
+
+    def quarter(self) -> None:
+        """One quarter: Quarter_Init, the cycles, Quarter_Final (plus phase stats after q 2 / 3)."""
+        self.quarter_init()
+        for _ in range(self.model.network_params.network.times.quarter):
+            self.cycle()
+        q = self.quarter_n
+        self.quarter_final()
+        if q == 3:
+            self.trial_stats = _stats.trial_stats(self)
+
+    def trial(self, pattern: int | dict, learn: bool = True) -> dict:
+        """One trial of ``pattern`` (a pattern row index or ``{layer: values}``), without the weight
+        update of the previous trial (the run loop does that, leabra.md 1.2 step 1).
+        Returns the trial statistics (sse, cnt_err, cos_err, norm_err and per-layer values)."""
+        self.trial_init()
+        self.apply_inputs(pattern)
+        for _ in range(4):
+            self.quarter()
+        return self.trial_stats
+
+    # ------------------------------------------------------------------ data parallel helpers
+    def dwt_size(self) -> int:
+        return sum(p.dwt.size for p in self.prjn_list)
+
+    def collect_dwts(self, out: np.ndarray) -> np.ndarray:
+        """Copy every projection's dwt into the flat float32 buffer ``out`` (size :meth:`dwt_size`)."""
+        i = 0
+        for p in self.prjn_list:
+            n = p.dwt.size
+            out[i:i + n] = p.dwt.reshape(-1)
+            i += n
+        return out
+
+    def set_dwts(self, buf: np.ndarray) -> None:
+        """Set every projection's dwt from a flat buffer laid out as :meth:`collect_dwts`."""
+        i = 0
+        for p in self.prjn_list:
+            n = p.dwt.size
+            p.dwt[...] = np.asarray(buf[i:i + n], dtype=self.dtype).reshape(p.dwt.shape)
+            i += n
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """Complete network state (units, layers, synapses, counters, RNG) as plain arrays/values."""
+        st = {f"units/{k}": v.copy() for k, v in self.units.items()}
+        st |= {f"lay/{k}": v.copy() for k, v in self.lay.items()}
+        st["pending"] = self.pending.copy()
+        for p in self.prjn_list:
+            for k in ("wt", "fwt", "dwt", "moment", "dwnorm", "wb_inc", "wb_dec"):
+                st[f"prjn/{p.name}/{k}"] = getattr(p, k).copy()
+        for i, pool in enumerate(self.pools):
+            for k in ("ffi", "fbi", "g_i", "acts_avg"):
+                st[f"pool/{i}/{k}"] = pool[k].copy()
+        st["counters"] = dict(cycle=self.cycle_n, tot_cycle=self.tot_cycle, quarter=self.quarter_n,
+                              total_trials=self.total_trials)
+        st["rng"] = self.rng.bit_generator.state
+        st["dtype"] = np.dtype(self.dtype).name
+        return st
+
+    def load_state_dict(self, st: dict) -> None:
+        if st.get("dtype") != np.dtype(self.dtype).name:
+            raise BackendError(f"state dtype {st.get('dtype')} differs from this network's {np.dtype(self.dtype).name}")
+        for k, v in self.units.items():
+            v[...] = st[f"units/{k}"]
+        for k, v in self.lay.items():
+            v[...] = st[f"lay/{k}"]
+        self.pending[...] = st["pending"]
+        for p in self.prjn_list:
+            for k in ("wt", "fwt", "dwt", "moment", "dwnorm", "wb_inc", "wb_dec"):
+                getattr(p, k)[...] = st[f"prjn/{p.name}/{k}"]
+        for i, pool in enumerate(self.pools):
+            for k in ("ffi", "fbi", "g_i", "acts_avg"):
+                pool[k][...] = st[f"pool/{i}/{k}"]
+        c = st["counters"]
+        self.cycle_n, self.tot_cycle = c["cycle"], c["tot_cycle"]
+        self.quarter_n, self.total_trials = c["quarter"], c["total_trials"]
+        self.rng.bit_generator.state = st["rng"]
+        self.any_bias = bool(np.any(self.units["bias_wt"] != 0))
+
+
+def _slice_consts(c: Nxx1Consts, sl: slice) -> Nxx1Consts:
+    from dataclasses import replace
+    return replace(c, **{k: (v[sl] if isinstance(v, np.ndarray) else v)
+                         for k, v in c.__dict__.items() if k != "dtype"})

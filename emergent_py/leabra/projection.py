@@ -1,0 +1,156 @@
+"""Projections of the native core: dense synapse matrices, net-input scaling, delta sending.
+
+Synapse state is stored sender-major, shape ``(n_send, n_recv)`` (emergent owns connections by
+the sender; a sender's outgoing weights are one contiguous row, so sending k changed senders
+touches k rows). The public accessors (:meth:`Projection.var`) return receiver-major
+``(n_recv, n_send)`` arrays, the layout of emergent's .wts files.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import BackendError
+from ..spec.network import Full, OneToOne, Projection as PrjnSpec, UniformRandom
+from ..spec.params import ConSpec
+from .learn import ConConsts, accumulate_dwt, apply_dwt, raw_dwt, wt_balance
+
+SYN_VARS = ("wt", "fwt", "dwt", "moment", "dwnorm")
+
+# senders that changed beyond this fraction of the layer: one dense matvec instead of a gather
+DENSE_SEND_FRACTION = 0.25
+
+
+def connectivity(spec: PrjnSpec, n_send: int, n_recv: int) -> np.ndarray | None:
+    """Boolean (n_send, n_recv) connection mask, or None for full connectivity."""
+    pat = spec.pattern
+    if isinstance(pat, Full):
+        return None
+    if isinstance(pat, OneToOne):
+        return np.eye(n_send, n_recv, dtype=bool)
+    if isinstance(pat, UniformRandom):
+        rng = np.random.default_rng(pat.seed)
+        k = max(1, int(round(pat.p * n_send)))
+        mask = np.zeros((n_send, n_recv), dtype=bool)
+        for r in range(n_recv):
+            mask[rng.choice(n_send, size=k, replace=False), r] = True
+        return mask
+    raise BackendError(f"projection '{spec.name}': pattern {pat!r} is not supported by the native core")
+
+
+def check_con_spec(name: str, con: ConSpec) -> None:
+    def bad(path, value, fix):
+        raise BackendError(f"projection '{name}': {path} = {value!r} is not supported by the native core; {fix}")
+    for grp in ("adapt_scale", "slow_wts", "margin", "dwt_share"):
+        if getattr(con, grp).on:
+            bad(f"{grp}.on", True, "switch it off or run the model in emergent")
+    if con.inhib:
+        bad("inhib", True, "inhibitory projections are not implemented; use FFFB inhibition")
+    if con.rule.rule == "EXPT":
+        bad("rule.rule", "EXPT", "use XCAL_CHL or DELTA_FF_FB")
+    if con.learn_qtr not in ("Q4",):
+        bad("learn_qtr", con.learn_qtr, "use Q4")
+    if con.wt_scale.no_plus_net:
+        bad("wt_scale.no_plus_net", True, "switch it off")
+    if con.rnd.type not in ("UNIFORM", "NONE") and con.rnd.var != 0:
+        bad("rnd.type", con.rnd.type, "use UNIFORM (or var 0)")
+    if con.dwt_norm.on and con.dwt_norm.level not in ("SEND_CONS", "SYN"):
+        bad("dwt_norm.level", con.dwt_norm.level, "use SEND_CONS or SYN")
+
+
+class Projection:
+    """A running projection: synapse arrays plus the constants of its con spec.
+
+    Attributes
+    ----------
+    wt, fwt, dwt, moment, dwnorm : (n_send, n_recv) arrays of the working dtype
+    wb_inc, wb_dec : (n_recv,) weight-balance factors (same for all synapses into a unit)
+    mask : (n_send, n_recv) bool connectivity, None for full
+    scale_eff : float, the net-input scale of the current quarter (leabra.md 3.2)
+    """
+
+    def __init__(self, spec: PrjnSpec, con: ConSpec, send, recv, dtype) -> None:
+        check_con_spec(spec.name, con)
+        self.spec, self.con, self.name = spec, con, spec.name
+        self.send, self.recv = send, recv           # LayerViews
+        self.dtype = dtype
+        self.cc = ConConsts(con, dtype)
+        ns, nr = send.n, recv.n
+        self.mask = connectivity(spec, ns, nr)
+        self.ncons = nr and (ns if self.mask is None else int(self.mask.sum(axis=0).max()))
+        self.n_syn = ns * nr if self.mask is None else int(self.mask.sum())
+        z = lambda: np.zeros((ns, nr), dtype=dtype)
+        self.wt, self.fwt, self.dwt, self.moment, self.dwnorm = z(), z(), z(), z(), z()
+        self.wb_inc = np.ones(nr, dtype=dtype)
+        self.wb_dec = np.ones(nr, dtype=dtype)
+        self.scale_eff = dtype(0)
+        self.abs, self.rel = dtype(con.wt_scale.abs), dtype(con.wt_scale.rel)
+
+    # -- access
+    def var(self, name: str) -> np.ndarray:
+        """Synapse variable ``name`` as a receiver-major (n_recv, n_send) copy."""
+        if name not in SYN_VARS:
+            raise KeyError(f"projection '{self.name}' has no synapse variable '{name}' "
+                           f"(have: {', '.join(SYN_VARS)}, wb_inc, wb_dec)")
+        return np.ascontiguousarray(getattr(self, name).T)
+
+    # -- net input
+    def sa_factor(self, savg: float) -> float:
+        """Sending-activity factor of leabra.md 3.2 (integer rounding as emergent's)."""
+        sz = self.send.n
+        f = self.dtype
+        n_act = max(1, int(math.floor(f(savg) * f(sz) + f(0.5))))
+        if self.ncons == sz:
+            return f(1) / f(n_act)
+        n_max = min(self.ncons, n_act)
+        n_avg = max(1, int(math.floor(f(savg) * f(self.ncons) + f(0.5))))
+        n_exp = min(n_avg + 2, n_max)
+        return f(1) / f(n_exp)
+
+    def send_delta(self, local: np.ndarray, delta: np.ndarray, out: np.ndarray) -> None:
+        """Add ``scale_eff * delta[i] * wt[local[i], :]`` to ``out`` (the receivers' pending input)."""
+        eff = delta * self.scale_eff
+        if len(local) > DENSE_SEND_FRACTION * self.send.n:
+            full = np.zeros(self.send.n, dtype=self.dtype)
+            full[local] = eff
+            out += full @ self.wt
+        elif len(local) == 1:
+            out += eff[0] * self.wt[local[0]]
+        else:
+            out += eff @ self.wt[local]
+
+    # -- learning
+    def compute_dwt(self, units: dict, lrate_mod) -> None:
+        """Accumulate this trial's dWt (leabra.md 9.3-9.5)."""
+        cc = self.cc
+        if not cc.learn:
+            return
+        ss, rs = self.send.slice, self.recv.slice
+        s_learn = ~((units["avg_s"][ss] < cc.lrn_thr) & (units["avg_m"][ss] < cc.lrn_thr))
+        rows = np.flatnonzero(s_learn)
+        if len(rows) == 0:
+            return
+        all_rows = len(rows) == self.send.n
+        sel = slice(None) if all_rows else rows
+        s = {k: units[k][ss][sel] for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_m")}
+        r = {k: units[k][rs] for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_m", "avg_l", "avg_l_lrn")}
+        d = raw_dwt(cc, s, r)
+        lrate_eff = cc.lrate * lrate_mod
+        if cc.mom_on:
+            lrate_eff = lrate_eff * cc.mom_lr_comp
+        mask = None if self.mask is None else self.mask[sel]
+        if all_rows:
+            accumulate_dwt(cc, d, self.dwt, self.dwnorm, self.moment, lrate_eff, mask)
+        else:
+            dwt, dwnorm, moment = self.dwt[rows], self.dwnorm[rows], self.moment[rows]
+            accumulate_dwt(cc, d, dwt, dwnorm, moment, lrate_eff, mask)
+            self.dwt[rows], self.dwnorm[rows], self.moment[rows] = dwt, dwnorm, moment
+
+    def compute_weights(self) -> None:
+        if self.cc.learn:
+            apply_dwt(self.cc, self.wt, self.fwt, self.dwt, self.wb_inc, self.wb_dec)
+
+    def compute_wt_bal(self, recv_act_avg) -> None:
+        if self.cc.learn and self.cc.wt_bal.on:
+            wt_balance(self.cc, self.wt, self.mask, self.wb_inc, self.wb_dec, recv_act_avg)
