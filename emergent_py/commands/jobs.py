@@ -1,0 +1,40 @@
+"""emergent-py jobs [FOLDER...]: each run's SLURM state, exit code and run-file completeness."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..errors import SubmitError
+from ..hpc.jobfolder import MANIFEST, load_job
+from ..hpc.track import format_status, job_status
+
+NAME = "jobs"
+ORDER = 41
+HELP = "show the state of submitted jobs, run by run"
+DESCRIPTION = HELP + """.
+
+One squeue call per poll covers every job shown (sacct, or `sacct -c` without an accounting
+database, for jobs the controller has forgotten). FAILED and TIMEOUT runs show their exit code;
+'run file' says whether each run's HDF5 file is complete. Without FOLDER: every job folder
+under ./jobs."""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("folders", nargs="*", metavar="FOLDER", help="job folders (default: ./jobs/*)")
+    p.add_argument("--watch", type=float, metavar="S", help="poll every S seconds until all runs end")
+
+
+def run(args) -> int:
+    folders = [Path(f) for f in args.folders] or sorted(p.parent for p in Path("jobs").glob(f"*/{MANIFEST}"))
+    if not folders:
+        raise SubmitError("no job folders given and none under ./jobs")
+    jobs = [load_job(f) for f in folders]
+    while True:
+        status = job_status(jobs)
+        print("\n\n".join(format_status(j, status[j.folder]) for j in jobs), flush=True)
+        running = any(s.state in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "SUSPENDED")
+                      for rows in status.values() for s in rows)
+        if not args.watch or not running:
+            return 0
+        time.sleep(args.watch)
+        print()

@@ -1,0 +1,76 @@
+"""emergent-py submit SPEC --cluster NAME ...: write a job folder and submit it with sbatch."""
+from __future__ import annotations
+
+import sys
+
+from ..hpc.jobfolder import SCRIPT, create_job, default_folder, submit_job
+from ..hpc.profile import available_profiles, load_profile
+from ..hpc.request import ENGINES, Resources, parse_extra
+from ..hpc.sweep import expand, parse_seeds, parse_sweep
+from ..spec import load_model
+
+NAME = "submit"
+ORDER = 40
+HELP = "run a model (or a sweep of it) as a SLURM job on a cluster"
+DESCRIPTION = HELP + """.
+
+Writes a job folder (model JSON per run, the rendered batch script job.sh, manifest.json) and
+submits it with `sbatch --parsable`. Sweeps and seeds become one job array (one TACC launcher job
+on sites without arrays). The request is checked against the cluster's profile first: too long,
+too many nodes or tasks, a missing or forbidden directive -> error, nothing written.
+
+  emergent-py submit projects/RandomAssoc --cluster expanse -p shared -N 1 -n 4 -t 02:00:00 \\
+      -A abc123 --sweep 'lay_inhib.gi=1.6,1.8,2.0' --seeds 5 --throttle 8
+
+Clusters are TOML profiles (emergent_py/hpc/profiles, ~/.config/emergent_py/clusters,
+$EMERGENT_PY_CLUSTERS); see docs/hpc.md."""
+
+
+def add_arguments(p) -> None:
+    p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
+    p.add_argument("--cluster", required=True, metavar="NAME",
+                   help="cluster profile name or a .toml path (known: "
+                        + ", ".join(sorted(available_profiles())) + ")")
+    p.add_argument("-p", "--partition", help="partition (queue); default: the profile's")
+    p.add_argument("-N", "--nodes", type=int, default=1, help="nodes per job (array task)")
+    p.add_argument("-n", "--ntasks", type=int, help="tasks per job (array task); default 1")
+    p.add_argument("-t", "--time", default="01:00:00", help="wall time [D-]HH:MM:SS or minutes")
+    p.add_argument("-A", "--account", help="allocation / project to charge")
+    p.add_argument("--mem", help="--mem for sbatch (not on TACC)")
+    p.add_argument("--gres", help="--gres for sbatch (not on TACC)")
+    p.add_argument("--sbatch", action="append", metavar="NAME=VALUE",
+                   help="another sbatch directive, e.g. mail-type=END (repeatable)")
+    p.add_argument("--engine", choices=ENGINES, default="native", help="native core or emergent")
+    p.add_argument("--np", type=int, default=1, help="MPI ranks per run (launched with the site's launcher)")
+    p.add_argument("--sweep", action="append", metavar="[SEL:]PATH=V1,V2",
+                   help="sweep a parameter, e.g. 'lay_inhib.gi=1.6,1.8' or '#Output:lay_inhib.gi=1.4,1.6'")
+    p.add_argument("--seeds", metavar="N|S1,S2", help="N seeds from the model's seed up, or a list")
+    p.add_argument("--throttle", type=int, metavar="K", help="at most K array tasks at once (%%K)")
+    p.add_argument("--signal", type=int, default=120, metavar="S",
+                   help="seconds before the time limit the run is told to checkpoint (default 120)")
+    p.add_argument("-J", "--job-name", help="job name (default: the model's name)")
+    p.add_argument("-o", "--folder", help="job folder (default jobs/<model>-<UTC time>)")
+    p.add_argument("--python", help="interpreter on the cluster (default: the profile's)")
+    p.add_argument("--payload", metavar="CMD",
+                   help="run command with {python} {model} {output} {run_dir} placeholders "
+                        "(default: the engine's `python -m emergent_py run {model} -o {output}`)")
+    p.add_argument("--dry-run", action="store_true", help="write the job folder, print the script, submit nothing")
+
+
+def run(args) -> int:
+    profile = load_profile(args.cluster)
+    model = load_model(args.spec)
+    points = expand([parse_sweep(s) for s in args.sweep or ()], parse_seeds(args.seeds, model.plan.seed))
+    res = Resources(partition=args.partition, nodes=args.nodes, ntasks=args.ntasks, time=args.time,
+                    account=args.account, mem=args.mem, gres=args.gres, np=args.np,
+                    throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch))
+    job = create_job(args.folder or default_folder(model), model, profile, res, points,
+                     job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python)
+    if args.dry_run:
+        sys.stdout.write((job.folder / SCRIPT).read_text())
+        print(f"# dry run: wrote {job.folder} ({len(points)} run(s)); submit with: "
+              f"cd {job.folder} && sbatch job.sh", file=sys.stderr)
+        return 0
+    job = submit_job(job)
+    print(f"submitted job {job.job_id}: {len(points)} run(s) in {job.folder}")
+    return 0

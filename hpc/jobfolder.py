@@ -1,0 +1,168 @@
+"""Job folders: everything one submission needs and produces, in one place.
+
+Layout::
+
+    FOLDER/manifest.json        what was asked (cluster, resources, runs, payload) and the job id
+    FOLDER/job.sh               the rendered batch script (submitted from FOLDER)
+    FOLDER/tasks.txt            TACC launcher job file (sites without job arrays only)
+    FOLDER/runs/NNN/model.json  run NNN's model (sweep sheet appended, seed set)
+    FOLDER/runs/NNN/run.h5      its run file, written by the payload
+    FOLDER/runs/NNN/exit_code   its exit status, written by job.sh when the run ends for good
+    FOLDER/logs/                SLURM's stdout/stderr of the job (array tasks: JOBID_TASK.out)
+    FOLDER/resubmits            "JOBID TASK" lines of jobs that resubmitted themselves
+
+Every file is written under a temporary name and renamed when complete.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import SubmitError
+from ..spec import Model
+from . import slurm
+from .profile import Profile
+from .render import ENGINE_PAYLOADS, MODEL_FILE, RUN_FILE, ScriptInputs, payload_command, render_job, render_tasks
+from .request import ENGINES, Resources, check_request
+from .sweep import RunPoint, point_model
+
+MANIFEST = "manifest.json"
+SCRIPT = "job.sh"
+SCHEMA = "emergent_py.job"
+SCHEMA_VERSION = 1
+
+
+def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
+    """Write ``text`` to ``path`` via a temporary file renamed into place."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    if mode is not None:
+        tmp.chmod(mode)
+    tmp.replace(path)
+
+
+def default_folder(model: Model, root: str | Path = "jobs") -> Path:
+    """``jobs/<model name>-<UTC time>`` (the model name made file-safe)."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Path(root) / f"{re.sub(r'[^A-Za-z0-9._+-]', '_', model.name)}-{stamp}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job folder and its manifest (see the module docstring)."""
+    folder: Path
+    manifest: dict
+
+    @property
+    def runs(self) -> list[dict]:
+        return self.manifest["runs"]
+
+    @property
+    def job_id(self) -> str | None:
+        return self.manifest.get("job_id")
+
+    def run_dir(self, index: int) -> Path:
+        return self.folder / self.runs[index]["dir"]
+
+    def run_file(self, index: int) -> Path:
+        return self.run_dir(index) / RUN_FILE
+
+    def resubmits(self) -> list[tuple[str, int | None]]:
+        """``(job id, run index or None for all runs)`` of self-resubmitted jobs, oldest first."""
+        path = self.folder / "resubmits"
+        out = []
+        if path.exists():
+            for line in path.read_text().splitlines():
+                parts = line.split()
+                if parts and parts[0].isdigit():
+                    out.append((parts[0], int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None))
+        return out
+
+
+def load_job(folder: str | Path) -> Job:
+    """Read a job folder's manifest; SubmitError when the folder is not a job folder."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SubmitError(f"{folder} is not a job folder (no {MANIFEST}; job folders are made by "
+                          "`emergent-py submit`)") from None
+    except json.JSONDecodeError as e:
+        raise SubmitError(f"{path}: invalid JSON at line {e.lineno}: {e.msg}") from e
+    if data.get("schema") != SCHEMA or data.get("schema_version") != SCHEMA_VERSION:
+        raise SubmitError(f"{path}: not an emergent_py job manifest (schema {data.get('schema')!r}, "
+                          f"version {data.get('schema_version')!r})")
+    return Job(folder, data)
+
+
+def create_job(folder: str | Path, model: Model, profile: Profile, res: Resources, points: list[RunPoint],
+               *, job_name: str | None = None, engine: str = "native", payload: str | None = None,
+               python: str | None = None) -> Job:
+    """Check the request, then write the job folder (nothing is written if the check fails).
+
+    Parameters
+    ----------
+    folder : the job folder; must not exist or be empty
+    model : the base model; each point gets its sweep sheet and seed
+    profile, res : the site and the request (checked by :func:`check_request`)
+    points : the runs (:func:`emergent_py.hpc.sweep.expand`)
+    job_name : any text; default the model's name
+    engine : ``native`` or ``emergent`` (picks the default payload)
+    payload : the run command with ``{python} {model} {output} {run_dir}`` placeholders;
+        default ``ENGINE_PAYLOADS[engine]``
+    python : interpreter of the jobs; default the profile's, else the one running this
+    """
+    if engine not in ENGINES:
+        raise SubmitError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if not points:
+        raise SubmitError("no runs to submit")
+    job_name = model.name if job_name is None else job_name
+    directives = check_request(profile, res, job_name, len(points))
+    python = python or profile.python or sys.executable
+    command = payload_command(payload or ENGINE_PAYLOADS[engine], python)
+    models = [point_model(model, p) for p in points]          # validates every point first
+
+    folder = Path(folder).absolute()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise SubmitError(f"job folder {folder} already exists and is not empty; choose another "
+                          "with -o/--folder")
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    for p, m in zip(points, models):
+        run_dir = folder / p.dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(run_dir / MODEL_FILE, m.to_json())
+    inputs = ScriptInputs(directives=directives, job_dir=str(folder), job_name=job_name,
+                          n_runs=len(points), np=res.np, python=python, payload=command)
+    script = render_job(profile, inputs)
+    write_atomic(folder / SCRIPT, script, mode=0o755)
+    if len(points) > 1 and profile.sweep == "launcher":
+        write_atomic(folder / "tasks.txt", render_tasks(len(points)))
+    manifest = {
+        "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
+        "name": job_name, "model": model.name, "cluster": profile.name,
+        "profile": str(profile.path), "engine": engine, "python": python,
+        "payload": payload or ENGINE_PAYLOADS[engine],
+        "resources": res.to_dict(), "directives": directives,
+        "array": len(points) > 1 and profile.sweep == "array",
+        "runs": [{"index": p.index, "dir": p.dir, "sweep": p.values, "seed": p.seed} for p in points],
+        "job_id": None, "submitted": None,
+    }
+    write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return Job(folder, manifest)
+
+
+def submit_job(job: Job) -> Job:
+    """``sbatch --parsable job.sh`` from the job folder; record the job id in the manifest."""
+    if job.job_id is not None:
+        raise SubmitError(f"{job.folder} was already submitted as job {job.job_id}")
+    job_id = slurm.sbatch(SCRIPT, cwd=job.folder)
+    manifest = dict(job.manifest, job_id=job_id,
+                    submitted=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    write_atomic(job.folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return Job(job.folder, manifest)

@@ -1,0 +1,99 @@
+"""Render batch scripts from jinja2 templates (``hpc/templates/*.j2``).
+
+Every value a template prints is shell-quoted (:func:`shlex.quote`) unless it is a :class:`Raw`
+string, so a job name or path holding spaces, quotes, ``$(...)``, backticks or newlines reaches the
+shell as one literal word. ``Raw`` is kept for text that is shell code by design and never comes
+from the command line: checked ``#SBATCH`` lines, a profile's module and setup lines, its launcher,
+and the payload command assembled by :func:`payload_command` (whose own values are quoted).
+Undefined template variables are errors (StrictUndefined), never empty strings.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from ..errors import SubmitError
+from .profile import Profile
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The payload's exit status meaning "I wrote a checkpoint on the warning signal; run me again".
+# (EX_TEMPFAIL from sysexits.h: a temporary failure, retry later.)
+RESUME_EXIT = 75
+# The engine's command for one run. {python}, {model}, {output}, {run_dir} are filled in already
+# quoted; the rest of the text is shell code.
+ENGINE_PAYLOADS = {
+    "native": "{python} -m emergent_py run {model} -o {output}",
+    "emergent": "{python} -m emergent_py emergent run {model} -o {output}",
+}
+RUN_FILE = "run.h5"
+MODEL_FILE = "model.json"
+
+
+class Raw(str):
+    """Text printed into a script as is (shell code we wrote or a profile states)."""
+
+
+def _finalize(value):
+    if isinstance(value, Raw):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise SubmitError(f"template value {value!r} has no shell spelling")
+    if isinstance(value, int):
+        return str(value)
+    return shlex.quote(str(value))
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                              undefined=jinja2.StrictUndefined, finalize=_finalize,
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                              autoescape=False)
+
+
+def payload_command(template: str, python: str) -> str:
+    """Fill a payload template: ``{python}`` quoted, ``{model}``/``{output}``/``{run_dir}`` as
+    quoted expansions of the script's ``$RUN_DIR``.
+
+    Raises
+    ------
+    SubmitError
+        when the template names another placeholder.
+    """
+    try:
+        return template.format(python=shlex.quote(python), model=f'"$RUN_DIR/{MODEL_FILE}"',
+                               output=f'"$RUN_DIR/{RUN_FILE}"', run_dir='"$RUN_DIR"')
+    except (KeyError, IndexError, ValueError) as e:
+        raise SubmitError(f"payload command {template!r}: {e!r} is not one of the placeholders "
+                          "{python}, {model}, {output}, {run_dir}") from e
+
+
+@dataclass(frozen=True)
+class ScriptInputs:
+    """What a job script is rendered from (besides the profile)."""
+    directives: list[str]
+    job_dir: str
+    job_name: str
+    n_runs: int
+    np: int
+    python: str
+    payload: str          # from payload_command(); shell code with quoted values
+
+
+def render_job(profile: Profile, inputs: ScriptInputs) -> str:
+    """The batch script ``job.sh`` for a job folder (array, single or TACC-launcher job)."""
+    launcher_sweep = inputs.n_runs > 1 and profile.sweep == "launcher"
+    run_line = inputs.payload if launcher_sweep else f"{profile.launcher} -n {inputs.np} {inputs.payload}"
+    return environment().get_template("job.sh.j2").render(
+        directives=[Raw(d) for d in inputs.directives],
+        modules=[Raw(m) for m in profile.modules], setup=[Raw(s) for s in profile.setup],
+        job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name,
+        n_runs=inputs.n_runs, run_line=Raw(run_line), launcher_sweep=launcher_sweep,
+        resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE)
+
+
+def render_tasks(n_runs: int) -> str:
+    """The TACC launcher's job file: one line per run, each running ``job.sh --run N``."""
+    return environment().get_template("tasks.txt.j2").render(n_runs=n_runs)
