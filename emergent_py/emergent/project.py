@@ -1,0 +1,537 @@
+"""Import: an emergent 8.x project (``.proj``) -> a foundation :class:`~emergent_py.spec.Model`.
+
+What is taken from the project (never from defaults; the templates and the code defaults
+disagree, e.g. ``act_avg.ss_tau`` 2 vs 4):
+
+* the network ``.networks[N]``: layers (name, geometry, ``layer_type``), projections (sender,
+  receiver, projection spec: Full, OneToOne, UniformRandom);
+* the specs of every layer and projection, with spec inheritance applied as emergent applies it
+  on load: a child spec takes every member of its parent except those listed in its
+  ``unique{...}`` (section 1.6 of emergent-formats.md);
+* the input table (the ``input_data`` of the LeabraTrain program, else ``.data.gp[0][0]``):
+  saved rows, or the ``.dat``/``.dtbl`` file it auto-loads;
+* the run plan: LeabraTrain ``max_epoch``/``err_stopcrit``/``n_under_thr``, LeabraEpoch
+  ``data_loop_order``, the network's ``wt_update`` and ``small_batch_n``.
+
+The result holds one :class:`Sheet` named ``"emergent"``: a ``Network`` entry, one ``#Layer``
+entry per layer (every unit, layer and ``bias.`` member the project stores that exists in
+:mod:`emergent_py.spec.params`) and one ``#Send->Recv`` entry per projection (con-spec members).
+
+Projection types the native core cannot run are a :class:`SpecError` naming each of them;
+``load_project(..., skip_unsupported=True)`` leaves those projections out instead (and says so
+in :attr:`ImportedProject.skipped`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import FormatError, SpecError, did_you_mean
+from ..spec.fields import leaf_fields
+from ..spec.model import Model
+from ..spec.network import Full, Layer, Network, OneToOne, Projection, UniformRandom
+from ..spec.params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
+from ..spec.patterns import Patterns
+from ..spec.runplan import RunPlan
+from ..spec.sheet import Sel, Sheet
+from .dump import Array, Block, Data, Dump, Member, Node, parse_ref, unquote
+
+SHEET_NAME = "emergent"
+
+#: emergent projection-spec type -> what the native core runs
+SUPPORTED_PRJN = ("FullPrjnSpec", "OneToOnePrjnSpec", "UniformRndPrjnSpec")
+LAYER_TYPES = ("INPUT", "HIDDEN", "TARGET", "OUTPUT")
+ORDERS = {0: "sequential", 1: "permuted", 2: "random"}
+#: spec members that are bookkeeping, not parameters (never inherited, never imported)
+_SPEC_META = {"name", "desc", "unique", "saved", "children", "is_used", "used_status", "user_data_"}
+
+
+@dataclass
+class ImportedProject:
+    """What :func:`import_project` found: the model plus what was left out and why."""
+    model: Model
+    path: Path
+    version: str                                            # header code version, e.g. "8.5.6.0"
+    skipped: list[str] = field(default_factory=list)       # projections left out
+    missing: dict[str, list[str]] = field(default_factory=dict)  # object -> params the project lacks
+    table: str = ""                                         # input table used
+    emergent_names: dict[str, str] = field(default_factory=dict)  # our prjn name -> emergent's
+
+
+def load_project(path: str | os.PathLike, *, network: int = 0, skip_unsupported: bool = False,
+                 patterns: Patterns | str | os.PathLike | None = None, table: str | None = None) -> Model:
+    """Import the Leabra network, specs, input patterns and run plan of an emergent project.
+
+    Parameters
+    ----------
+    path : a ``.proj`` (or ``.proj.gz``) file written by emergent 8.x
+    network : index of the network in ``.networks`` (the standard programs use 0)
+    skip_unsupported : leave out projections whose projection spec the native core cannot run
+        (instead of raising SpecError naming them)
+    patterns : use these patterns (a Patterns or a ``.dat`` path) instead of the project's
+        input table, e.g. for projects that generate their inputs at run time (leabra_bench)
+    table : name of the input DataTable, when the project's programs do not say which
+
+    Raises
+    ------
+    FormatError : the file is not a readable ta_Dump project (names file and line)
+    SpecError : the project uses what the native core cannot run (named), or lacks input rows
+    """
+    return import_project(path, network=network, skip_unsupported=skip_unsupported,
+                          patterns=patterns, table=table).model
+
+
+def import_project(path: str | os.PathLike, *, network: int = 0, skip_unsupported: bool = False,
+                   patterns: Patterns | str | os.PathLike | None = None,
+                   table: str | None = None) -> ImportedProject:
+    """Like :func:`load_project`, returning an :class:`ImportedProject` report as well."""
+    path = Path(path)
+    dump = Dump.read(path)
+    return ProjectReader(dump, path).read(network, skip_unsupported, patterns, table)
+
+
+# ----------------------------------------------------------------------------------- specs
+
+class SpecTree:
+    """The specs of one network with emergent's parent -> child inheritance."""
+
+    def __init__(self, dump: Dump, net: Block) -> None:
+        self.dump = dump
+        self.parent: dict[int, Block | None] = {}
+        self._resolved: dict[int, dict[str, Node]] = {}
+        specs = net.get("specs")
+        if isinstance(specs, Block):
+            self._index(specs, None)
+
+    def _index(self, group: Block, parent: Block | None) -> None:
+        for spec in group.elements:
+            self.parent[id(spec)] = parent
+            kids = spec.get("children")
+            if isinstance(kids, Block):
+                self._index(kids, spec)
+
+    def spec_at(self, owner: Block, member: str, where: str) -> Block:
+        """The spec a spec-pointer member (``spec {type=..: spec=..$$: }``) points to."""
+        ptr = owner.get(member)
+        ref = parse_ref(ptr.value("spec", "")) if isinstance(ptr, Block) else None
+        if ref is None:
+            raise SpecError(f"{self.dump.where}:{owner.line}: {where} has no {member} (NULL pointer)")
+        try:
+            spec = self.dump.find(ref.path)
+        except KeyError as e:
+            raise FormatError(f"{self.dump.where}:{ptr.line}: {where}: {member} points to "
+                              f"{ref.path}, which does not exist ({e})") from None
+        want = ptr.value("type", "")
+        if want and spec.type != want and not spec.type.endswith(want.replace("Leabra", "")):
+            raise FormatError(f"{self.dump.where}:{ptr.line}: {where}: {member} should point to a "
+                              f"{want} but {ref.path} is a {spec.type}")
+        return spec
+
+    def resolved(self, spec: Block) -> dict[str, Node]:
+        """Member name -> node after inheritance: members a child spec does not list as
+        ``unique`` come from its parent (recursively)."""
+        key = id(spec)
+        if key in self._resolved:
+            return self._resolved[key]
+        own = {_mname(m): m for m in spec.members() if _mname(m) not in _SPEC_META}
+        out: dict[str, Node] = dict(own)
+        parent = self.parent.get(key)
+        if parent is not None:
+            unique = set(spec["unique"].items) if isinstance(spec.get("unique"), Array) else set()
+            same_type = parent.type == spec.type
+            for name, node in self.resolved(parent).items():
+                if name not in unique and (same_type or name in own):
+                    out[name] = node
+        self._resolved[key] = out
+        return out
+
+
+def _mname(node: Node) -> str:
+    return node.name_ if isinstance(node, Block) else getattr(node, "name", "")
+
+
+def _lookup(members: dict[str, Node], path: str) -> str | None:
+    """Raw text of ``path`` (``act.gain``) in a resolved member map, or None if not stored."""
+    head, _, rest = path.partition(".")
+    node = members.get(head)
+    if node is None:
+        return None
+    if not rest:
+        return node.raw if isinstance(node, Member) else None
+    for part in rest.split("."):
+        node = node.get(part) if isinstance(node, Block) else None
+    return node.raw if isinstance(node, Member) else None
+
+
+def convert(raw: str, meta: dict, where: str) -> Any:
+    """A raw project value -> the Python value of a parameter field (bool/int/float/enum)."""
+    kind = meta["kind"]
+    text = unquote(raw).strip()
+    try:
+        if kind is bool:
+            if text.lower() in ("1", "true"):
+                return True
+            if text.lower() in ("0", "false"):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(float(text))
+        if kind is float:
+            return float(text)
+    except ValueError:
+        raise SpecError(f"{where}: value {raw!r} is not a {kind.__name__}") from None
+    choices = meta["choices"]
+    if text.upper() not in choices:
+        raise SpecError(f"{where}: {text!r} is not one the native core knows "
+                        f"({', '.join(choices)})" + did_you_mean(text.upper(), choices))
+    return text.upper()
+
+
+def spec_params(members: dict[str, Node], cls: type, prefix: str, where: str,
+                missing: list[str]) -> dict[str, Any]:
+    """Every leaf of record ``cls`` that the project stores, as ``{prefix+path: value}``."""
+    out = {}
+    for path, f in leaf_fields(cls):
+        raw = _lookup(members, path)
+        if raw is None:
+            missing.append(prefix + path)
+            continue
+        out[prefix + path] = convert(raw, f.metadata, f"{where}: {path}")
+    return out
+
+
+# ----------------------------------------------------------------------------------- reader
+
+class ProjectReader:
+    """Turns one parsed project into a Model (see :func:`load_project`)."""
+
+    def __init__(self, dump: Dump, path: Path) -> None:
+        self.dump, self.path = dump, path
+
+    def where(self, node: Block) -> str:
+        return f"{self.path}:{node.line}"
+
+    def read(self, network: int, skip_unsupported: bool, patterns, table: str | None) -> ImportedProject:
+        dump = self.dump
+        try:
+            net_blk = dump.find(f".networks[{network}]")
+        except KeyError:
+            raise SpecError(f"{self.path}: the project has no network .networks[{network}]") from None
+        specs = SpecTree(dump, net_blk)
+        net_name = _identifier(net_blk.name or "Network", f"{self.path}: network name")
+        net = Network(net_name)
+        entries: dict[str, dict[str, Any]] = {}
+        missing: dict[str, list[str]] = {}
+        docs: dict[str, str] = {}
+
+        # network-level parameters
+        miss: list[str] = []
+        members = {m.name if not isinstance(m, Block) else m.name_: m for m in net_blk.members()}
+        entries["Network"] = spec_params(members, NetworkSpec, "", f"{self.where(net_blk)} network", miss)
+        docs["Network"] = f"{self.path.name}: network '{net_blk.name}'"
+        missing["Network"] = miss
+
+        layers_blk = net_blk.get("layers")
+        lay_blocks = layers_blk.elements if isinstance(layers_blk, Block) else []
+        if not lay_blocks:
+            raise SpecError(f"{self.where(net_blk)}: network '{net_blk.name}' has no layers")
+        by_path: dict[str, str] = {}
+        for lb in lay_blocks:
+            lay = self.layer(lb)
+            net.add_layer(lay)
+            by_path[dump.path_of(lb)] = lay.name
+            miss = []
+            unit = specs.spec_at(lb, "unit_spec", f"layer '{lay.name}'")
+            lspec = specs.spec_at(lb, "spec", f"layer '{lay.name}'")
+            bias = specs.spec_at(unit, "bias_spec", f"unit spec '{unit.name}'")
+            where = f"{self.where(lb)} layer '{lay.name}'"
+            params = spec_params(specs.resolved(unit), UnitSpec, "", f"{where} unit spec '{unit.name}'", miss)
+            params.update(spec_params(specs.resolved(lspec), LayerSpec, "", f"{where} layer spec '{lspec.name}'", miss))
+            params.update(spec_params(specs.resolved(bias), BiasSpec, "bias.", f"{where} bias spec '{bias.name}'", miss))
+            entries["#" + lay.name] = params
+            docs["#" + lay.name] = (f"{self.path.name}: layer '{lay.name}' (specs {lspec.name}, "
+                                    f"{unit.name}, {bias.name})")
+            missing["#" + lay.name] = miss
+
+        unsupported: list[str] = []
+        skipped: list[str] = []
+        emergent_names: dict[str, str] = {}
+        for lb in lay_blocks:
+            recv = by_path[dump.path_of(lb)]
+            prjns = lb.get("projections")
+            for pb in (prjns.elements if isinstance(prjns, Block) else []):
+                label = f"{recv}.{pb.name} ({self.where(pb)})"
+                if pb.value("off", "0") == "1":
+                    skipped.append(f"{label}: off")
+                    continue
+                ref = parse_ref(pb.value("from", ""))
+                send_blk = dump.try_find(ref.path) if ref else None
+                if send_blk is None or dump.path_of(send_blk) not in by_path:
+                    raise SpecError(f"{self.where(pb)}: projection '{pb.name}' into '{recv}' comes "
+                                    f"from {pb.value('from', 'NULL')!r}, which is not a layer of "
+                                    f"network '{net_name}'")
+                send = by_path[dump.path_of(send_blk)]
+                pspec = specs.spec_at(pb, "spec", f"projection '{pb.name}' into '{recv}'")
+                pattern, why = self.pattern(pspec, specs, net.layers[send], net.layers[recv])
+                if pattern is None:
+                    text = f"{send}->{recv} ('{pb.name}', {pspec.type} '{pspec.name}'{why})"
+                    (skipped if skip_unsupported else unsupported).append(text)
+                    continue
+                name = f"{send}->{recv}"
+                k = 2
+                while name in net.projections:
+                    name, k = f"{send}->{recv}_{k}", k + 1
+                net.add_projection(Projection(send, recv, pattern, name=name))
+                emergent_names[name] = pb.name
+                con = specs.spec_at(pb, "con_spec", f"projection '{pb.name}' into '{recv}'")
+                miss = []
+                entries["#" + name] = spec_params(specs.resolved(con), ConSpec, "",
+                                                  f"{self.where(pb)} projection {name} con spec '{con.name}'", miss)
+                docs["#" + name] = f"{self.path.name}: projection '{pb.name}' into '{recv}' (con spec {con.name})"
+                missing["#" + name] = miss
+        if unsupported:
+            raise SpecError(f"{self.path}: the native core cannot run these projections: "
+                            + "; ".join(unsupported) + f" (supported: {', '.join(SUPPORTED_PRJN)}; "
+                            "load_project(..., skip_unsupported=True) leaves them out)")
+
+        sheet = Sheet([Sel(k, v, doc=docs[k]) for k, v in entries.items() if v],
+                      name=SHEET_NAME, _origin="")
+        table_name = ""
+        if patterns is None:
+            tbl = self.input_table(table)
+            table_name = tbl.name or ""
+            pats = self.table_patterns(tbl, net)
+        elif isinstance(patterns, Patterns):
+            pats = patterns
+        else:
+            pats = Patterns.from_dat(str(patterns))
+        plan = self.run_plan(net_blk)
+        try:
+            model = Model(net, sheet, pats, plan)
+        except SpecError as e:
+            raise SpecError(f"{self.path}: {e}") from e
+        return ImportedProject(model, self.path, dump.version, skipped, missing, table_name,
+                               emergent_names)
+
+    # -- layers and projections
+    def layer(self, lb: Block) -> Layer:
+        name = _identifier(lb.name or "", f"{self.where(lb)}: layer name")
+        kind = lb.value("layer_type", "HIDDEN")
+        if kind not in LAYER_TYPES:
+            raise SpecError(f"{self.where(lb)}: layer '{name}' has layer_type {kind}, not one of "
+                            f"{', '.join(LAYER_TYPES)}")
+        ux, uy = _int(lb, "un_geom.x"), _int(lb, "un_geom.y")
+        if lb.value("unit_groups", "0") == "1":
+            gx, gy = _int(lb, "gp_geom.x"), _int(lb, "gp_geom.y")
+            shape: tuple[int, ...] = (gy, gx, uy, ux)
+        else:
+            shape = (uy, ux)
+        if "LESIONED" in lb.value("flags", ""):
+            raise SpecError(f"{self.where(lb)}: layer '{name}' is lesioned; the native core has no "
+                            "lesions (un-lesion it in emergent or remove it)")
+        return Layer(name, shape, kind.lower())
+
+    def pattern(self, pspec: Block, specs: SpecTree, send: Layer, recv: Layer):
+        """(pattern, '') for a supported projection spec, else (None, reason)."""
+        res = specs.resolved(pspec)
+        raw = lambda name, default="": unquote(res[name].raw) if isinstance(res.get(name), Member) else default
+        if pspec.type not in SUPPORTED_PRJN:
+            return None, ""
+        if raw("init_wts", "0") == "1":
+            return None, ", init_wts=1: the projection spec sets the weights itself"
+        if send.name == recv.name and raw("self_con", "0") == "0" and pspec.type != "OneToOnePrjnSpec":
+            return None, ", a self projection without self connections"
+        if pspec.type == "FullPrjnSpec":
+            return Full(), ""
+        if pspec.type == "OneToOnePrjnSpec":
+            if (raw("n_conns", "-1") not in ("-1", str(recv.n_units)) or raw("recv_start", "0") != "0"
+                    or raw("send_start", "0") != "0"):
+                return None, ", with n_conns/recv_start/send_start set"
+            if send.n_units != recv.n_units:
+                return None, f", between layers of {send.n_units} and {recv.n_units} units"
+            return OneToOne(), ""
+        p = float(raw("p_con", "0.25"))
+        seed_blk = res.get("rndm_seed")
+        seed = int(seed_blk.value("rnd_seed", "0")) if (raw("same_seed", "0") == "1"
+                                                          and isinstance(seed_blk, Block)) else 0
+        return UniformRandom(p, seed), ""
+
+    # -- input data
+    def input_table(self, name: str | None) -> Block:
+        dump = self.dump
+        data = dump.find(".data")
+        tables = list(_tables(data))
+        if name is not None:
+            for t in tables:
+                if t.name == name:
+                    return t
+            raise SpecError(f"{self.path}: no data table named '{name}'."
+                            + did_you_mean(name, [t.name or "" for t in tables]))
+        for prog_name in ("LeabraTrain", "LeabraBatch", "LeabraStartup"):
+            prog = _find_program(dump, prog_name)
+            if prog is None:
+                continue
+            for group in ("args", "vars"):
+                grp = prog.get(group)
+                for var in (grp.elements if isinstance(grp, Block) else []):
+                    if var.name == "input_data":
+                        ref = parse_ref(var.value("object_val", ""))
+                        tbl = dump.try_find(ref.path) if ref else None
+                        if tbl is not None:
+                            return tbl
+        try:
+            return dump.find(".data.gp[0][0]")
+        except KeyError:
+            raise SpecError(f"{self.path}: no input data table (.data.gp[0][0] is missing and no "
+                            "LeabraTrain input_data names one); pass patterns=") from None
+
+    def table_patterns(self, tbl: Block, net: Network) -> Patterns:
+        where = f"{self.where(tbl)} table '{tbl.name}'"
+        cols = tbl.get("data")
+        columns = {c.name: c for c in (cols.elements if isinstance(cols, Block) else [])}
+        has_rows = "SAVE_ROWS" in tbl.value("data_flags", "")
+        auto = tbl.value("auto_load", "") == "AUTO_LOAD" and tbl.value("auto_load_file", "")
+        if auto and not has_rows:
+            file = Path(tbl.value("auto_load_file"))
+            file = file if file.is_absolute() else self.path.parent / file
+            if file.suffix == ".dtbl" or file.name.endswith(".dtbl.gz"):
+                return self.table_patterns(Dump.read(file).value_root, net)
+            if not file.is_file():
+                raise SpecError(f"{where}: auto-loads {file}, which does not exist")
+            return Patterns.from_dat(str(file), [c for c in _pattern_layers(net) if c in columns] or None)
+        data: dict[str, np.ndarray] = {}
+        names = None
+        n_rows = None
+        for lname in _pattern_layers(net):
+            col = columns.get(lname)
+            if col is None:
+                continue
+            arr = _column_rows(col)
+            if arr is None:
+                continue
+            data[lname] = arr
+            n_rows = arr.shape[0]
+        name_col = columns.get("Name")
+        if name_col is not None:
+            rows = _column_items(name_col)
+            if rows is not None and (n_rows is None or len(rows[1]) == n_rows):
+                names = [unquote(s) for s in rows[1]]
+        if not data or not n_rows:
+            raise SpecError(f"{where} holds no saved rows for the input layers "
+                            f"({', '.join(_pattern_layers(net))}) and auto-loads no file (the project "
+                            "may generate its inputs at run time); pass patterns= (a Patterns or "
+                            "a .dat file)")
+        return Patterns(data, names)
+
+    # -- run plan
+    def run_plan(self, net_blk: Block) -> RunPlan:
+        train = _find_program(self.dump, "LeabraTrain")
+        epoch = _find_program(self.dump, "LeabraEpoch")
+        kw: dict[str, Any] = {}
+        if train is not None:
+            max_epoch = _var(train, "max_epoch")
+            if max_epoch is not None:
+                kw["epochs"] = max(int(float(max_epoch)), 1)
+            crit = _var(train, "err_stopcrit")
+            if crit is not None:
+                kw["stop_cnt_err"] = None if float(crit) < 0 else int(float(crit))
+            n_under = _var(train, "n_under_thr")
+            if n_under is not None:
+                kw["stop_n_under"] = max(int(float(n_under)), 1)
+        if epoch is not None:
+            order = _var(epoch, "data_loop_order")
+            if order is not None:
+                kw["order"] = ORDERS.get(int(float(order)), "permuted")
+        wt_update = net_blk.value("wt_update", "ON_LINE").lower()
+        kw["wt_update"] = wt_update if wt_update in ("on_line", "batch", "small_batch") else "on_line"
+        kw["small_batch_n"] = max(int(net_blk.value("small_batch_n", "10")), 1)
+        return RunPlan(**kw)
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+def _identifier(name: str, where: str) -> str:
+    import re
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise SpecError(f"{where} {name!r} is not an identifier; rename it in emergent "
+                        "(emergent_py uses names in selectors and column names)")
+    return name
+
+
+def _int(blk: Block, path: str) -> int:
+    try:
+        return int(blk.value(path))
+    except (KeyError, ValueError):
+        raise FormatError(f"line {blk.line}: {blk.label} '{blk.name}' has no integer {path}") from None
+
+
+def _pattern_layers(net: Network) -> list[str]:
+    return [l.name for l in net.layers.values() if l.kind.value != "HIDDEN"]
+
+
+def _tables(group: Block):
+    for t in group.elements:
+        if t.type.endswith("DataTable") or t.get("data") is not None:
+            yield t
+    for g in group.subgroups:
+        yield from _tables(g)
+
+
+def _programs(group: Block):
+    yield from group.elements
+    for g in group.subgroups:
+        yield from _programs(g)
+
+
+def _find_program(dump: Dump, name: str) -> Block | None:
+    progs = dump.try_find(".programs")
+    if progs is None:
+        return None
+    return next((p for p in _programs(progs) if p.name == name), None)
+
+
+def _var(prog: Block, name: str) -> str | None:
+    """The saved value of a program variable (int_val, real_val, bool_val, dyn enum value)."""
+    for group in ("vars", "args"):
+        grp = prog.get(group)
+        for var in (grp.elements if isinstance(grp, Block) else []):
+            if var.name != name:
+                continue
+            kind = var.value("var_type", "")
+            member = {"T_Int": "int_val", "T_Real": "real_val", "T_Bool": "bool_val",
+                      "T_HardEnum": "int_val", "T_String": "string_val"}.get(kind)
+            if member is not None:
+                return var.value(member, "0")
+            if kind == "T_DynEnum":
+                return var.value("dyn_enum_val.value", "0")
+    return None
+
+
+def _column_items(col: Block) -> tuple[tuple[int, ...], list[str]] | None:
+    ar = col.get("ar")
+    if not isinstance(ar, Block):
+        return None
+    data = next((c for c in ar.kids if isinstance(c, Data)), None)
+    return None if data is None else (data.dims, data.items)
+
+
+def _column_rows(col: Block) -> np.ndarray | None:
+    """A matrix column's saved rows as (n_rows, *reversed cell geometry) float32 (C order)."""
+    found = _column_items(col)
+    if found is None:
+        return None
+    dims, items = found
+    if not dims or dims[-1] == 0:
+        return None
+    try:
+        flat = np.array([float(v) for v in items], dtype=np.float32)
+    except ValueError as e:
+        raise FormatError(f"line {col.line}: column '{col.name}': a value is not a number ({e})") from None
+    if flat.size != int(np.prod(dims)):
+        raise FormatError(f"line {col.line}: column '{col.name}': geometry {list(dims)} needs "
+                          f"{int(np.prod(dims))} values, found {flat.size}")
+    return flat.reshape(tuple(reversed(dims)))
