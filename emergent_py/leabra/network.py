@@ -78,6 +78,7 @@ class Network:
         self.phase = MINUS
         self.trial_stats: dict = {}
         self.nan_check = True
+        self._run = None
         self.init_weights(weights)
 
     # ------------------------------------------------------------------ constants
@@ -232,7 +233,7 @@ class Network:
         """Compute_Weights (leabra.md 9.6-9.7): apply accumulated dwt, then weight balance if due."""
         for p in self.prjn_list:
             p.compute_weights()
-        if self.total_trials % self.model.network_params.network.times.wt_bal_int == 0:
+        if self.total_trials > 0 and self.total_trials % self.model.network_params.network.times.wt_bal_int == 0:
             for p in self.prjn_list:
                 if p.recv.kind is LayerKind.TARGET and p.cc.wt_bal.no_targ:
                     continue
@@ -614,25 +615,36 @@ class Network:
         for p in self.prjn_list:
             p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
 
-    def quarter(self) -> None:
-        """One quarter: Quarter_Init, the cycles, Quarter_Final (plus phase stats after q 2 / 3)."""
+    def quarter(self, on_cycle=None) -> None:
+        """One quarter: Quarter_Init, the cycles, Quarter_Final (trial statistics after quarter 3).
+
+        ``on_cycle(net)``, if given, is called after every cycle."""
         self.quarter_init()
         for _ in range(self.model.network_params.network.times.quarter):
             self.cycle()
+            if on_cycle is not None:
+                on_cycle(self)
         q = self.quarter_n
         self.quarter_final()
         if q == 3:
             self.trial_stats = _stats.trial_stats(self)
 
-    def trial(self, pattern: int | dict, learn: bool = True) -> dict:
+    def trial(self, pattern: int | dict, on_cycle=None) -> dict:
         """One trial of ``pattern`` (a pattern row index or ``{layer: values}``), without the weight
         update of the previous trial (the run loop does that, leabra.md 1.2 step 1).
         Returns the trial statistics (sse, cnt_err, cos_err, norm_err and per-layer values)."""
         self.trial_init()
         self.apply_inputs(pattern)
         for _ in range(4):
-            self.quarter()
+            self.quarter(on_cycle)
         return self.trial_stats
+
+    def epoch(self) -> dict:
+        """One epoch of the model's patterns with its run plan (see :class:`emergent_py.leabra.run.Run`)."""
+        if self._run is None:
+            from .run import Run
+            self._run = Run(self.model, net=self)
+        return self._run.epoch()
 
     # ------------------------------------------------------------------ data parallel helpers
     def dwt_size(self) -> int:
