@@ -148,9 +148,7 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
                               "(-p, -N, -n, -t, -A, --mem, --gres, --throttle)")
     for name in profile.forbidden:
         if asked.get(name) is not None:
-            what = ("a sweep or --seeds needs a job array, which" if name == "array"
-                    else f"--{name}, which")
-            raise SubmitError(f"{what} '{profile.name}' does not accept (forbidden: "
+            raise SubmitError(f"--{name}, which '{profile.name}' does not accept (forbidden: "
                               f"{', '.join('--' + f for f in profile.forbidden)}); drop it")
     for name in profile.required:
         if asked.get(name) is None:

@@ -42,9 +42,13 @@ def run_file_status(path: Path) -> str:
     if not path.exists():
         return "missing"
     try:
-        return "complete" if read_run_file(path).complete else "incomplete"
+        rf = read_run_file(path)
     except (EmergentPyError, OSError) as e:
         return f"unreadable: {e}"
+    try:
+        return "complete" if rf.complete else "incomplete"
+    finally:
+        rf.close()
 
 
 def run_job_ids(job: Job) -> list[str | None]:
@@ -120,7 +124,7 @@ def format_status(job: Job, rows: list[RunStatus]) -> str:
     header = ("run", "job", "state", "exit", "run file", "point")
     table = [header] + [(str(s.index), s.job_id or "-", s.state,
                          "-" if s.exit_code is None else str(s.exit_code), s.run_file,
-                         " ".join(f"{k}={v}" for k, v in s.sweep.items()) + f" seed={s.seed}")
+                         " ".join([f"{k}={v}" for k, v in s.sweep.items()] + [f"seed={s.seed}"]))
                         for s in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
@@ -136,16 +140,18 @@ def format_status(job: Job, rows: list[RunStatus]) -> str:
 def final_stats(path: Path) -> dict[str, Any]:
     """The last epoch's value of every column of a complete run file, plus ``epochs`` run."""
     rf = read_run_file(path)
-    if not rf.complete:
-        raise SubmitError(f"{path}: run file is not complete")
-    cols = rf.epochs
-    n = min((len(v) for v in cols.values()), default=0)
-    out: dict[str, Any] = {"epochs": n}
-    for name, values in cols.items():
-        if len(values):
-            v = np.asarray(values)[-1]
-            out[name] = v.item() if hasattr(v, "item") else v
-    return out
+    try:
+        if not rf.complete:
+            raise SubmitError(f"{path}: run file is not complete")
+        cols = rf.epochs
+        out: dict[str, Any] = {"epochs": len(cols)}
+        for name, values in cols.items():
+            if len(values) and np.ndim(values[-1]) == 0:
+                v = values[-1]
+                out[name] = v.item() if hasattr(v, "item") else v
+        return out
+    finally:
+        rf.close()
 
 
 def collect(job: Job) -> tuple[list[str], list[list[Any]]]:

@@ -1,0 +1,59 @@
+"""Fixtures for the hpc tests: the local SLURM (scripts/slurm/start.sh), the test payload, models."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emergent_py.spec import load_model
+
+REPO = Path(__file__).resolve().parents[2]
+PAYLOAD = Path(__file__).resolve().parent / "payload.py"
+SHIMS = REPO / "scripts" / "slurm" / "shims"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def payload_cmd(*extra: str) -> str:
+    """A --payload template running tests/hpc/payload.py (quoted path: the repo may hold spaces)."""
+    import shlex
+    return " ".join(["{python}", shlex.quote(str(PAYLOAD)), "{model}", "-o", "{output}", *extra])
+
+
+@pytest.fixture(scope="session")
+def model():
+    return load_model(REPO / "projects" / "RandomAssoc")
+
+
+def slurm_reachable() -> str | None:
+    """None when sinfo answers, else why not."""
+    if shutil.which("sinfo") is None:
+        return "no SLURM client (sinfo) on PATH"
+    try:
+        p = subprocess.run(["sinfo", "-h", "-p", "local", "-o", "%T"], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        return "sinfo did not answer in 20 s"
+    if p.returncode != 0 or not p.stdout.strip():
+        return f"sinfo failed: {(p.stderr or p.stdout).strip()[:200]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def slurm():
+    """A reachable local SLURM with the `local` partition; under CI its absence is a failure."""
+    why = slurm_reachable()
+    if why:
+        msg = f"no local SLURM ({why}); start one with `sudo scripts/slurm/start.sh`"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return True
+
+
+def run_payload_here(model_json: Path, out: Path, *extra: str) -> None:
+    """Run the payload directly (no SLURM): the uninterrupted reference."""
+    subprocess.run([sys.executable, str(PAYLOAD), str(model_json), "-o", str(out), *extra],
+                   check=True, capture_output=True, text=True, timeout=120)
