@@ -221,7 +221,8 @@ class Array(Node):
     @items.setter
     def items(self, items: Iterable[str]) -> None:
         self._items = list(items)
-        self.body = " " + "".join(f"{i};" for i in self._items) + "  "
+        tail = self.body[len(self.body.rstrip()):] or "  "
+        self.body = " " + "".join(f"{i};" for i in self._items) + tail
 
 
 class Data(Node):
@@ -300,6 +301,43 @@ class Block(Node):
         """Set the ``= [N]`` list size of a skeleton object."""
         self.size = n
         self.head = self._make_head()
+
+    def set_path(self, path: str) -> None:
+        """Set the ``@path`` of an object (``@[3]`` to renumber a list element)."""
+        self.path = path
+        self.head = self._make_head()
+
+    def clone(self) -> "Block":
+        """A deep copy (re-parsed from this block's text)."""
+        nodes = parse_nodes(self.render(), f"<copy of {self.label}>")
+        blk = nodes[0]
+        assert isinstance(blk, Block)
+        blk.line = self.line
+        return blk
+
+    def set_depth(self, depth: int) -> None:
+        """Re-indent this block as emergent does at nesting ``depth`` (one space per level, a
+        tab per 8 levels); data bodies and multi-line strings are left alone."""
+        def fix(pre: str, d: int) -> str:
+            if "\n" not in pre:
+                return pre
+            blank = pre[:pre.rfind("\n") + 1]
+            return blank + indent(d)
+        self.pre = fix(self.pre, depth)
+        self.close_pre = fix(self.close_pre, depth)
+        for c in self.kids:
+            if isinstance(c, Block):
+                c.set_depth(depth + 1)
+            else:      # rows of data sit at the indentation of the closing '};'
+                c.pre = fix(c.pre, depth if isinstance(c, Data) else depth + 1)
+
+    def remove(self, node: Node) -> None:
+        self.kids.remove(node)
+
+    def clear_elements(self) -> None:
+        """Remove every list element, link and subgroup (keep the list's own members)."""
+        self.children = [c for c in self.kids if not (isinstance(c, Link) or (
+            isinstance(c, Block) and c.kind == "object"))]
 
     # -- text
     def text(self) -> str:
@@ -448,6 +486,21 @@ class Block(Node):
 
 
 NodeT = Union[Block, Member, Variant, Link, Array, Data]
+
+
+def indent(depth: int) -> str:
+    """emergent's indentation at a nesting depth: a tab per 8 levels, then spaces."""
+    return "\t" * (depth // 8) + " " * (depth % 8)
+
+
+def parse_nodes(text: str, where: str = "<fragment>") -> list[Node]:
+    """Parse a fragment of statements (``name=v;``, ``Type @[0] {...};`` ...) into nodes."""
+    parser = _Parser(text + "};", where)
+    holder = Block("struct", "<fragment>", line=1)
+    end = parser.parse_body(0, holder)
+    if end != len(parser.text):
+        raise parser.error(end, "the end of the fragment")
+    return holder.children
 
 
 # ----------------------------------------------------------------------------------- parser
@@ -752,6 +805,25 @@ class Dump:
             node = nxt
         return node
 
+    def paths(self, start: str = "") -> Iterator[tuple[str, Block]]:
+        """``(path, block)`` for every addressable object and struct below ``start`` (one pass)."""
+        def walk(node: Block, prefix: str) -> Iterator[tuple[str, Block]]:
+            for c in node.kids:
+                if not isinstance(c, Block) or c.inline:
+                    continue
+                if c.index is not None:
+                    step = f"[{c.index}]"
+                elif c.kind == "struct":
+                    step = "." + c.name_
+                elif c.path.startswith("@."):
+                    step = c.path[1:]
+                else:
+                    continue
+                yield prefix + step, c
+                yield from walk(c, prefix + step)
+        root = self.find(start) if start else self.value_root
+        return walk(root, start)
+
     def path_of(self, target: Block) -> str:
         """The value-pass path of a block (``.networks[0].specs[1]``)."""
         def walk(node: Block, prefix: str) -> str | None:
@@ -789,6 +861,83 @@ class Dump:
                 elif isinstance(c, Block):
                     yield from walk(c)
         return walk(self.value_root)
+
+
+def size_mismatches(dump: Dump) -> list[str]:
+    """Skeleton lists whose ``= [N]`` differs from the number of elements in the value pass."""
+    out: list[str] = []
+    skel = dump.skeleton_root
+    if skel is None:
+        return out
+
+    def walk(node: Block, path: str) -> None:
+        for c in node.kids:
+            if not isinstance(c, Block) or c.kind != "object" or c.path.startswith("@*"):
+                continue
+            sub = path + c.path[1:]
+            if c.size is not None:
+                try:
+                    n = len(dump.find(sub).elements)
+                except KeyError:
+                    n = None
+                if n is not None and n != c.size:
+                    out.append(f"line {c.line}: skeleton {c.type} {sub} = [{c.size}] but the value "
+                               f"pass has {n} elements")
+            walk(c, sub)
+    walk(skel, "")
+    return out
+
+
+#: emergent types that stand in for a base type in pointers (subclass -> base)
+BASE_TYPES = {"LeabraBiasSpec": "LeabraConSpec"}
+
+
+def is_a(type_name: str, want: str) -> bool:
+    """Whether an object of ``type_name`` may stand where ``want`` is expected (same type, a
+    known subclass, or a name ending in it: ``LeabraLayer`` is a ``Layer``)."""
+    t: str | None = type_name
+    while t is not None:
+        if t == want or t.endswith(want):
+            return True
+        t = BASE_TYPES.get(t)
+    return False
+
+
+def ref_problems(dump: Dump, known_unresolved: Iterable[str] = ()) -> list[str]:
+    """References in the value pass that do not resolve, or point to an object of the wrong
+    type (spec pointers ``{type=T: spec=P}``, links, projection ``from``, control-panel
+    ``base`` + ``mbr=Class::member``). Paths in ``known_unresolved`` are not reported (members
+    emergent creates but never saves, such as ``.networks[0].train_time``)."""
+    skip = set(known_unresolved)
+    out: list[str] = []
+    for owner, member, ref in dump.refs():
+        if ref.outside or ref.path in skip:
+            continue
+        target = dump.try_find(ref.path)
+        if target is None:
+            out.append(f"line {member.line or owner.line}: {owner.label}.{member.name} -> {ref.path} "
+                       "does not exist")
+            continue
+        want = ""
+        if member.name == "spec" and owner.inline:
+            want = owner.value("type", "")
+        elif member.name == "from" and owner.type.endswith("Prjn"):
+            want = "Layer"
+        elif member.name == "base" and "::" in owner.value("mbr", ""):
+            want = owner.value("mbr").split("::")[0]
+            if target.kind == "struct":
+                want = ""
+        if want and target.kind == "object" and not is_a(target.type, want):
+            out.append(f"line {member.line or owner.line}: {owner.label}.{member.name} -> {ref.path} "
+                       f"is a {target.type}, expected a {want}")
+    for blk in dump.value_root.walk():
+        if isinstance(blk, Block):
+            for link in blk.links:
+                target = dump.try_find(link.target)
+                if target is None or target.type != link.eltype:
+                    got = "nothing" if target is None else f"a {target.type}"
+                    out.append(f"line {link.line}: link {link.target} points to {got}, expected a {link.eltype}")
+    return out
 
 
 def read_dump(path: str | os.PathLike) -> Dump:

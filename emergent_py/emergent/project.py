@@ -239,11 +239,11 @@ class ProjectReader:
         lay_blocks = layers_blk.elements if isinstance(layers_blk, Block) else []
         if not lay_blocks:
             raise SpecError(f"{self.where(net_blk)}: network '{net_blk.name}' has no layers")
-        by_path: dict[str, str] = {}
+        by_id: dict[int, str] = {}
         for lb in lay_blocks:
             lay = self.layer(lb)
             net.add_layer(lay)
-            by_path[dump.path_of(lb)] = lay.name
+            by_id[id(lb)] = lay.name
             miss = []
             unit = specs.spec_at(lb, "unit_spec", f"layer '{lay.name}'")
             lspec = specs.spec_at(lb, "spec", f"layer '{lay.name}'")
@@ -261,7 +261,7 @@ class ProjectReader:
         skipped: list[str] = []
         emergent_names: dict[str, str] = {}
         for lb in lay_blocks:
-            recv = by_path[dump.path_of(lb)]
+            recv = by_id[id(lb)]
             prjns = lb.get("projections")
             for pb in (prjns.elements if isinstance(prjns, Block) else []):
                 label = f"{recv}.{pb.name} ({self.where(pb)})"
@@ -270,11 +270,11 @@ class ProjectReader:
                     continue
                 ref = parse_ref(pb.value("from", ""))
                 send_blk = dump.try_find(ref.path) if ref else None
-                if send_blk is None or dump.path_of(send_blk) not in by_path:
+                if send_blk is None or id(send_blk) not in by_id:
                     raise SpecError(f"{self.where(pb)}: projection '{pb.name}' into '{recv}' comes "
                                     f"from {pb.value('from', 'NULL')!r}, which is not a layer of "
                                     f"network '{net_name}'")
-                send = by_path[dump.path_of(send_blk)]
+                send = by_id[id(send_blk)]
                 pspec = specs.spec_at(pb, "spec", f"projection '{pb.name}' into '{recv}'")
                 pattern, why = self.pattern(pspec, specs, net.layers[send], net.layers[recv])
                 if pattern is None:
