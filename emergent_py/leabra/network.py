@@ -78,6 +78,8 @@ class Network:
         self.phase = MINUS
         self.trial_stats: dict = {}
         self.nan_check = True
+        self._act_runs: dict = {}
+        self.last_spike = -10 ** 9    # tot_cycle of the latest v_m reset anywhere (refractory fast path)
         self._run = None
         self.init_weights(weights)
 
@@ -446,58 +448,71 @@ class Network:
             pool["ffi"][:], pool["fbi"][:] = ffi, fbi
             pool["g_i"][:] = np.maximum(g_i * self.lay["adapt_gi"][l.index], self.lay["g_i"][l.index])
 
+    def _act_run(self, sl: slice) -> "_ActRun":
+        r = self._act_runs.get((sl.start, sl.stop))
+        if r is None:
+            r = self._act_runs[(sl.start, sl.stop)] = _ActRun(self, sl)
+        return r
+
     def compute_act(self) -> None:
         """Activation of non-clamped units (leabra.md 4.5, 5.2, 5.5)."""
-        u, c = self.units, self._c
-        gi_unit = np.repeat(self.lay["g_i"], self.sizes)
-        for pool in self.pools:
-            l = pool["layer"]
-            gi_unit[l.slice] = np.repeat(pool["g_i"], l.n // pool["ng"])
+        if self.pools:
+            gi_unit = np.repeat(self.lay["g_i"], self.sizes)
+            for pool in self.pools:
+                l = pool["layer"]
+                gi_unit[l.slice] = np.repeat(pool["g_i"], l.n // pool["ng"])
+        else:
+            gi_unit = None
         for sl in self.free_runs:
-            gc_i = u["gc_i"][sl]
-            gc_i[:] = gi_unit[sl] + u["gi_syn"][sl]
-            net = u["net"][sl]
-            g_e = net * c(self.g_bar_e, sl)
-            g_l = c(self.g_bar_l, sl)
-            g_i = gc_i * c(self.g_bar_i, sl)
-            e_e, e_l, e_i = c(self.e_e, sl), c(self.e_l, sl), c(self.e_i, sl)
-            vlo, vhi = c(self.vm_lo, sl), c(self.vm_hi, sl)
+            r = self._act_run(sl)
+            k = r.k
+            # inhibition (4.5): gc_i = group g_i (+ gi_syn, 0 without inhibitory projections)
+            if gi_unit is None:
+                r.gc_i[:] = np.repeat(self.lay["g_i"][r.lay_lo:r.lay_hi], r.sizes)
+            else:
+                r.gc_i[:] = gi_unit[sl]
+            g_e = r.net * k.g_bar_e
+            g_i = r.gc_i * k.g_bar_i
             # v_m_eq: Euler; drives the activation
-            v_eq = u["v_m_eq"][sl]
-            v_eq += c(self.vm_rate, sl) * inet_from_g(v_eq, g_e, g_l, g_i, e_e, e_l, e_i)
-            np.clip(v_eq, vlo, vhi, out=v_eq)
+            v_eq = r.v_m_eq
+            v_eq += k.vm_rate * inet_from_g(v_eq, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
+            np.minimum(v_eq, k.vm_hi, out=v_eq)
+            np.maximum(v_eq, k.vm_lo, out=v_eq)
             # v_m: midpoint, bookkeeping only; skipped for t_r cycles after a reset
-            v_m = u["v_m"][sl]
-            spk_t = u["spk_t"][sl]
-            rate = c(self.vm_rate_cyc, sl)
-            half = self.dtype(0.5)
-            i1 = inet_from_g(v_m, g_e, g_l, g_i, e_e, e_l, e_i)
-            v_half = v_m + half * rate * i1
-            i2 = inet_from_g(v_half, g_e, g_l, g_i, e_e, e_l, e_i)
-            run = ~((spk_t > 0) & (self.tot_cycle - spk_t <= self.t_r))
-            np.copyto(v_m, np.clip(v_m + rate * i2, vlo, vhi), where=run)
-            np.copyto(u["I_net"][sl], i2, where=run)
+            v_m = r.v_m
+            i1 = inet_from_g(v_m, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
+            i2 = inet_from_g(v_m + k.half_rate_cyc * i1, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
+            v_new = v_m + k.vm_rate_cyc * i2
+            np.minimum(v_new, k.vm_hi, out=v_new)
+            np.maximum(v_new, k.vm_lo, out=v_new)
+            if self.tot_cycle - self.last_spike > self.t_r:
+                v_m[:] = v_new
+                r.I_net[:] = i2
+            else:
+                run = ~((r.spk_t > 0) & (self.tot_cycle - r.spk_t <= self.t_r))
+                np.copyto(v_m, v_new, where=run)
+                np.copyto(r.I_net, i2, where=run)
             # activation (5.5): sub-threshold regime on v_m_eq, else gelin on g_e
-            thr = c(self.thr, sl)
-            sub = (u["act_raw"][sl] < c(self.vm_act_thr, sl)) & (v_eq <= thr)
-            x = np.where(sub, v_eq - thr, g_e - g_e_thr(g_i, g_l, e_e, e_l, e_i, thr))
-            nxx1 = self.nxx1 if not isinstance(self.nxx1.gain, np.ndarray) else _slice_consts(self.nxx1, sl)
-            a_new = nxx1_eval(x, nxx1)
-            a_cur = u["act_nd"][sl]
-            a_new = a_cur + c(self.vm_rate, sl) * (a_new - a_cur)
-            u["da"][sl] = a_new - a_cur
-            u["act_raw"][sl] = a_new
-            a = np.clip(a_new, c(self.act_lo, sl), c(self.act_hi, sl))
-            u["act_nd"][sl] = a
-            u["act"][sl] = a
-            u["act_eq"][sl] = a
+            sub = (r.act_raw < k.vm_act_thr) & (v_eq <= k.thr)
+            x = np.where(sub, v_eq - k.thr, g_e - g_e_thr(g_i, k.g_l, k.e_e, k.e_l, k.e_i, k.thr))
+            a_new = nxx1_eval(x, k.nxx1)
+            a_cur = r.act_nd
+            a_new = a_cur + k.vm_rate * (a_new - a_cur)
+            np.subtract(a_new, a_cur, out=r.da)
+            r.act_raw[:] = a_new
+            np.minimum(a_new, k.act_hi, out=a_new)
+            np.maximum(a_new, k.act_lo, out=a_new)
+            a_cur[:] = a_new
+            r.act[:] = a_new
+            r.act_eq[:] = a_new
             # spike bookkeeping on v_m
-            spk = v_m > thr
-            u["spike"][sl] = spk
+            spk = v_m > k.thr
+            r.spike[:] = spk
             if spk.any():
-                v_m[spk] = c(self.vm_r, sl)[spk] if isinstance(self.vm_r, np.ndarray) else self.vm_r
-                u["I_net"][sl][spk] = 0
-                spk_t[spk] = self.tot_cycle
+                v_m[spk] = k.vm_r[spk] if isinstance(k.vm_r, np.ndarray) else k.vm_r
+                r.I_net[spk] = 0
+                r.spk_t[spk] = self.tot_cycle
+                self.last_spike = self.tot_cycle
 
     def compute_act_post(self) -> None:
         """Running averages avg_ss, avg_s, avg_m and the learning averages (leabra.md 7), all units."""
@@ -528,7 +543,7 @@ class Network:
         self.compute_act()
         self.compute_act_post()
         self.compute_act_stats()
-        if self.nan_check:
+        if self.nan_check and not np.isfinite(np.dot(self.units["act"], self.units["net"])):
             self._check_finite()
         self.cycle_n += 1
         self.tot_cycle += 1
@@ -704,6 +719,27 @@ class Network:
         self.quarter_n, self.total_trials = c["quarter"], c["total_trials"]
         self.rng.bit_generator.state = st["rng"]
         self.any_bias = bool(np.any(self.units["bias_wt"] != 0))
+
+
+class _ActRun:
+    """Views and constants of one contiguous run of non-clamped units (built once, cached)."""
+
+    def __init__(self, net: Network, sl: slice) -> None:
+        u = net.units
+        for v in ("net", "gc_i", "v_m_eq", "v_m", "spk_t", "I_net", "act_raw", "act_nd", "act", "act_eq",
+                  "da", "spike"):
+            setattr(self, v, u[v][sl])
+        lays = [l for l in net.lay_list if sl.start <= l.start and l.stop <= sl.stop]
+        self.lay_lo, self.lay_hi = lays[0].index, lays[-1].index + 1
+        self.sizes = net.sizes[self.lay_lo:self.lay_hi]
+        c = lambda x: x[sl] if isinstance(x, np.ndarray) else x
+        k = self.k = type("ActConsts", (), {})()
+        for name in ("g_bar_e", "g_bar_i", "e_e", "e_l", "e_i", "vm_lo", "vm_hi", "vm_rate", "vm_rate_cyc",
+                     "thr", "vm_act_thr", "act_lo", "act_hi", "vm_r"):
+            setattr(k, name, c(getattr(net, name)))
+        k.g_l = c(net.g_bar_l)
+        k.half_rate_cyc = net.dtype(0.5) * k.vm_rate_cyc
+        k.nxx1 = net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)
 
 
 def _slice_consts(c: Nxx1Consts, sl: slice) -> Nxx1Consts:
