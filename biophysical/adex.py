@@ -142,8 +142,8 @@ def _batch(params: AdExParams | Sequence[AdExParams], n: int) -> dict[str, np.nd
         params = [params] * n
     params = list(params)
     if len(params) != n:
-        raise SpecError(f"adex.simulate: {len(params)} parameter sets for {n} currents; give one "
-                        f"set, or one per current")
+        raise SpecError(f"adex.simulate: {len(params)} parameter sets for {n} neurons; give one "
+                        f"set, or one per neuron")
     return {f.name: np.array([getattr(p, f.name) for p in params], dtype=float)
             for _, f in leaf_fields(AdExParams)}
 
@@ -175,8 +175,12 @@ def simulate(params: AdExParams | Sequence[AdExParams], current=0.0, *, t_stop: 
     """
     probe = current(0.0) if callable(current) else current
     probe_g = g_e(0.0) if callable(g_e) else g_e
-    n = int(np.broadcast(np.asarray(probe), np.asarray(probe_g),
-                         np.zeros(1 if isinstance(params, AdExParams) else len(params))).size)
+    sizes = {np.size(probe), np.size(probe_g), 1 if isinstance(params, AdExParams) else len(params)}
+    n = max(sizes)
+    if sizes - {1, n}:
+        raise SpecError(f"adex.simulate: {np.size(probe)} currents, {np.size(probe_g)} conductances and "
+                        f"{1 if isinstance(params, AdExParams) else len(params)} parameter sets; give "
+                        f"each once or once per neuron")
     p = _batch(params, n)
     n_steps = int(round(t_stop / dt))
     if n_steps < 1:

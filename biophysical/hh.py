@@ -70,6 +70,7 @@ class HHRun:
     """Output of :func:`simulate`: spike times per neuron, and traces (n_steps+1, n) if recorded."""
     spikes: tuple
     t: np.ndarray
+    state: tuple               # final (V, m, h, n), each (n,): start a later run from here
     v: np.ndarray | None = None
 
     @property
@@ -130,4 +131,26 @@ def simulate(current, *, t_stop: float, dt: float = 0.01, t_on: float = 0.0,
         y = y + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
         vs[k + 1] = y[0]
     spikes = tuple(spike_times(vs, t, threshold))
-    return HHRun(spikes=spikes, t=t, v=vs if record else None)
+    return HHRun(spikes=spikes, t=t, state=tuple(y), v=vs if record else None)
+
+
+def fixed_point(current: float, p: HHParams = HH_1952) -> tuple[float, float, float, float]:
+    """The resting state (V, m, h, n) under a constant ``current`` (uA/cm^2).
+
+    Solves ``I = I_ion(V)`` with the gates at their steady state by bisection on [-100, 0] mV
+    (the squid axon's steady-state I-V curve is monotonic). The state may be unstable (above
+    the Hopf current, about 9.8 uA/cm^2).
+    """
+    def excess(v: float) -> float:
+        m, h, n = steady_state(np.array(v))
+        return float(p.g_Na * m ** 3 * h * (v - p.E_Na) + p.g_K * n ** 4 * (v - p.E_K)
+                     + p.g_L * (v - p.E_L)) - current
+    lo, hi = -100.0, 0.0
+    if excess(lo) > 0 or excess(hi) < 0:
+        raise SpecError(f"hh.fixed_point: no resting state for {current} uA/cm^2 in [-100, 0] mV")
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if excess(mid) < 0 else (lo, mid)
+    v = 0.5 * (lo + hi)
+    m, h, n = steady_state(np.array(v))
+    return v, float(m), float(h), float(n)

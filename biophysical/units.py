@@ -119,6 +119,11 @@ def quantity_of(path: str, base: NormBase = EMERGENT) -> Quantity:
                         ) from None
 
 
+def members(spec: UnitSpec) -> dict[str, float]:
+    """The normalized values of every member of ``spec`` that has a physical unit."""
+    return {p: float(get_path(spec, p)) for p in UNIT_SPEC_QUANTITIES if find_leaf(UnitSpec, p)}
+
+
 def to_bio(params: UnitSpec | Mapping[str, float], base: NormBase = EMERGENT) -> dict[str, float]:
     """Physical values of a unit spec's members.
 
@@ -132,10 +137,7 @@ def to_bio(params: UnitSpec | Mapping[str, float], base: NormBase = EMERGENT) ->
     -------
     dict ``{member path: value}`` in the units of :func:`quantity_of` (mV, nS, pF, ms, nA).
     """
-    if isinstance(params, UnitSpec):
-        items = {p: get_path(params, p) for p in UNIT_SPEC_QUANTITIES if find_leaf(UnitSpec, p)}
-    else:
-        items = dict(params)
+    items = members(params) if isinstance(params, UnitSpec) else dict(params)
     return {p: float(quantity_of(p, base).to_bio(v)) for p, v in items.items()}
 
 
