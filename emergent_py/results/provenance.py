@@ -1,0 +1,100 @@
+"""Where a run came from: package, project git state, host, library versions, cluster job, engine.
+
+:func:`collect` returns a flat dict of JSON-able scalars that :class:`~emergent_py.results.RunWriter`
+stores as attributes of ``/provenance``. The keys are documented in ``docs/runfile.md``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+
+#: environment variables recorded when present (key in the run file -> variable)
+ENV_KEYS = {
+    "slurm_job_id": "SLURM_JOB_ID",
+    "slurm_array_job_id": "SLURM_ARRAY_JOB_ID",
+    "slurm_array_task_id": "SLURM_ARRAY_TASK_ID",
+    "slurm_cluster": "SLURM_CLUSTER_NAME",
+    "slurm_job_name": "SLURM_JOB_NAME",
+    "slurm_ntasks": "SLURM_NTASKS",
+}
+_MPI_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE")
+
+
+def now() -> str:
+    """Current UTC time, ISO 8601 with seconds and a ``Z``."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def git_state(folder: str) -> dict[str, object]:
+    """``git_commit``, ``git_dirty`` (tracked files modified) and ``git_root`` of the repository
+    holding ``folder``; empty when it is not in a git work tree or git is missing."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", folder, *args], capture_output=True, text=True, timeout=10,
+                              check=True).stdout.strip()
+    try:
+        root = git("rev-parse", "--show-toplevel")
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {"git_commit": commit, "git_dirty": dirty, "git_root": root}
+
+
+def mpi_size_from_env() -> int:
+    for var in _MPI_SIZE_VARS:
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 1
+
+
+def collect(engine: str, engine_version: str | None, seed: int | None = None, mpi_size: int | None = None,
+            project_dir: str | None = None, argv: list[str] | None = None) -> dict[str, object]:
+    """Provenance of the current process.
+
+    Parameters
+    ----------
+    engine : ``"native"`` or ``"emergent"``
+    engine_version : the engine's version (emergent's banner version, or the package version)
+    seed : the run's seed (the model's ``plan.seed`` by default in RunWriter)
+    mpi_size : number of MPI ranks; default from the MPI launcher's environment, else 1
+    project_dir : folder whose git state is recorded (default: the current directory)
+    argv : command line (default ``sys.argv``)
+    """
+    import h5py
+    import numpy as np
+
+    from .. import __version__
+    info: dict[str, object] = {
+        "package": "emergent_py",
+        "package_version": __version__,
+        "engine": engine,
+        "engine_version": engine_version or "",
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "user": os.environ.get("USER", ""),
+        "cwd": os.getcwd(),
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "h5py_version": h5py.__version__,
+        "hdf5_version": h5py.version.hdf5_version,
+        "mpi_size": int(mpi_size if mpi_size is not None else mpi_size_from_env()),
+        "command_line": shlex.join(sys.argv if argv is None else argv),
+        "start_time": now(),
+    }
+    if seed is not None:
+        info["seed"] = int(seed)
+    git = git_state(project_dir or os.getcwd())
+    info.update(git or {"git_commit": "", "git_dirty": False, "git_root": ""})
+    package_git = git_state(os.path.dirname(os.path.abspath(__file__)))
+    if package_git:
+        info["package_git_commit"] = package_git["git_commit"]
+        info["package_git_dirty"] = package_git["git_dirty"]
+    for key, var in ENV_KEYS.items():
+        if os.environ.get(var):
+            info[key] = os.environ[var]
+    return info

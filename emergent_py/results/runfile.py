@@ -1,0 +1,674 @@
+"""Run files: one HDF5 file per run, written incrementally, readable with plain h5py.
+
+Layout (full description for users in ``docs/runfile.md``)::
+
+    /                 attrs: schema, schema_version, status ("running"|"complete"|"incomplete"),
+                             complete (bool), engine, engine_version, model_name, created, ended
+    /model            scalar string: canonical model JSON (absent when unknown)
+    /provenance       attrs only: versions, git commit/dirty, host, seed, MPI size, SLURM ids, ...
+    /epoch, /trial, /cycle
+                      one dataset per column (emergent statistic names: epoch, avg_sse, ...),
+                      1-D (or (n, *shape) for matrix columns), chunked, gzip; attrs
+                      ``columns`` (order) and ``n_rows`` (rows that are complete)
+    /weights/epoch_000005/prjn/<projection>   float32 (n_recv, n_send)
+    /weights/epoch_000005/bias/<layer>        float32 (n_units,)   (optional)
+    /checkpoint/a, /checkpoint/b              two slots; attr ``current`` names the valid one
+
+Crash safety: trial and cycle rows are buffered in memory; :meth:`RunWriter.append_epoch`
+writes them with the epoch row, updates ``n_rows`` and flushes. Between those calls the HDF5
+library is not touched, so a process killed (even SIGKILL) at any other moment leaves the file
+exactly as of the last flush: it opens, holds every completed epoch, and says ``complete=False``
+(``status="running"``: the writer never closed it). Readers use ``n_rows``, so a kill inside the
+short write window cannot expose half-appended rows either.
+
+API for engines::
+
+    with RunWriter("run.h5", model, engine="native") as run:      # mode "w-": never clobbers
+        for epoch in range(n):
+            run.append_trials([{"epoch": epoch, "trial": t, "trial_name": name, "sse": sse}, ...])
+            run.append_epoch({"epoch": epoch, "avg_sse": ..., "cnt_err": ..., "pct_err": ...})
+            run.write_weights(epoch, {"Input->Hidden": w}, biases={"Hidden": b})   # optional
+            run.write_checkpoint({"weights": {...}, "rng": rng.bit_generator.state, "epoch": epoch})
+    # leaving the block normally closes with complete=True; an exception closes with complete=False
+
+    r = RunFile("run.h5"); r.epochs["avg_sse"]; r.complete; r.model; r.checkpoint(); r.weights(5)
+
+Modes are h5py's letters: ``w-``/``x`` create (fail if the file exists; the default), ``w``
+truncate, ``a`` / ``r+`` continue an existing run (resume; the stored model must match).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shlex
+import sys
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from ..errors import FormatError
+from . import provenance as _prov
+from .table import Table
+
+SCHEMA = "emergent_py.run"
+SCHEMA_VERSION = 1
+LEVELS = ("epoch", "trial", "cycle")
+WRITE_MODES = ("w", "w-", "x", "a", "r+")
+_STR = None      # h5py.string_dtype("utf-8"), set on first use (h5py imported lazily)
+
+
+def _h5py():
+    global _STR
+    import h5py
+    if _STR is None:
+        _STR = h5py.string_dtype("utf-8")
+    return h5py
+
+
+def _column_dtype(name: str, value: Any) -> tuple[np.dtype, tuple[int, ...]]:
+    """(dtype, cell shape) of a new column from its first value."""
+    if isinstance(value, (str, np.str_)):
+        return _STR, ()
+    if isinstance(value, (bool, np.bool_)):
+        return np.dtype(bool), ()
+    if isinstance(value, (int, np.integer)):
+        return (value.dtype if isinstance(value, np.integer) else np.dtype(np.int64)), ()
+    if isinstance(value, (float, np.floating)):
+        return (value.dtype if isinstance(value, np.floating) else np.dtype(np.float64)), ()
+    arr = np.asarray(value)
+    if arr.dtype.kind in "biuf" and arr.ndim >= 1:
+        return arr.dtype, arr.shape
+    if arr.dtype.kind in "US" and arr.ndim == 0:
+        return _STR, ()
+    raise FormatError(f"column '{name}': value {value!r} ({type(value).__name__}); expected a number, "
+                      f"bool, string or numeric array")
+
+
+def _fill(dtype: np.dtype):
+    if dtype == _STR:
+        return ""
+    return np.nan if np.dtype(dtype).kind == "f" else None
+
+
+class RunWriter:
+    """Write one run into an HDF5 run file, epoch by epoch.
+
+    Parameters
+    ----------
+    path : the ``.h5`` file
+    model : :class:`~emergent_py.spec.Model` (its canonical JSON is stored), or None
+    engine : ``"native"`` or ``"emergent"``
+    engine_version : default: this package's version for ``native``
+    mode : h5py mode letter, one of ``w-``/``x`` (default: create, fail if it exists), ``w``
+        (overwrite), ``a``/``r+`` (continue an existing run file)
+    seed : recorded in provenance; default ``model.plan.seed``
+    mpi_size : recorded in provenance; default from the MPI launcher's environment
+    project_dir : folder whose git commit/dirty state is recorded (default: current directory)
+    extra : more provenance attributes (str/number/bool values)
+    compression : HDF5 filter of the finished file's log columns and of weight snapshots
+        (``"gzip"`` default, or None). Log columns stay uncompressed while the run is written
+        (crash safety); :meth:`close` rewrites them compressed.
+
+    Notes
+    -----
+    Contract for engines, in order: (1) construct (or use ``with``); (2) per epoch, any number
+    of :meth:`append_trials` / :meth:`append_cycles`, then one :meth:`append_epoch`, which
+    writes and flushes; (3) optional :meth:`write_weights` / :meth:`write_checkpoint` at epoch
+    boundaries (each flushes); (4) :meth:`close` with ``complete=True`` when the run finished.
+    Columns are fixed by the first row of each level; a later row may leave out a float or
+    string column (stored as NaN / "") or add a new column (earlier rows are NaN / "").
+    """
+
+    def __init__(self, path: str | os.PathLike, model=None, engine: str = "native",
+                 engine_version: str | None = None, mode: str = "w-", seed: int | None = None,
+                 mpi_size: int | None = None, project_dir: str | None = None,
+                 extra: Mapping[str, Any] | None = None, compression: str | None = "gzip") -> None:
+        h5py = _h5py()
+        self.path = os.fspath(path)
+        if mode not in WRITE_MODES:
+            raise ValueError(f"RunWriter({self.path!r}): invalid mode {mode!r}; must be one of "
+                             f"{', '.join(WRITE_MODES)} ('r' is for RunFile)")
+        if engine not in ("native", "emergent"):
+            raise ValueError(f"RunWriter: engine={engine!r}; expected 'native' or 'emergent'")
+        exists = FileExistsError(f"run file {self.path} exists; pass mode='w' to overwrite it or "
+                                 f"mode='a' to continue it")
+        if mode in ("w-", "x") and os.path.exists(self.path):
+            raise exists
+        if mode == "r+" and not os.path.exists(self.path):
+            raise FileNotFoundError(f"run file {self.path} does not exist (mode 'r+' continues a run)")
+        if engine_version is None and engine == "native":
+            from .. import __version__
+            engine_version = __version__
+        self.compression = compression
+        resume = mode in ("a", "r+") and os.path.exists(self.path)
+        model_json = model.to_json() if model is not None else None
+        if resume:
+            _check_schema(self.path)
+            _repack(self.path, None)        # appending needs uncompressed logs (see module notes)
+        else:                               # build the skeleton under a temporary name, then rename
+            tmp = _temp_name(self.path)
+            try:
+                with h5py.File(tmp, "w", track_order=True) as f:
+                    _create(f, model, model_json, engine, engine_version, seed, mpi_size, project_dir, extra)
+                if mode in ("w-", "x") and os.path.exists(self.path):
+                    raise exists
+                os.replace(tmp, self.path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        self._f = _open(self.path, "r+")
+        self._closed = False
+        self._pending: dict[str, list[dict]] = {"trial": [], "cycle": []}
+        if resume:
+            self._resume(model_json, engine)
+        self._f.flush()
+
+    # -- set-up
+    def _resume(self, model_json, engine) -> None:
+        f = self._f
+        stored = f["model"].asstr()[()] if "model" in f else None
+        if model_json is not None and stored is not None and stored != model_json:
+            raise FormatError(f"{self.path}: continuing a run with a different model: existing model "
+                              f"'{f.attrs.get('model_name')}' ({len(stored)} chars of JSON) vs new "
+                              f"({len(model_json)} chars); write a new run file instead")
+        if f.attrs.get("engine") != engine:
+            raise FormatError(f"{self.path}: existing engine {f.attrs.get('engine')!r} vs new {engine!r}")
+        for level in LEVELS:                      # drop rows a killed writer left half-appended
+            g = f[level]
+            n = int(g.attrs["n_rows"])
+            for name in json.loads(g.attrs["columns"]):
+                if g[name].shape[0] != n:
+                    g[name].resize(n, axis=0)
+        resumes = json.loads(f["provenance"].attrs.get("resumed", "[]"))
+        resumes.append({"time": _prov.now(), "command_line": shlex.join(sys.argv)})
+        f["provenance"].attrs["resumed"] = json.dumps(resumes)
+        f.attrs.update({"status": "running", "complete": False, "ended": ""})
+
+    # -- logs
+    def append_trials(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Queue trial-level rows (dicts column -> value); written by the next :meth:`append_epoch`."""
+        self._check_open()
+        self._pending["trial"].extend(dict(r) for r in rows)
+
+    def append_cycles(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Queue cycle-level rows; written by the next :meth:`append_epoch`."""
+        self._check_open()
+        self._pending["cycle"].extend(dict(r) for r in rows)
+
+    def append_epoch(self, row: Mapping[str, Any]) -> None:
+        """Write the queued trial/cycle rows and this epoch row, then flush the file."""
+        self._check_open()
+        self._write_pending()
+        self._append("epoch", [dict(row)])
+        self._commit()
+
+    def _write_pending(self) -> None:
+        for level in ("cycle", "trial"):
+            if self._pending[level]:
+                self._append(level, self._pending[level])
+                self._pending[level] = []
+
+    def _append(self, level: str, rows: list[dict]) -> None:
+        g = self._f[level]
+        columns: list[str] = json.loads(g.attrs["columns"])
+        n_old = g[columns[0]].shape[0] if columns else 0
+        for row in rows:
+            for name, value in row.items():
+                if name not in columns:
+                    self._new_column(g, name, value, n_old)
+                    columns.append(name)
+        n_new = n_old + len(rows)
+        for name in columns:
+            ds = g[name]
+            fill = _fill(ds.dtype)
+            values = []
+            for i, row in enumerate(rows):
+                if name in row:
+                    values.append(row[name])
+                elif fill is not None and ds.ndim == 1:
+                    values.append(fill)
+                else:
+                    raise FormatError(f"{self.path}: {level} row {n_old + i} lacks column '{name}' "
+                                      f"({ds.dtype}); give it in every row")
+            try:
+                if ds.dtype == _STR:
+                    data = np.array([str(v) for v in values], dtype=object)
+                else:
+                    data = np.asarray(values, dtype=ds.dtype)
+                    if data.shape[1:] != ds.shape[1:]:
+                        raise ValueError(f"shape {data.shape[1:]} vs the column's {ds.shape[1:]}")
+            except (TypeError, ValueError) as e:
+                raise FormatError(f"{self.path}: {level} column '{name}' ({ds.dtype}, cell shape "
+                                  f"{ds.shape[1:]}): cannot store {values[:3]!r}...: {e}") from e
+            ds.resize(n_new, axis=0)
+            ds[n_old:n_new] = data
+        g.attrs["columns"] = json.dumps(columns)
+
+    def _new_column(self, g, name: str, value: Any, n_old: int) -> None:
+        if not isinstance(name, str) or not name or "/" in name or name == ".":
+            raise FormatError(f"{self.path}: bad column name {name!r} (a non-empty string without '/')")
+        dtype, shape = _column_dtype(name, value)
+        # uncompressed while running: a compressed chunk moves when rewritten, and HDF5 may
+        # reuse its old space before the next flush, which a kill would leave corrupt
+        ds = g.create_dataset(name, shape=(n_old, *shape), maxshape=(None, *shape), dtype=dtype,
+                              chunks=_chunks(dtype, shape))
+        if n_old:
+            fill = _fill(dtype)
+            if fill is None:
+                raise FormatError(f"{self.path}: column '{name}' ({dtype}) first appears after {n_old} rows; "
+                                  f"only float and string columns can be back-filled")
+            ds[...] = fill
+
+    def _commit(self) -> None:
+        """Flush the appended rows, then record the row counts and flush again: the file's
+        consistent point. Until the second flush the on-disk ``n_rows`` still names the old rows."""
+        self._f.flush()
+        for level in LEVELS:
+            g = self._f[level]
+            cols = json.loads(g.attrs["columns"])
+            g.attrs["n_rows"] = g[cols[0]].shape[0] if cols else 0
+        self._f.flush()
+
+    # -- weights and checkpoints
+    def write_weights(self, epoch: int, weights: Mapping[str, np.ndarray],
+                      biases: Mapping[str, np.ndarray] | None = None) -> None:
+        """Store a weight snapshot (float32 ``(n_recv, n_send)`` per projection name) and flush."""
+        self._check_open()
+        g = self._f["weights"]
+        name = f"epoch_{int(epoch):06d}"
+        if name in g:                      # a repeated snapshot is replaced: unmark it first
+            g[name].attrs["complete"] = False
+            self._f.flush()
+            del g[name]
+        s = g.create_group(name)
+        s.attrs["epoch"] = int(epoch)
+        s.attrs["complete"] = False
+        for group, arrays in (("prjn", weights), ("bias", biases or {})):
+            sg = s.create_group(group, track_order=True)
+            for key, arr in arrays.items():
+                if "/" in key:
+                    raise FormatError(f"{self.path}: weight name {key!r} must not contain '/'")
+                sg.create_dataset(key, data=np.asarray(arr, dtype=np.float32), compression=self.compression)
+        self._f.flush()
+        s.attrs["complete"] = True
+        self._f.flush()
+
+    def write_checkpoint(self, state: Mapping[str, Any]) -> None:
+        """Store the engine's full state (nested dict of arrays, scalars, strings, lists, None)
+        so a run can resume; replaces the previous checkpoint atomically (two slots)."""
+        self._check_open()
+        g = self._f.require_group("checkpoint")
+        slot = "b" if g.attrs.get("current") == "a" else "a"
+        if not (slot in g and _overwrite_tree(g[slot], state)):
+            if slot in g:
+                del g[slot]
+            _write_tree(g.create_group(slot, track_order=True), state, "checkpoint")
+        self._f.flush()
+        g.attrs["current"] = slot
+        g.attrs["time"] = _prov.now()
+        self._f.flush()
+
+    # -- closing
+    def close(self, complete: bool = True) -> None:
+        """Write queued rows, mark the run complete (or incomplete) with its end time, close."""
+        if self._closed:
+            return
+        try:
+            self._write_pending()
+            self._commit()
+            ended = _prov.now()
+            self._f.attrs.update({"complete": bool(complete), "status": "complete" if complete else "incomplete",
+                                  "ended": ended})
+            self._f["provenance"].attrs["end_time"] = ended
+            self._f.flush()
+        finally:
+            self._closed = True
+            self._f.close()
+        if self.compression:
+            _repack(self.path, self.compression)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"RunWriter({self.path!r}) is closed")
+
+    def __enter__(self) -> "RunWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(complete=exc_type is None)
+
+
+def _create(f, model, model_json, engine, engine_version, seed, mpi_size, project_dir, extra) -> None:
+    """Write the skeleton of a new run file into the open h5py file ``f``."""
+    if seed is None and model is not None:
+        seed = model.plan.seed
+    prov = _prov.collect(engine, engine_version, seed=seed, mpi_size=mpi_size, project_dir=project_dir)
+    for k, v in (extra or {}).items():
+        prov[k] = v
+    f.attrs.update({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "status": "running",
+                    "complete": False, "engine": engine, "engine_version": engine_version or "",
+                    "model_name": model.name if model is not None else "",
+                    "created": prov["start_time"], "ended": ""})
+    if model_json is not None:
+        f.create_dataset("model", data=model_json, dtype=_STR)
+    g = f.create_group("provenance")
+    for k, v in prov.items():
+        g.attrs[k] = v
+    for level in LEVELS:
+        lg = f.create_group(level, track_order=True)
+        lg.attrs["columns"] = json.dumps([])
+        lg.attrs["n_rows"] = 0
+    f.create_group("weights", track_order=True)
+
+
+# ---------------------------------------------------------------------------------- file helpers
+def _temp_name(path: str) -> str:
+    folder, base = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{base}.{os.getpid()}.tmp")
+
+
+def _open(path: str, mode: str):
+    """h5py.File with creation-order tracking; readers skip HDF5's file lock so a running
+    run (whose writer holds the lock) can be inspected."""
+    h5py = _h5py()
+    if mode == "r":
+        try:
+            return h5py.File(path, "r", locking=False)
+        except TypeError:                     # h5py/HDF5 too old for the locking option
+            return h5py.File(path, "r")
+    return h5py.File(path, mode, track_order=True)
+
+
+def _check_schema(path: str) -> None:
+    with _open(path, "r") as f:
+        schema = _plain(f.attrs.get("schema"))
+    if schema != SCHEMA:
+        raise FormatError(f"{path}: not an emergent_py run file (root attribute schema={schema!r}); "
+                          f"expected '{SCHEMA}'")
+
+
+def _chunks(dtype, shape: tuple[int, ...]) -> tuple[int, ...]:
+    itemsize = 16 if dtype == _STR else np.dtype(dtype).itemsize
+    return (max(1, min(4096, (1 << 16) // max(1, itemsize * math.prod(shape)))), *shape)
+
+
+def _repack(path: str, compression: str | None) -> None:
+    """Rewrite the log columns with ``compression`` (None: uncompressed, as appending needs),
+    keeping only complete rows, into a temporary file renamed over ``path``. Weight snapshots
+    and checkpoints are copied as they are. A no-op when the logs already use ``compression``."""
+    h5py = _h5py()
+    with _open(path, "r") as src:
+        if all(src[lv][c].compression == compression for lv in LEVELS if lv in src
+               for c in json.loads(src[lv].attrs["columns"])):
+            return
+        tmp = _temp_name(path)
+        try:
+            with h5py.File(tmp, "w", track_order=True) as dst:
+                dst.attrs.update(src.attrs)
+                for name, obj in src.items():
+                    if name not in LEVELS:
+                        src.copy(obj, dst, name=name)
+                        continue
+                    g = dst.create_group(name, track_order=True)
+                    g.attrs.update(obj.attrs)
+                    n = int(obj.attrs["n_rows"])
+                    for col in json.loads(obj.attrs["columns"]):
+                        ds = obj[col]
+                        g.create_dataset(col, data=ds[:n], dtype=ds.dtype, maxshape=(None, *ds.shape[1:]),
+                                         chunks=_chunks(ds.dtype, ds.shape[1:]), compression=compression,
+                                         shuffle=compression is not None)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+# --------------------------------------------------------------------------------- nested state
+def _write_tree(g, value: Mapping[str, Any], where: str) -> None:
+    g.attrs["kind"] = "dict"
+    for key, v in value.items():
+        if not isinstance(key, str) or not key or "/" in key:
+            raise FormatError(f"{where}: key {key!r} must be a non-empty string without '/'")
+        _write_item(g, key, v, f"{where}.{key}")
+
+
+def _write_item(g, key: str, v: Any, where: str) -> None:
+    if isinstance(v, Mapping):
+        _write_tree(g.create_group(key, track_order=True), v, where)
+        return
+    if isinstance(v, (list, tuple)):
+        sub = g.create_group(key, track_order=True)
+        sub.attrs["kind"] = "list" if isinstance(v, list) else "tuple"
+        sub.attrs["length"] = len(v)
+        for i, item in enumerate(v):
+            _write_item(sub, str(i), item, f"{where}[{i}]")
+        return
+    if v is None:
+        ds, kind = g.create_dataset(key, data=np.zeros(0, np.uint8)), "none"
+    elif isinstance(v, (bool, np.bool_)) and not isinstance(v, np.ndarray):
+        ds, kind = g.create_dataset(key, data=bool(v)), "bool"
+    elif isinstance(v, int) and not isinstance(v, np.integer):
+        if -(1 << 63) <= v < (1 << 63):
+            ds, kind = g.create_dataset(key, data=np.int64(v)), "int"
+        else:                                    # e.g. PCG64 128-bit state
+            ds, kind = g.create_dataset(key, data=str(v), dtype=_STR), "bigint"
+    elif isinstance(v, float):
+        ds, kind = g.create_dataset(key, data=np.float64(v)), "float"
+    elif isinstance(v, str):
+        ds, kind = g.create_dataset(key, data=v, dtype=_STR), "str"
+    elif isinstance(v, bytes):
+        ds, kind = g.create_dataset(key, data=np.frombuffer(v, np.uint8)), "bytes"
+    elif isinstance(v, np.generic):
+        ds, kind = g.create_dataset(key, data=v), "npscalar"
+    elif isinstance(v, np.ndarray):
+        if v.dtype.kind in "US" or v.dtype == object:
+            ds = g.create_dataset(key, data=np.asarray(v, dtype=str).astype(object), dtype=_STR)
+            kind = "strarray"
+        elif v.dtype.kind in "biufc":
+            ds, kind = g.create_dataset(key, data=v), "array"
+        else:
+            raise FormatError(f"{where}: array dtype {v.dtype} cannot be stored; use numbers, bools or strings")
+    else:
+        raise FormatError(f"{where}: {type(v).__name__} value cannot be stored in a checkpoint; use dicts, "
+                          f"lists, numpy arrays/scalars, int, float, bool, str, bytes or None")
+    ds.attrs["kind"] = kind
+
+
+def _overwrite_tree(g, state: Mapping[str, Any], where: str = "checkpoint") -> bool:
+    """Update the existing slot ``g`` in place: arrays that keep their shape and dtype are
+    overwritten where they are (so the file does not grow per checkpoint), other leaves are
+    replaced. False when the dict structure differs (the caller then rewrites the slot)."""
+    h5py = _h5py()
+    if g.attrs.get("kind") != "dict" or set(g) != set(state):
+        return False
+    for key, value in state.items():
+        obj = g[key]
+        if isinstance(value, Mapping):
+            if not isinstance(obj, h5py.Group) or not _overwrite_tree(obj, value, f"{where}.{key}"):
+                return False
+        elif (isinstance(value, np.ndarray) and value.dtype.kind in "biufc" and isinstance(obj, h5py.Dataset)
+              and obj.attrs.get("kind") == "array" and obj.shape == value.shape and obj.dtype == value.dtype):
+            obj[...] = value
+        else:
+            del g[key]
+            _write_item(g, key, value, f"{where}.{key}")
+    return True
+
+
+def _read_item(obj) -> Any:
+    kind = obj.attrs.get("kind", "array")
+    if kind == "dict":
+        return {k: _read_item(obj[k]) for k in obj}
+    if kind in ("list", "tuple"):
+        items = [_read_item(obj[str(i)]) for i in range(int(obj.attrs["length"]))]
+        return items if kind == "list" else tuple(items)
+    if kind == "none":
+        return None
+    if kind == "bool":
+        return bool(obj[()])
+    if kind == "int":
+        return int(obj[()])
+    if kind == "bigint":
+        return int(obj.asstr()[()])
+    if kind == "float":
+        return float(obj[()])
+    if kind == "str":
+        return obj.asstr()[()]
+    if kind == "bytes":
+        return obj[()].tobytes()
+    if kind == "strarray":
+        return np.array(obj.asstr()[()], dtype=str)
+    return obj[()]                                   # npscalar / array keep their dtype
+
+
+# ----------------------------------------------------------------------------------------- reading
+class RunFile:
+    """Read a run file (also one whose writer was killed).
+
+    Parameters
+    ----------
+    path : the ``.h5`` file
+
+    Attributes
+    ----------
+    attrs : root attributes (dict): status, complete, engine, engine_version, model_name, ...
+    provenance : dict of the ``/provenance`` attributes
+    complete : True only when the writer closed the run as complete
+    status : ``"complete"``, ``"incomplete"`` (closed early) or ``"running"`` (never closed:
+        still running, or killed)
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        h5py = _h5py()
+        self.path = os.fspath(path)
+        try:
+            self._f = _open(self.path, "r")
+        except OSError as e:
+            if not os.path.exists(self.path):
+                raise FileNotFoundError(f"run file {self.path} does not exist") from e
+            raise FormatError(f"{self.path}: not a readable HDF5 file ({e})") from e
+        schema = _plain(self._f.attrs.get("schema"))
+        if schema != SCHEMA:
+            self._f.close()
+            raise FormatError(f"{self.path}: not an emergent_py run file (root attribute schema={schema!r}); "
+                              f"expected '{SCHEMA}' (make one with `emergent-py import` or a run -o)")
+        self.attrs = {k: _plain(v) for k, v in self._f.attrs.items()}
+        self.provenance = {k: _plain(v) for k, v in self._f["provenance"].attrs.items()}
+        self._tables: dict[str, Table] = {}
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.attrs.get("complete", False))
+
+    @property
+    def status(self) -> str:
+        return str(self.attrs.get("status", ""))
+
+    @property
+    def engine(self) -> str:
+        return str(self.attrs.get("engine", ""))
+
+    @property
+    def label(self) -> str:
+        """Short description, e.g. ``run.h5 (native 0.1.0)``."""
+        version = self.attrs.get("engine_version") or ""
+        return f"{os.path.basename(self.path)} ({self.engine}{' ' + version if version else ''})"
+
+    def table(self, level: str) -> Table:
+        """The log of ``level`` (``epoch``, ``trial`` or ``cycle``) as a :class:`Table`; only
+        rows the writer completed (``n_rows``)."""
+        if level not in LEVELS:
+            raise ValueError(f"level {level!r}; expected one of {', '.join(LEVELS)}")
+        if level not in self._tables:
+            g = self._f[level]
+            n = int(g.attrs["n_rows"])
+            cols = {}
+            for name in json.loads(g.attrs["columns"]):
+                ds = g[name]
+                cols[name] = (np.array(ds.asstr()[:n], dtype=str) if ds.dtype.kind == "O" or
+                              _h5py().check_string_dtype(ds.dtype) else ds[:n])
+            self._tables[level] = Table(cols, f"{self.path}:/{level}")
+        return self._tables[level]
+
+    @property
+    def epochs(self) -> Table:
+        return self.table("epoch")
+
+    @property
+    def trials(self) -> Table:
+        return self.table("trial")
+
+    @property
+    def cycles(self) -> Table:
+        return self.table("cycle")
+
+    @property
+    def model_json(self) -> str | None:
+        return self._f["model"].asstr()[()] if "model" in self._f else None
+
+    @property
+    def model(self):
+        """The :class:`~emergent_py.spec.Model` of the run, or None when the file has none."""
+        text = self.model_json
+        if text is None:
+            return None
+        from ..spec.model import Model
+        return Model.from_json(text, where=f"{self.path}:/model")
+
+    @property
+    def weight_epochs(self) -> list[int]:
+        """Epochs with a complete weight snapshot, ascending."""
+        g = self._f["weights"]
+        return sorted(int(g[k].attrs["epoch"]) for k in g if g[k].attrs.get("complete", False))
+
+    def weights(self, epoch: int | None = None) -> dict[str, np.ndarray]:
+        """Projection name -> float32 ``(n_recv, n_send)`` of the snapshot at ``epoch`` (default: last)."""
+        return self._snapshot(epoch, "prjn")
+
+    def biases(self, epoch: int | None = None) -> dict[str, np.ndarray]:
+        """Layer name -> float32 ``(n_units,)`` bias weights of the snapshot (empty if not stored)."""
+        return self._snapshot(epoch, "bias")
+
+    def _snapshot(self, epoch: int | None, part: str) -> dict[str, np.ndarray]:
+        have = self.weight_epochs
+        if epoch is None:
+            if not have:
+                raise KeyError(f"{self.path}: no weight snapshots")
+            epoch = have[-1]
+        if epoch not in have:
+            raise KeyError(f"{self.path}: no weight snapshot for epoch {epoch}; have {have or 'none'}")
+        g = self._f["weights"][f"epoch_{int(epoch):06d}"][part]
+        return {k: g[k][()] for k in g}
+
+    def checkpoint(self) -> dict | None:
+        """The last complete checkpoint as the nested dict the engine wrote, or None."""
+        g = self._f.get("checkpoint")
+        if g is None or "current" not in g.attrs:
+            return None
+        return _read_item(g[g.attrs["current"]])
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> "RunFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"RunFile({self.path!r}: {self.label}, {self.status}, "
+                f"{int(self._f['epoch'].attrs['n_rows'])} epochs)")
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
