@@ -953,6 +953,9 @@ def write_atomic(path: str | os.PathLike, data: bytes, gz: bool = False) -> None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(gzip.compress(data, mtime=0) if gz else data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)       # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         try:

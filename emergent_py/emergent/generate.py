@@ -193,8 +193,8 @@ class Splicer:
                                     + did_you_mean(path.split('.')[-1], _members(spec, path)))
         for path, _ in derived_fields(cls):
             value = _derived_value(record, path)
-            if isinstance(value, float):
-                self._set_path(spec, path, param_text(value))
+            if isinstance(value, float):      # recomputed by emergent on load: its own precision
+                self._set_path(spec, path, format_float(value))
 
     @staticmethod
     def _set_path(spec: Block, path: str, raw: str) -> bool:
