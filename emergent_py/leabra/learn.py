@@ -13,8 +13,10 @@ from ..spec.params import ConSpec
 
 def xcal(x, th, d_thr, d_rev, d_rev_ratio):
     """XCAL check-mark f(x, th) (leabra.md 9.2): 0 below d_thr, x - th above th*d_rev, else x*d_rev_ratio."""
-    return np.where(x < d_thr, x.dtype.type(0),
-                    np.where(x > th * d_rev, x - th, x * d_rev_ratio))
+    out = np.subtract(x, th)
+    np.multiply(x, d_rev_ratio, out=out, where=~(x > th * d_rev))
+    np.copyto(out, x.dtype.type(0), where=x < d_thr)
+    return out
 
 
 def sig(w, gain, off):
@@ -83,8 +85,10 @@ def raw_dwt(cc: ConConsts, s: dict, r: dict):
         else:
             err = np.multiply.outer(su, ru - r["avg_m"])
     bcm *= cc.l_lrn if cc.set_l_lrn else r["avg_l_lrn"]
-    err *= cc.m_lrn
-    return bcm + err
+    if cc.m_lrn != 1:
+        err *= cc.m_lrn
+    bcm += err
+    return bcm
 
 
 def accumulate_dwt(cc: ConConsts, d, dwt, dwnorm, moment, lrate_eff, mask=None) -> None:
@@ -97,18 +101,27 @@ def accumulate_dwt(cc: ConConsts, d, dwt, dwnorm, moment, lrate_eff, mask=None) 
     if mask is not None:
         d = np.where(mask, d, d.dtype.type(0))
     if cc.norm_on:
-        np.maximum(cc.norm_decay_dt_c * dwnorm, np.abs(d), out=dwnorm)
-        with np.errstate(divide="ignore"):
-            norm = np.where(dwnorm == 0, d.dtype.type(1), cc.norm_lr_comp / np.maximum(dwnorm, cc.norm_min))
+        dwnorm *= cc.norm_decay_dt_c
+        np.maximum(dwnorm, np.abs(d), out=dwnorm)
+        # emergent uses norm 1 where dwnorm == 0; there d and moment are 0 too, so the step is 0
+        # either way and the mask is not needed
+        norm = np.maximum(dwnorm, cc.norm_min)
+        np.divide(cc.norm_lr_comp, norm, out=norm)
     else:
         norm = None
     if cc.mom_on:
         moment *= cc.m_dt_c
         moment += d
-        step = moment if norm is None else norm * moment
+        src = moment
     else:
-        step = d if norm is None else norm * d
-    dwt += lrate_eff * step
+        src = d
+    if norm is None:
+        step = src.copy()
+    else:
+        step = norm
+        step *= src
+    step *= lrate_eff
+    dwt += step
     if cc.norm_on and cc.norm_level == "SEND_CONS":
         # the shared maximum takes effect for the next trial (leabra.md 9.5)
         dwnorm[...] = (dwnorm if mask is None else np.where(mask, dwnorm, 0)).max(axis=1, keepdims=True)
@@ -116,26 +129,57 @@ def accumulate_dwt(cc: ConConsts, d, dwt, dwnorm, moment, lrate_eff, mask=None) 
             dwnorm *= mask
 
 
+def sig_into(f, gain, off, out):
+    """SIG of weights already within [0, 1] into ``out`` (in place, no masks): at f = 0 the ratio
+    is +inf and SIG 0, at f = 1 it is 0 and SIG 1, as the bounded formula gives."""
+    one = f.dtype.type(1)
+    with np.errstate(divide="ignore", over="ignore"):
+        np.subtract(one, f, out=out)
+        if off != 1:
+            out *= off
+        np.divide(out, f, out=out)
+        np.power(out, gain, out=out)
+    out += one
+    np.divide(one, out, out=out)
+    return out
+
+
 def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1) -> None:
     """Compute_Weights for one projection (leabra.md 9.6), in place; only synapses with dwt != 0.
 
     ``wt, fwt, dwt``: (n_send, n_recv); ``wb_inc, wb_dec``: (n_recv,) weight-balance factors."""
     nz = dwt != 0
-    if not nz.any():
+    n_nz = np.count_nonzero(nz)
+    if n_nz == 0:
         return
     one = dwt.dtype.type(1)
+    inc_one = bool(np.all(wb_inc == 1))
+    dec_one = bool(np.all(wb_dec == 1))
     if cc.soft_bound:
-        fac = np.where(dwt > 0, wb_inc * (one - fwt), wb_dec * fwt)
+        fac = np.subtract(one, fwt)                       # wb_inc * (1 - fwt) where dwt > 0
+        if not inc_one:
+            fac *= wb_inc
+        neg = fwt if dec_one else wb_dec * fwt            # wb_dec * fwt otherwise
+        np.copyto(fac, neg, where=~(dwt > 0))
     else:
-        fac = np.where(dwt > 0, wb_inc, wb_dec)
-    new_f = fwt + dwt * fac
-    if cc.wt_lo is not None or cc.wt_hi is not None:
-        np.clip(new_f, cc.wt_lo, cc.wt_hi, out=new_f)
-    new_w = sig(new_f, cc.sig_gain, cc.sig_off)
+        fac = np.where(dwt > 0, wb_inc, wb_dec).astype(dwt.dtype)
+    fac *= dwt
+    fac += fwt                                            # fwt + dwt * fac
+    bounded = cc.wt_lo is not None and cc.wt_hi is not None and cc.wt_lo >= 0 and cc.wt_hi <= 1
+    if cc.wt_lo is not None:
+        np.maximum(fac, cc.wt_lo, out=fac)
+    if cc.wt_hi is not None:
+        np.minimum(fac, cc.wt_hi, out=fac)
+    new_w = sig_into(fac, cc.sig_gain, cc.sig_off, np.empty_like(fac)) if bounded else \
+        sig(fac, cc.sig_gain, cc.sig_off)
     if scale != 1:
-        new_w = scale * new_w
-    np.copyto(fwt, new_f, where=nz)
-    np.copyto(wt, new_w, where=nz)
+        new_w *= scale
+    if n_nz == nz.size:
+        fwt[...] = fac
+        wt[...] = new_w
+    else:
+        np.copyto(fwt, fac, where=nz)
+        np.copyto(wt, new_w, where=nz)
     dwt[...] = 0
 
 

@@ -1,0 +1,43 @@
+"""emergent-py bench: the standard Leabra benchmark on the native core, with in-run baselines."""
+from __future__ import annotations
+
+import sys
+
+from ..errors import SpecError
+
+NAME = "bench"
+ORDER = 21
+HELP = "time the native core on emergent's standard Leabra benchmark (SMALL..HUGE)"
+DESCRIPTION = HELP + """.
+
+5 layers of N units, 7 full projections, 100 cycles per trial with learning. Prints ms/trial,
+ns per synapse per trial, peak traced memory, a dense float32 matvec baseline measured in the
+same run (x dense = native / dense) and C++ emergent 8.6.1's one-thread ms/trial (x C++)."""
+
+DEFAULT_TRIALS = {"SMALL": 40, "MEDIUM": 20, "LARGE": 6, "HUGE": 4}
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--sizes", default="SMALL,MEDIUM,LARGE,HUGE",
+                   help="comma-separated sizes (SMALL, MEDIUM, LARGE, HUGE) or unit counts")
+    p.add_argument("--trials", type=int, default=None, help="timed trials per size (default by size)")
+
+
+def run(args) -> int:
+    from ..leabra.bench import SIZES, bench_size, format_table
+    rows = []
+    for tok in args.sizes.split(","):
+        tok = tok.strip().upper()
+        if tok in SIZES:
+            name, n = tok, SIZES[tok]
+        elif tok.isdigit() and int(tok) >= 6:
+            name, n = f"N{tok}", int(tok)
+        else:
+            raise SpecError(f"--sizes: '{tok}' is not one of {', '.join(SIZES)} or a unit count >= 6")
+        trials = args.trials or DEFAULT_TRIALS.get(name, 5)
+        if trials < 1:
+            raise SpecError(f"--trials {trials}: must be >= 1")
+        print(f"bench {name} ({n} units/layer, {trials} trials)...", file=sys.stderr, flush=True)
+        rows.append(bench_size(name, n, trials))
+    print(format_table(rows))
+    return 0
