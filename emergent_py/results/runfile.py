@@ -162,6 +162,7 @@ class RunWriter:
         self._pending: dict[str, list[dict]] = {"trial": [], "cycle": []}
         if resume:
             self._resume(model_json, engine)
+        self._n_rows = {level: int(self._f[level].attrs["n_rows"]) for level in LEVELS}
         self._f.flush()
 
     # -- set-up
@@ -210,64 +211,68 @@ class RunWriter:
                 self._pending[level] = []
 
     def _append(self, level: str, rows: list[dict]) -> None:
+        """Convert every column of ``rows`` first (errors leave the file untouched), then write."""
         g = self._f[level]
         columns: list[str] = json.loads(g.attrs["columns"])
-        n_old = g[columns[0]].shape[0] if columns else 0
+        n_old = self._n_rows[level]
+        layout = {name: (g[name].dtype, g[name].shape[1:]) for name in columns}
+        new: list[str] = []
         for row in rows:
             for name, value in row.items():
-                if name not in columns:
-                    self._new_column(g, name, value, n_old)
-                    columns.append(name)
-        n_new = n_old + len(rows)
-        for name in columns:
-            ds = g[name]
-            fill = _fill(ds.dtype)
+                if name not in layout:
+                    if not isinstance(name, str) or not name or "/" in name or name == ".":
+                        raise FormatError(f"{self.path}: bad column name {name!r} (a non-empty string without '/')")
+                    layout[name] = _column_dtype(name, value)
+                    if n_old and (_fill(layout[name][0]) is None or layout[name][1]):
+                        raise FormatError(f"{self.path}: {level} column '{name}' ({layout[name][0]}) first "
+                                          f"appears after {n_old} rows; only scalar float and string columns "
+                                          f"can be back-filled")
+                    new.append(name)
+        data = {}
+        for name, (dtype, shape) in layout.items():
+            fill = _fill(dtype)
             values = []
             for i, row in enumerate(rows):
                 if name in row:
                     values.append(row[name])
-                elif fill is not None and ds.ndim == 1:
+                elif fill is not None and not shape:
                     values.append(fill)
                 else:
                     raise FormatError(f"{self.path}: {level} row {n_old + i} lacks column '{name}' "
-                                      f"({ds.dtype}); give it in every row")
+                                      f"({np.dtype(dtype)}); give it in every row")
             try:
-                if ds.dtype == _STR:
-                    data = np.array([str(v) for v in values], dtype=object)
+                if dtype == _STR:
+                    arr = np.array([str(v) for v in values], dtype=object)
                 else:
-                    data = np.asarray(values, dtype=ds.dtype)
-                    if data.shape[1:] != ds.shape[1:]:
-                        raise ValueError(f"shape {data.shape[1:]} vs the column's {ds.shape[1:]}")
+                    arr = np.asarray(values, dtype=dtype)
+                    if arr.shape[1:] != shape:
+                        raise ValueError(f"cell shape {arr.shape[1:]} vs the column's {shape}")
             except (TypeError, ValueError) as e:
-                raise FormatError(f"{self.path}: {level} column '{name}' ({ds.dtype}, cell shape "
-                                  f"{ds.shape[1:]}): cannot store {values[:3]!r}...: {e}") from e
+                raise FormatError(f"{self.path}: {level} column '{name}' ({np.dtype(dtype)}, cell shape "
+                                  f"{shape}): cannot store {values[:3]!r}: {e}") from e
+            data[name] = arr
+        n_new = n_old + len(rows)
+        for name in new:
+            dtype, shape = layout[name]
+            # uncompressed while running: a compressed chunk moves when rewritten, and HDF5 may
+            # reuse its old space before the next flush, which a kill would leave corrupt
+            ds = g.create_dataset(name, shape=(n_old, *shape), maxshape=(None, *shape), dtype=dtype,
+                                  chunks=_chunks(dtype, shape))
+            if n_old:
+                ds[...] = _fill(dtype)
+        for name, arr in data.items():
+            ds = g[name]
             ds.resize(n_new, axis=0)
-            ds[n_old:n_new] = data
-        g.attrs["columns"] = json.dumps(columns)
-
-    def _new_column(self, g, name: str, value: Any, n_old: int) -> None:
-        if not isinstance(name, str) or not name or "/" in name or name == ".":
-            raise FormatError(f"{self.path}: bad column name {name!r} (a non-empty string without '/')")
-        dtype, shape = _column_dtype(name, value)
-        # uncompressed while running: a compressed chunk moves when rewritten, and HDF5 may
-        # reuse its old space before the next flush, which a kill would leave corrupt
-        ds = g.create_dataset(name, shape=(n_old, *shape), maxshape=(None, *shape), dtype=dtype,
-                              chunks=_chunks(dtype, shape))
-        if n_old:
-            fill = _fill(dtype)
-            if fill is None:
-                raise FormatError(f"{self.path}: column '{name}' ({dtype}) first appears after {n_old} rows; "
-                                  f"only float and string columns can be back-filled")
-            ds[...] = fill
+            ds[n_old:n_new] = arr
+        g.attrs["columns"] = json.dumps(columns + new)
+        self._n_rows[level] = n_new
 
     def _commit(self) -> None:
         """Flush the appended rows, then record the row counts and flush again: the file's
         consistent point. Until the second flush the on-disk ``n_rows`` still names the old rows."""
         self._f.flush()
         for level in LEVELS:
-            g = self._f[level]
-            cols = json.loads(g.attrs["columns"])
-            g.attrs["n_rows"] = g[cols[0]].shape[0] if cols else 0
+            self._f[level].attrs["n_rows"] = self._n_rows[level]
         self._f.flush()
 
     # -- weights and checkpoints

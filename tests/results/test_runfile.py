@@ -1,0 +1,186 @@
+"""Run files: round trip, modes, provenance, resume, and a real SIGKILL of a writing process."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import synthetic_engine as se
+from emergent_py.errors import FormatError
+from emergent_py.results import RunFile, RunWriter
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def model():
+    return se.model()
+
+
+def check_run(r: RunFile, n_epochs: int, first: int = 0) -> None:
+    """Every value in the file equals what the synthetic engine produced."""
+    assert len(r.epochs) == n_epochs - first
+    assert r.epochs["epoch"].tolist() == list(range(first, n_epochs))
+    for i, e in enumerate(range(first, n_epochs)):
+        for k, v in se.epoch_row(e).items():
+            assert r.epochs[k][i] == v and r.epochs[k].dtype == np.asarray(v).dtype, (k, e)
+    trials = [row for e in range(first, n_epochs) for row in se.trial_rows(e)]
+    assert len(r.trials) == len(trials)
+    for i, row in enumerate(trials):
+        for k, v in row.items():
+            np.testing.assert_array_equal(r.trials[k][i], v, err_msg=f"{k} {i}")
+    assert r.trials["trial_name"].dtype.kind == "U" and r.trials["Output_act"].shape[1:] == (5, 5)
+    cycles = [row for e in range(first, n_epochs) for row in se.cycle_rows(e)]
+    assert len(r.cycles) == len(cycles)
+    np.testing.assert_array_equal(r.cycles["Hidden_act"], np.array([c["Hidden_act"] for c in cycles]))
+
+
+def test_round_trip(tmp_path, model, monkeypatch):
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "3")
+    monkeypatch.setenv("SLURM_CLUSTER_NAME", "testcluster")
+    path = tmp_path / "run.h5"
+    se.run(str(path), 4)
+    with RunFile(path) as r:
+        assert r.complete and r.status == "complete" and r.engine == "native"
+        check_run(r, 4)
+        assert r.model == model and r.model_json == model.to_json()
+        assert r.weight_epochs == [0, 1, 2, 3]
+        for e in (0, 3):
+            w = r.weights(e)
+            assert list(w) == ["Input->Hidden", "Hidden->Output"]
+            for k, v in se.weights(e).items():
+                assert w[k].dtype == np.float32 and np.array_equal(w[k], v)
+        ck = r.checkpoint()
+        want = se.checkpoint(3)
+        assert ck["position"] == {"epoch": 4, "trial": 0} and ck["note"] == "after epoch 3"
+        assert ck["rng"] == want["rng"]                    # includes PCG64's 128-bit integers
+        assert ck["names"].tolist() == se.NAMES
+        gen = np.random.default_rng()
+        gen.bit_generator.state = ck["rng"]
+        assert gen.random() == np.random.default_rng(3).random()
+        p = r.provenance
+        assert p["seed"] == model.plan.seed and p["mpi_size"] == 1 and p["engine"] == "native"
+        assert (p["slurm_job_id"], p["slurm_array_task_id"], p["slurm_cluster"]) == ("4242", "3", "testcluster")
+        assert p["numpy_version"] == np.__version__ and p["h5py_version"] == h5py.__version__
+        assert len(p["git_commit"]) == 40 and isinstance(p["git_dirty"], bool)
+        assert p["start_time"] <= p["end_time"] and p["command_line"]
+        assert r.attrs["model_name"] == model.name
+    # plain h5py sees the documented layout; the finished file's logs are compressed
+    with h5py.File(path, "r") as f:
+        assert f["epoch/avg_sse"].compression == "gzip" and f["epoch/avg_sse"].chunks
+        assert f["epoch"].attrs["n_rows"] == 4
+        assert f["weights/epoch_000002/prjn/Input->Hidden"].shape == (25, 25)
+
+
+def test_modes(tmp_path, model):
+    path = tmp_path / "run.h5"
+    se.run(str(path), 2)
+    with pytest.raises(FileExistsError, match="mode='w' to overwrite"):
+        RunWriter(path, model)
+    with pytest.raises(ValueError, match="must be one of w, w-, x, a, r\\+"):
+        RunWriter(path, model, mode="r")
+    with pytest.raises(FileNotFoundError):
+        RunWriter(tmp_path / "none.h5", model, mode="r+")
+    se.run(str(path), 1, mode="w")                       # overwrite
+    assert len(RunFile(path).epochs) == 1
+    se.run(str(path), 3, mode="a", start=1)              # continue
+    with RunFile(path) as r:
+        check_run(r, 3)
+        assert r.complete and "resumed" in r.provenance
+
+
+def test_resume_checks_model(tmp_path, model):
+    path = tmp_path / "run.h5"
+    se.run(str(path), 1)
+    other = type(model).from_dict({**model.to_dict(), "plan": {**model.to_dict()["plan"], "epochs": 7}})
+    with pytest.raises(FormatError, match="different model"):
+        RunWriter(path, other, mode="a")
+    with pytest.raises(FormatError, match="existing engine 'native' vs new 'emergent'"):
+        RunWriter(path, model, engine="emergent", mode="a")
+
+
+def test_exception_marks_incomplete(tmp_path, model):
+    path = tmp_path / "run.h5"
+    with pytest.raises(RuntimeError):
+        with RunWriter(path, model) as w:
+            w.append_trials(se.trial_rows(0))
+            w.append_epoch(se.epoch_row(0))
+            raise RuntimeError("engine failed")
+    with RunFile(path) as r:
+        assert not r.complete and r.status == "incomplete" and len(r.epochs) == 1
+
+
+def test_columns_may_appear_and_be_missing(tmp_path):
+    path = tmp_path / "run.h5"
+    with RunWriter(path, None, engine="emergent", engine_version="8.6.1") as w:
+        w.append_epoch({"epoch": 0, "avg_sse": 1.5, "trial_name": "a"})
+        w.append_epoch({"epoch": 1, "extra": np.float32(2)})
+        with pytest.raises(FormatError, match="epoch row 2 lacks column 'epoch'"):
+            w.append_epoch({"avg_sse": 1.0})
+        with pytest.raises(FormatError, match="column 'avg_sse'.*cannot store"):
+            w.append_epoch({"epoch": 2, "avg_sse": "x"})
+    with RunFile(path) as r:
+        assert r.model is None and r.label == "run.h5 (emergent 8.6.1)"
+        e = r.epochs
+        assert e.columns == ["epoch", "avg_sse", "trial_name", "extra"]
+        assert np.isnan(e["avg_sse"][1]) and e["trial_name"].tolist() == ["a", ""]
+        assert np.isnan(e["extra"][0]) and e["extra"][1] == 2 and e["extra"].dtype == np.float32
+        assert len(e) == 2                                   # failed appends added no rows
+
+
+def test_not_a_run_file(tmp_path):
+    p = tmp_path / "x.h5"
+    with h5py.File(p, "w") as f:
+        f["a"] = 1
+    with pytest.raises(FormatError, match="not an emergent_py run file"):
+        RunFile(p)
+    (tmp_path / "t.h5").write_text("hello")
+    with pytest.raises(FormatError, match="not a readable HDF5 file"):
+        RunFile(tmp_path / "t.h5")
+
+
+def _start(path: Path, sleep: float) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parents[1]), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, str(HERE / "synthetic_engine.py"), str(path), "100000", str(sleep)],
+                            stdout=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.parametrize("sleep, kill_after, delay", [
+    (0.2, 2, 0.05), (0.2, 3, 0.13), (0.2, 1, 0.17),      # mid-epoch: while the engine "computes"
+    (0.0, 20, 0.0), (0.0, 35, 0.003),                     # no compute: the kill lands while writing
+])
+def test_sigkill_leaves_readable_incomplete_file(tmp_path, sleep, kill_after, delay):
+    path = tmp_path / "killed.h5"
+    proc = _start(path, sleep)
+    try:
+        for _ in range(kill_after):
+            assert proc.stdout.readline().startswith("epoch"), "engine died early"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(10)
+        proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    with RunFile(path) as r:
+        assert not r.complete and r.status == "running"
+        n = len(r.epochs)
+        assert n >= kill_after
+        check_run(r, n)
+        assert r.weight_epochs[-1] >= n - 2 and all(
+            np.array_equal(r.weights(e)[k], v) for e in r.weight_epochs[-2:] for k, v in se.weights(e).items())
+        ck = r.checkpoint()
+        last = ck["position"]["epoch"] - 1
+        assert last >= n - 2
+        assert ck["rng"] == se.checkpoint(last)["rng"]
+        assert all(np.array_equal(ck["weights"][k], v) for k, v in se.weights(last).items())
+    # the killed run can be continued from its last complete epoch, ending complete
+    se.run(str(path), n + 2, mode="a", start=n)
+    with RunFile(path) as r:
+        assert r.complete
+        check_run(r, n + 2)
