@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import sys
 
 import numpy as np
@@ -309,21 +310,25 @@ def plot(results: list[RateVsSpike], path: str) -> None:
     except ImportError as e:
         raise SpecError("plotting needs matplotlib (pip install 'ldlc-emergent[plot]')") from e
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    ax.plot(results[0].g_e, results[0].spike, "k-o", ms=3, label="spiking (KNa on)" if results[0].kna
-            else "spiking")
+    drawn = set()
+    for r in results:                      # one spiking curve per adaptation setting
+        if r.kna not in drawn:
+            drawn.add(r.kna)
+            ax.plot(r.g_e, r.spike, "-", marker="o" if r.kna else "s", color="k" if r.kna else "0.55", ms=3,
+                    label=f"spiking, KNa {'on' if r.kna else 'off'}")
     for r in results:
         ax.plot(r.g_e, r.rate, "--", label=f"rate NXX1 gain {r.gain:g}, nvar {r.nvar:g}, KNa "
                 f"{'on' if r.kna else 'off'} (mean gap {r.mean_gap:.3f})")
-    ax.axvline(results[0].g_e_theta, color="0.6", lw=0.8)
+    ax.axvline(results[0].g_e_theta, color="0.6", lw=0.8, ls=":")
+    ax.text(results[0].g_e_theta, 0.02, " g_e^Theta", fontsize=7, color="0.4")
     ax.set_xlabel("g_e (GbarE, normalized; 1 = 100 nS)")
     ax.set_ylabel("act at cycle 159 (1 = 180 Hz)")
     ax.set_title("emergent rate code vs spiking unit (CCN neuron protocol)")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    tmp = path + ".tmp.png"
+    tmp = path + ".tmp.png"                # never leave a half-written PNG under the real name
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
-    import os
     os.replace(tmp, path)
 
 
