@@ -17,6 +17,9 @@ ENGINES = ("native", "emergent")
 # let through characters that need no quoting there.
 _DIRECTIVE_VALUE = re.compile(r"^[A-Za-z0-9_.,:@%=+/\-]+$")
 # Directives the generated script sets itself; --sbatch may not override them.
+# slurmctld checks time limits (and sends --signal warnings) every 30 s, and sends the warning
+# once the time left is under the asked lead plus that period.
+SIGNAL_SLACK_S = 30
 OWN_DIRECTIVES = ("job-name", "partition", "nodes", "ntasks", "time", "account", "array", "output",
                   "error", "signal", "requeue", "open-mode", "mem", "gres")
 
@@ -132,9 +135,11 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
     if launcher_sweep and res.np != 1:
         raise SubmitError(f"--np {res.np}: on '{profile.name}' sweeps run through TACC's launcher, "
                           "whose tasks are serial; use --np 1 (or submit each point separately)")
-    if not 1 <= res.signal_s < seconds:
-        raise SubmitError(f"the checkpoint warning ({res.signal_s} s before the limit) must come "
-                          f"after the start of a {format_time(seconds)} job")
+    if not 1 <= res.signal_s or res.signal_s + SIGNAL_SLACK_S >= seconds:
+        raise SubmitError(f"--signal {res.signal_s}: SLURM may send the checkpoint warning up to "
+                          f"{SIGNAL_SLACK_S} s earlier than asked, so a {format_time(seconds)} job needs "
+                          f"--signal below {seconds - SIGNAL_SLACK_S} (and >= 1) or the run is warned "
+                          "before it has started")
     if res.throttle is not None and res.throttle < 1:
         raise SubmitError(f"--throttle {res.throttle}: must be >= 1")
 

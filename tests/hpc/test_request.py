@@ -28,7 +28,7 @@ def test_expanse_directives():
     ("stampede3", Resources("skx", 1, 4, "1:00:00", gres="gpu:1"), "--gres, which 'stampede3' does not accept"),
     ("stampede3", Resources("skx", 1, 4, "1:00:00", np=8), "--np 8 MPI ranks per run must be between 1 and the job's -n 4"),
     ("stampede3", Resources("nosuch", 1, 4, "1:00:00"), "has no partition 'nosuch'"),
-    ("local", Resources(None, 1, 1, "1", signal_s=60), "checkpoint warning"),
+    ("local", Resources(None, 1, 1, "1", signal_s=30), "--signal 30: SLURM may send the checkpoint warning up to 30 s earlier"),
     ("local", Resources(None, 1, 1, "10", account="a b"), "--account 'a b': only letters"),
 ])
 def test_bad_requests_are_refused(site, res, match):
