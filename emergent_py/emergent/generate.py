@@ -126,7 +126,7 @@ class Splicer:
             raise FormatError(f"{template.where}: the template has no skeleton pass for {NET}")
         self.net_s = skel
         self.depth = 4                   # specs and layers sit at depth 4 in both passes
-        self._unresolved = {r.path for _, _, r in template.refs() if template.try_find(r.path) is None}
+        self.unresolved = {r.path for _, _, r in template.refs() if template.try_find(r.path) is None}
         # old path under .networks[0] -> type, for repointing references from outside
         self.old_types = {p: b.type for p, b in template.paths(NET) if b.kind == "object"}
 
@@ -545,8 +545,10 @@ class Splicer:
             start = self._program("LeabraStartup")
             hits = 0
             for b in start.walk():
-                if isinstance(b, Block) and b.kind == "object" and "trl.dat" in b.value("code_string", "") \
-                        or (isinstance(b, Block) and "Saving trial log" in b.value("code_string", "")):
+                if not (isinstance(b, Block) and b.kind == "object"):
+                    continue
+                code = b.value("code_string", "")
+                if "trl.dat" in code or "Saving trial log" in code:
                     flags = [f for f in b.value("flags", "").split("|") if f != "OFF"]
                     b.set("flags", "|".join(flags) or "0")
                     hits += 1
@@ -634,10 +636,10 @@ def _n_cons(model: Model, prj) -> int:
 
 # ----------------------------------------------------------------------------------- entry points
 
-def check_generated(dump: Dump, template: Dump) -> None:
+def check_generated(dump: Dump, known: Iterable[str] = ()) -> None:
     """Raise FormatError if a pointer is dangling or of the wrong type, or a skeleton list size
-    differs from the value pass (problems the template itself has are not counted)."""
-    known = {r.path for _, _, r in template.refs() if template.try_find(r.path) is None}
+    differs from the value pass. ``known``: paths already unresolved in the template (members
+    emergent never saves, such as ``.networks[0].train_time``)."""
     problems = ref_problems(dump, known) + size_mismatches(dump)
     if problems:
         raise FormatError(f"generated project is inconsistent ({len(problems)} problems): "
@@ -665,7 +667,6 @@ def generate(model: Model, template: str | os.PathLike | None = None, *, name: s
     """
     path = find_template(template)
     tmpl = Dump.read(path)
-    base = Dump.read(path)          # untouched copy for the checks
     protos = [Dump.read(p) for p in prototypes]
     name = name or model.network.name
     from .project import _identifier
@@ -673,9 +674,10 @@ def generate(model: Model, template: str | os.PathLike | None = None, *, name: s
     wfile = None
     if init_weights is not None:
         wfile = wts_name or f"{name}_init.wts"
-    out = Splicer(tmpl, protos).splice(model, name, auto_load=auto_load, wts_file=wfile,
-                                      wt_format=wt_format, trial_log=trial_log)
-    check_generated(out, base)
+    splicer = Splicer(tmpl, protos)
+    out = splicer.splice(model, name, auto_load=auto_load, wts_file=wfile, wt_format=wt_format,
+                         trial_log=trial_log)
+    check_generated(out, splicer.unresolved)
     dat = None
     if auto_load is not None:
         cols: dict[str, Any] = {"Name": np.array(model.patterns.names)}

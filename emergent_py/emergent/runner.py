@@ -183,10 +183,10 @@ def judge(run: EmergentRun, dump: Dump, epochs: int | None, stop: tuple, timeout
 
 
 def failure_message(run: EmergentRun) -> str:
-    tail = "\n".join(run.output.strip().splitlines()[-5:])
+    tail = " | ".join(line.strip() for line in run.output.strip().splitlines()[-4:])
     return (f"emergent run of {run.project} failed (exit code {run.returncode}, which emergent sets to 0 "
             f"even on errors): " + "; ".join(run.problems)
-            + f". Command: {' '.join(run.command)}" + (f". Last output:\n{tail}" if tail else ""))
+            + f". Command: {' '.join(run.command)}" + (f". Last output: {tail}" if tail else ""))
 
 
 def _stop_rule(dump: Dump) -> tuple[float | None, int, int | None]:
