@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from emergent_py.errors import SpecError
+from emergent_py.errors import SpecError, did_you_mean
 from emergent_py.spec.fields import ParamGroup, leaf_fields, param
 
 from .units import EMERGENT, NormBase
@@ -50,10 +50,7 @@ class AdExParams(ParamGroup):
     def to_normalized(self, base: NormBase = EMERGENT) -> dict[str, float]:
         """These parameters in emergent's normalized units (biophysical.md a.2), keyed by field."""
         q = base.quantities()
-        kind = {"C": "capacitance", "g_L": "conductance", "a": "conductance", "E_L": "voltage",
-                "V_T": "voltage", "V_r": "voltage", "V_peak": "voltage", "E_e": "voltage",
-                "delta_T": "voltage difference", "tau_w": "time", "t_ref": "time"}
-        out = {k: q[v].to_norm(getattr(self, k)) for k, v in kind.items()}
+        out = {k: q[v].to_norm(getattr(self, k)) for k, v in _QUANTITY.items()}
         out["b"] = q["current"].to_norm(self.b * 1e-3)       # pA -> nA -> norm
         return {k: float(f"{x:.12g}") for k, x in out.items()}
 
@@ -61,12 +58,19 @@ class AdExParams(ParamGroup):
     def from_normalized(cls, norm: dict[str, float], base: NormBase = EMERGENT) -> "AdExParams":
         """Inverse of :meth:`to_normalized`."""
         q = base.quantities()
-        kind = {"C": "capacitance", "g_L": "conductance", "a": "conductance", "E_L": "voltage",
-                "V_T": "voltage", "V_r": "voltage", "V_peak": "voltage", "E_e": "voltage",
-                "delta_T": "voltage difference", "tau_w": "time", "t_ref": "time"}
-        kw = {k: q[kind[k]].to_bio(v) if k in kind else q["current"].to_bio(v) * 1e3
+        for k in norm:
+            if k not in _QUANTITY and k != "b":
+                raise SpecError(f"AdExParams.from_normalized: unknown field '{k}'."
+                                + did_you_mean(k, [*_QUANTITY, "b"]))
+        kw = {k: q[_QUANTITY[k]].to_bio(v) if k in _QUANTITY else q["current"].to_bio(v) * 1e3
               for k, v in norm.items()}
         return cls(**{k: float(f"{x:.12g}") for k, x in kw.items()})
+
+
+#: the quantity of each AdExParams field in units.NormBase terms (b, in pA, is handled apart)
+_QUANTITY = {"C": "capacitance", "g_L": "conductance", "a": "conductance", "E_L": "voltage",
+             "V_T": "voltage", "V_r": "voltage", "V_peak": "voltage", "E_e": "voltage",
+             "delta_T": "voltage difference", "tau_w": "time", "t_ref": "time"}
 
 
 @ps

@@ -102,10 +102,6 @@ def lif_rate(unit: UnitSpec, g_e) -> np.ndarray:
     return np.where(fires, 1000.0 / t_isi, 0.0)
 
 
-def _kna_channels(kna: KnaParams):
-    return [kna.f, kna.m, kna.s]
-
-
 @ps
 class UnitRun:
     """Result of :func:`run_spiking` / :func:`run_rate`.
@@ -126,11 +122,19 @@ class UnitRun:
         return self.act[k]
 
 
-def _input(g_e, n_steps: int, dt: float, on: tuple[float, float]):
+def _prepare(unit: UnitSpec, g_e, n_cycles: float, dt_integ: float, on: tuple[float, float],
+             kna: KnaParams | None, v0: float | None):
+    """Shared set-up of both units: step count, g_e (n,), input gate per step, KNa channels
+    (empty when off), KNa conductances (3, n) and the initial potential (n,)."""
+    n_steps = int(round(n_cycles / dt_integ))
+    if n_steps < 1:
+        raise SpecError(f"rate_code: n_cycles {n_cycles} is shorter than one step dt_integ={dt_integ}")
     g = np.atleast_1d(np.asarray(g_e, float))
-    t_start = np.arange(n_steps) * dt
+    t_start = np.arange(n_steps) * dt_integ
     gate = (t_start + 1e-9 >= on[0]) & (t_start + 1e-9 < on[1])
-    return g, gate
+    chans = [kna.f, kna.m, kna.s] if kna is not None and kna.on else []
+    v = np.full(g.size, unit.init.v_m if v0 is None else v0)
+    return n_steps, g, gate, chans, np.zeros((3, g.size)), v
 
 
 def run_spiking(unit: UnitSpec, g_e, *, n_cycles: float, on: tuple[float, float] = (0.0, math.inf),
@@ -161,15 +165,10 @@ def run_spiking(unit: UnitSpec, g_e, *, n_cycles: float, on: tuple[float, float]
     average) gives ``act* = 1000/(act_max_hz * ISI)`` and ``act += dt/C (act* - act)``, clipped
     to [0, 1].
     """
-    n_steps = int(round(n_cycles / dt_integ))
-    g, gate = _input(g_e, n_steps, dt_integ, on)
+    n_steps, g, gate, chans, gk, v = _prepare(unit, g_e, n_cycles, dt_integ, on, kna, v0)
     n = g.size
     cap, thr, vm_r, t_r = unit.dt.vm_tau, unit.act.thr, unit.spike_misc.vm_r, unit.spike_misc.t_r
     lo, hi = unit.vm_range.min, unit.vm_range.max
-    use_kna = kna is not None and kna.on
-    chans = _kna_channels(kna) if use_kna else []
-    gk = np.zeros((3, n))
-    v = np.full(n, unit.init.v_m if v0 is None else v0)
     act = np.zeros(n)
     last = np.full(n, -np.inf)
     isi_avg = np.full(n, np.nan)
@@ -179,7 +178,7 @@ def run_spiking(unit: UnitSpec, g_e, *, n_cycles: float, on: tuple[float, float]
     for k in range(n_steps):
         t = (k + 1) * dt_integ                      # time at the end of this step
         ge = g * unit.g_bar.e if gate[k] else zero
-        g_k = unit.g_bar.k * gk.sum(axis=0) if use_kna else 0.0
+        g_k = unit.g_bar.k * gk.sum(axis=0) if chans else 0.0
         free = ~(t - last <= t_r + 1e-9)
         v_h = v + 0.5 * dt_integ / cap * _inet(unit, v, ge, g_k)
         v = np.where(free, np.clip(v + dt_integ / cap * _inet(unit, v_h, ge, g_k), lo, hi), v)
@@ -193,7 +192,7 @@ def run_spiking(unit: UnitSpec, g_e, *, n_cycles: float, on: tuple[float, float]
                 spikes[j].append(t)
             v = np.where(fired, vm_r, v)
             last = np.where(fired, t, last)
-        if use_kna:
+        if chans:
             for c, ch in enumerate(chans):
                 gk[c] = np.where(fired, gk[c] + ch.rise * (ch.max - gk[c]), gk[c] - dt_integ * gk[c] / ch.tau)
         isi_eff = np.where(np.isnan(isi_avg), np.inf, np.fmax(isi_avg, t - last))   # inf: no ISI yet
@@ -213,29 +212,24 @@ def run_rate(unit: UnitSpec, g_e, *, n_cycles: float, on: tuple[float, float] = 
     vm_act_thr`` and ``v_m_eq <= thr``, else ``NXX1(g_e - g_e^Theta)``; ``act += dt/C (act* -
     act)``; KNa ``g += dt (act * rate_rise * rise (max - g) - g/tau)``.
     """
-    n_steps = int(round(n_cycles / dt_integ))
-    g, gate = _input(g_e, n_steps, dt_integ, on)
+    n_steps, g, gate, chans, gk, v_eq = _prepare(unit, g_e, n_cycles, dt_integ, on, kna, v0)
     n = g.size
     cap, thr = unit.dt.vm_tau, unit.act.thr
     lo, hi = unit.vm_range.min, unit.vm_range.max
-    use_kna = kna is not None and kna.on
-    chans = _kna_channels(kna) if use_kna else []
-    gk = np.zeros((3, n))
-    v_eq = np.full(n, unit.init.v_m if v0 is None else v0)
     act_raw = np.zeros(n)
     act = np.zeros(n)
     acts = np.empty((n_steps, n))
     zero = np.zeros(n)
     for k in range(n_steps):
         ge = g * unit.g_bar.e if gate[k] else zero
-        g_k = unit.g_bar.k * gk.sum(axis=0) if use_kna else 0.0
+        g_k = unit.g_bar.k * gk.sum(axis=0) if chans else 0.0
         v_eq = np.clip(v_eq + dt_integ / cap * _inet(unit, v_eq, ge, g_k), lo, hi)
         below = (act_raw < unit.act.vm_act_thr) & (v_eq <= thr)
         x = np.where(below, v_eq - thr, ge - g_e_threshold(unit, 0.0, g_k))
         new = noisy_xx1(x, unit.act, dtype=np.float64)
         act_raw = act + dt_integ / cap * (new - act)
         act = np.clip(act_raw, unit.act_range.min, unit.act_range.max)
-        if use_kna:
+        if chans:
             for c, ch in enumerate(chans):
                 gk[c] = gk[c] + dt_integ * (act * kna.rate_rise * ch.rise * (ch.max - gk[c]) - gk[c] / ch.tau)
         acts[k] = act

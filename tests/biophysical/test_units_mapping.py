@@ -86,6 +86,8 @@ def test_adex_parameters_in_emergent_units():
     assert n["E_L"] == pytest.approx(0.294) and n["delta_T"] == 0.02 and n["tau_w"] == 144.0
     for case in [BRETTE_GERSTNER_2005, *(c.params for c in NAUD_2008.values())]:
         assert AdExParams.from_normalized(case.to_normalized()) == case
+    with pytest.raises(SpecError, match="unknown field 'g_l'. Did you mean 'g_L'"):
+        AdExParams.from_normalized({"g_l": 0.3})
 
 
 def test_tau_m_of_the_documented_cells():
