@@ -20,14 +20,14 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import SubmitError
 from ..spec import Model
 from . import slurm
 from .profile import Profile
-from .render import ENGINE_PAYLOADS, MODEL_FILE, RUN_FILE, ScriptInputs, payload_command, render_job, render_tasks
+from .render import ENGINE_CHECKPOINTS, ENGINE_PAYLOADS, MODEL_FILE, RUN_FILE, ScriptInputs, payload_command, render_job, render_tasks
 from .request import ENGINES, Resources, check_request
 from .sweep import RunPoint, point_model
 
@@ -103,7 +103,7 @@ def load_job(folder: str | Path) -> Job:
 
 def create_job(folder: str | Path, model: Model, profile: Profile, res: Resources, points: list[RunPoint],
                *, job_name: str | None = None, engine: str = "native", payload: str | None = None,
-               python: str | None = None) -> Job:
+               python: str | None = None, checkpoint: bool | None = None) -> Job:
     """Check the request, then write the job folder (nothing is written if the check fails).
 
     Parameters
@@ -117,12 +117,19 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
     payload : the run command with ``{python} {model} {output} {run_dir}`` placeholders;
         default ``ENGINE_PAYLOADS[engine]``
     python : interpreter of the jobs; default the profile's, else the one running this
+    checkpoint : whether the payload honours the checkpoint contract (docs/hpc.md); default: the
+        engine's for its own payload, True for a custom one. Without it the job gets no warning
+        signal and is not requeued.
     """
     if engine not in ENGINES:
         raise SubmitError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if not points:
         raise SubmitError("no runs to submit")
     job_name = model.name if job_name is None else job_name
+    if checkpoint is None:
+        checkpoint = ENGINE_CHECKPOINTS[engine] if payload is None else True
+    if not checkpoint:
+        res = replace(res, signal_s=None)
     directives = check_request(profile, res, job_name, len(points))
     python = python or profile.python or sys.executable
     command = payload_command(payload or ENGINE_PAYLOADS[engine], python)
@@ -138,7 +145,8 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         run_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(run_dir / MODEL_FILE, m.to_json())
     inputs = ScriptInputs(directives=directives, job_dir=str(folder), job_name=job_name,
-                          n_runs=len(points), np=res.np, python=python, payload=command)
+                          n_runs=len(points), np=res.np, python=python, payload=command,
+                          checkpoint=checkpoint)
     script = render_job(profile, inputs)
     write_atomic(folder / SCRIPT, script, mode=0o755)
     if len(points) > 1 and profile.sweep == "launcher":
@@ -147,7 +155,7 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
         "name": job_name, "model": model.name, "cluster": profile.name,
         "profile": str(profile.path), "engine": engine, "python": python,
-        "payload": payload or ENGINE_PAYLOADS[engine],
+        "payload": payload or ENGINE_PAYLOADS[engine], "checkpoint": checkpoint,
         "resources": res.to_dict(), "directives": directives,
         "array": len(points) > 1 and profile.sweep == "array",
         "runs": [{"index": p.index, "dir": p.dir, "sweep": p.values, "seed": p.seed} for p in points],

@@ -22,12 +22,15 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The payload's exit status meaning "I wrote a checkpoint on the warning signal; run me again".
 # (EX_TEMPFAIL from sysexits.h: a temporary failure, retry later.)
 RESUME_EXIT = 75
-# The engine's command for one run. {python}, {model}, {output}, {run_dir} are filled in already
-# quoted; the rest of the text is shell code.
+# The engine's command for one run ({python}, {model}, {output}, {run_dir} are filled in already
+# quoted; the rest is shell code) and whether it honours the checkpoint contract (USR1 ->
+# checkpoint, exit RESUME_EXIT; restarted -> continue). C++ emergent cannot checkpoint, so its
+# jobs get no warning signal: they run to the end or to TIMEOUT.
 ENGINE_PAYLOADS = {
     "native": "{python} -m emergent_py run {model} -o {output}",
-    "emergent": "{python} -m emergent_py emergent run {model} -o {output}",
+    "emergent": "{python} -m emergent_py emergent {model} --dir {run_dir}/emergent -o {output}",
 }
+ENGINE_CHECKPOINTS = {"native": True, "emergent": False}
 RUN_FILE = "run.h5"
 MODEL_FILE = "model.json"
 
@@ -80,6 +83,7 @@ class ScriptInputs:
     np: int
     python: str
     payload: str          # from payload_command(); shell code with quoted values
+    checkpoint: bool      # forward SLURM's USR1 warning to the payload and continue it later
 
 
 def render_job(profile: Profile, inputs: ScriptInputs) -> str:
@@ -91,7 +95,7 @@ def render_job(profile: Profile, inputs: ScriptInputs) -> str:
         modules=[Raw(m) for m in profile.modules], setup=[Raw(s) for s in profile.setup],
         job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name,
         n_runs=inputs.n_runs, run_line=Raw(run_line), launcher_sweep=launcher_sweep,
-        resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE)
+        resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE, checkpoint=inputs.checkpoint)
 
 
 def render_tasks(n_runs: int) -> str:

@@ -38,7 +38,8 @@ class Resources:
     mem, gres : ``--mem`` / ``--gres`` (forbidden on TACC)
     np : MPI ranks of each run (``--np``); each run is launched with ``<launcher> -n np``
     throttle : at most this many array tasks at once (``--array=...%K``)
-    signal_s : seconds before the wall-time limit that SLURM sends USR1 (``--signal=B:USR1@N``)
+    signal_s : seconds before the wall-time limit that SLURM sends USR1 (``--signal=B:USR1@N``);
+        None: no warning (payloads that cannot checkpoint)
     extra : more directives, ``(name, value)`` pairs (``--sbatch name=value``)
     """
     partition: str | None = None
@@ -50,7 +51,7 @@ class Resources:
     gres: str | None = None
     np: int = 1
     throttle: int | None = None
-    signal_s: int = 120
+    signal_s: int | None = 120
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict:
@@ -135,7 +136,7 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
     if launcher_sweep and res.np != 1:
         raise SubmitError(f"--np {res.np}: on '{profile.name}' sweeps run through TACC's launcher, "
                           "whose tasks are serial; use --np 1 (or submit each point separately)")
-    if not 1 <= res.signal_s or res.signal_s + SIGNAL_SLACK_S >= seconds:
+    if res.signal_s is not None and (res.signal_s < 1 or res.signal_s + SIGNAL_SLACK_S >= seconds):
         raise SubmitError(f"--signal {res.signal_s}: SLURM may send the checkpoint warning up to "
                           f"{SIGNAL_SLACK_S} s earlier than asked, so a {format_time(seconds)} job needs "
                           f"--signal below {seconds - SIGNAL_SLACK_S} (and >= 1) or the run is warned "
@@ -173,8 +174,9 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
         lines.append(_directive("output", "logs/%A_%a.out"))
     else:
         lines.append(_directive("output", "logs/%j.out"))
-    lines.append(_directive("signal", f"B:USR1@{res.signal_s}"))
-    if profile.resume == "requeue":
+    if res.signal_s is not None:
+        lines.append(_directive("signal", f"B:USR1@{res.signal_s}"))
+    if res.signal_s is not None and profile.resume == "requeue":
         lines += [_directive("requeue", None), _directive("open-mode", "append")]
     for name, value in res.extra:
         lines.append(_directive(name, value))

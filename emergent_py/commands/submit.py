@@ -54,6 +54,8 @@ def add_arguments(p) -> None:
     p.add_argument("--payload", metavar="CMD",
                    help="run command with {python} {model} {output} {run_dir} placeholders "
                         "(default: the engine's `python -m emergent_py run {model} -o {output}`)")
+    p.add_argument("--no-checkpoint", action="store_true",
+                   help="the --payload cannot checkpoint: no warning signal, no requeue")
     p.add_argument("--dry-run", action="store_true", help="write the job folder, print the script, submit nothing")
 
 
@@ -65,7 +67,8 @@ def run(args) -> int:
                     account=args.account, mem=args.mem, gres=args.gres, np=args.np,
                     throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch))
     job = create_job(args.folder or default_folder(model), model, profile, res, points,
-                     job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python)
+                     job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python,
+                     checkpoint=False if args.no_checkpoint else None)
     if args.dry_run:
         sys.stdout.write((job.folder / SCRIPT).read_text())
         print(f"# dry run: wrote {job.folder} ({len(points)} run(s)); submit with: "

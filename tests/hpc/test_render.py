@@ -130,6 +130,18 @@ def test_site_scripts(tmp_path, model):
     assert "module purge\nmodule load gnutools\n" in (tmp_path / "comet/job.sh").read_text()
 
 
+def test_emergent_engine_gets_no_warning_signal(tmp_path, model):
+    create_job(tmp_path / "e", model, load_profile("expanse"), Resources("shared", 1, 1, "01:00:00", "a"),
+               expand([], [1]), engine="emergent")
+    s = (tmp_path / "e" / "job.sh").read_text()
+    assert "#SBATCH --signal" not in s and "#SBATCH --requeue" not in s and "trap on_usr1" not in s
+    assert ('srun --mpi=pmi2 -n 1 python3 -m emergent_py emergent "$RUN_DIR/model.json" '
+            '--dir "$RUN_DIR"/emergent -o "$RUN_DIR/run.h5" &') in s
+    native = create_job(tmp_path / "n", model, load_profile("expanse"), Resources("shared", 1, 1, "01:00:00", "a"),
+                        expand([], [1]))
+    assert native.manifest["checkpoint"] and "trap on_usr1 USR1" in (tmp_path / "n" / "job.sh").read_text()
+
+
 def test_payload_placeholders():
     assert payload_command("{python} x.py {model}", "/a b/python") == "'/a b/python' x.py \"$RUN_DIR/model.json\""
     with pytest.raises(SubmitError, match="placeholders"):
