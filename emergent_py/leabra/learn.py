@@ -19,12 +19,42 @@ def xcal(x, th, d_thr, d_rev, d_rev_ratio):
     return out
 
 
+def powf(x, p, out=None):
+    """``x ** p`` rounded as a correctly rounded float32 ``powf`` would be, fast.
+
+    numpy's float32 power is a slow scalar loop; for float32 input this evaluates in float64
+    (integer p: repeated multiplication, else exp(p*log(x))) and rounds once to float32.
+    float64 input uses numpy's power directly."""
+    if x.dtype != np.float32:
+        return np.power(x, p, out=out)
+    x64 = x.astype(np.float64)
+    pf = float(p)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if pf.is_integer() and 1 <= pf <= 16:
+            n, base, acc = int(pf), x64, None
+            while n:
+                if n & 1:
+                    acc = base.copy() if acc is None else np.multiply(acc, base, out=acc)
+                n >>= 1
+                if n:
+                    base = base * base
+            r = acc
+        else:
+            r = np.log(x64)
+            r *= pf
+            np.exp(r, out=r)
+    if out is None:
+        return r.astype(np.float32)
+    out[...] = r
+    return out
+
+
 def sig(w, gain, off):
     """Contrast enhancement SIG(w) = 1/(1 + (off*(1-w)/w)^gain), 0 at w <= 0, 1 at w >= 1."""
     w = np.asarray(w)
     one = w.dtype.type(1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = one / (one + np.power(off * (one - w) / w, gain))
+        r = one / (one + powf(off * (one - w) / w, gain))
     return np.where(w <= 0, w.dtype.type(0), np.where(w >= one, one, r))
 
 
@@ -33,7 +63,7 @@ def sig_inv(w, gain, off):
     w = np.asarray(w)
     one = w.dtype.type(1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = one / (one + np.power((one - w) / w, one / gain) / off)
+        r = one / (one + powf((one - w) / w, one / gain) / off)
     return np.where(w <= 0, w.dtype.type(0), np.where(w >= one, one, r))
 
 
@@ -138,7 +168,7 @@ def sig_into(f, gain, off, out):
         if off != 1:
             out *= off
         np.divide(out, f, out=out)
-        np.power(out, gain, out=out)
+        powf(out, gain, out=out)
     out += one
     np.divide(one, out, out=out)
     return out

@@ -185,6 +185,10 @@ class Network:
         self.free_runs: list[slice] = []
         self.net_ex = np.zeros(self.n_units, dtype=f)
         self.bias_abs = L(lambda p: p.bias.wt_scale.abs)
+        self.bias_learn = np.array([self.model.layer_params[l.name].bias.learn for l in self.lay_list])
+        self.bias_learn_u = np.repeat(self.bias_learn, self.sizes)
+        self.bias_lrate = U(lambda p: p.bias.lrate)
+        self.bias_dwt_thresh = U(lambda p: p.bias.dwt_thresh)
         self.any_bias = False
 
     # ------------------------------------------------------------------ init
@@ -235,6 +239,11 @@ class Network:
         """Compute_Weights (leabra.md 9.6-9.7): apply accumulated dwt, then weight balance if due."""
         for p in self.prjn_list:
             p.compute_weights()
+        if self.bias_learn.any():
+            u = self.units
+            u["bias_fwt"] += u["bias_dwt"]
+            u["bias_wt"][:] = u["bias_fwt"]
+            u["bias_dwt"][:] = 0
         if self.total_trials > 0 and self.total_trials % self.model.network_params.network.times.wt_bal_int == 0:
             for p in self.prjn_list:
                 if p.recv.kind is LayerKind.TARGET and p.cc.wt_bal.no_targ:
@@ -626,9 +635,14 @@ class Network:
                 lay["mod_avg_l_lrn"][i] = 0
 
     def compute_dwt(self) -> None:
-        """Accumulate dWt for every learning projection (leabra.md 9)."""
+        """Accumulate dWt for every learning projection and learning bias (leabra.md 9, 9.8)."""
         for p in self.prjn_list:
             p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
+        if self.bias_learn.any():
+            u = self.units
+            d = u["avg_s"] - u["avg_m"]
+            use = self.bias_learn_u & (np.abs(d) >= self.bias_dwt_thresh)
+            np.add(u["bias_dwt"], self.bias_lrate * d, out=u["bias_dwt"], where=use)
 
     def quarter(self, on_cycle=None) -> None:
         """One quarter: Quarter_Init, the cycles, Quarter_Final (trial statistics after quarter 3).

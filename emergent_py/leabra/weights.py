@@ -83,7 +83,14 @@ def init_weights(net, weights: dict | None = None) -> None:
             if b.shape != (l.n,):
                 raise BackendError(f"bias weights for layer '{l.name}': {b.size} values, layer has {l.n} units")
             bias[l.slice] = b
+        else:
+            rnd = net.model.layer_params[l.name].bias.rnd
+            if rnd.var != 0 and rnd.type != "NONE":
+                bias[l.slice] = rnd.mean + rnd.var * 2.0 * (net.rng.random(l.n) - 0.5)
+            else:
+                bias[l.slice] = rnd.mean
     net.units["bias_fwt"][:] = bias
+    net.units["bias_dwt"][:] = 0
     if weights:
         raise BackendError(f"initial weights: unknown keys {sorted(weights)} (use projection names "
                            f"{', '.join(net.projections)} or '<layer>.bias')")

@@ -176,3 +176,15 @@ def test_cli_run(capsys, tmp_path):
                    "Patterns({'Input': [[[1, 0], [0, 1]]]}), RunPlan(epochs=1)\n")
     assert main(["run", str(bad)]) == 2
     assert "kna_adapt.on" in capsys.readouterr().err
+
+
+def test_bias_learning_changes_bias_weights_and_net_input():
+    model = small_model(RunPlan(epochs=1, stop_cnt_err=None), params={"bias.learn": True, "bias.dwt_thresh": 0.0})
+    run = Run(model)
+    run.trial()
+    hid = run.net.layers["Hidden"]
+    assert np.all(hid.bias_wt == 0) and np.any(hid.bias_dwt != 0)
+    d = hid.bias_dwt.copy()
+    run.trial()                                   # applies the pending bias change first
+    np.testing.assert_allclose(hid.bias_fwt[: len(d)], d, rtol=1e-6)
+    np.testing.assert_array_equal(hid.bias_wt, hid.bias_fwt)
