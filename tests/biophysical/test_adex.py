@@ -110,3 +110,17 @@ def test_mismatched_batch_is_an_error():
         adex.simulate([BG, BG], [1.0, 2.0, 3.0], t_stop=10.0)
     with pytest.raises(SpecError, match="shorter than one step"):
         adex.simulate(BG, 1.0, t_stop=0.01, dt=0.1)
+
+
+def test_integrating_in_emergent_units_gives_the_same_spike_trains():
+    """The unit change is exact (biophysical.md a.4): the same equations on the normalized numbers
+    (C 2.81, g_L .3, E_L .294, a .04, b .00805, I in 10 nA, t in ms) spike at the same times."""
+    norm = adex.AdExParams(**BG_CUT.to_normalized())
+    assert (norm.C, norm.g_L, norm.a, norm.b, norm.V_peak) == (2.81, 0.3, 0.04, 0.00805, 0.596)
+    amps = np.array([700.0, 1000.0, 1500.0])                                   # pA
+    bio = adex.simulate(BG_CUT, adex.step_current(amps, 20.0, 120.0), t_stop=140.0, dt=0.1)
+    emergent = adex.simulate(norm, adex.step_current(amps * 1e-4, 20.0, 120.0), t_stop=140.0, dt=0.1)
+    for a, b in zip(bio.spikes, emergent.spikes):
+        assert a.size == b.size
+        np.testing.assert_allclose(a, b, atol=0.1 + 1e-9)    # identical here; allow one step of rounding
+    assert [len(s) for s in bio.spikes] == [2, 5, 10]
