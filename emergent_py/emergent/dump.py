@@ -696,8 +696,6 @@ class Dump:
                         line=parser.line_of(ws.end()))
             pos = parser.parse_block(m.end(), blk)
             roots.append(blk)
-            if not roots:
-                break
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> "Dump":
@@ -738,8 +736,13 @@ class Dump:
 
     @property
     def skeleton_root(self) -> Block | None:
-        """The skeleton pass, when the file has both passes."""
-        return self.roots[0] if len(self.roots) >= 2 else None
+        """The skeleton pass: the earlier root with the value pass's type and path (a plugin
+        list ``taPluginBase_List .plugin_deps`` may come first), or None."""
+        value = self.value_root
+        for r in self.roots[:-1]:
+            if r.type == value.type and r.path == value.path:
+                return r
+        return None
 
     def find(self, path: str, root: Block | None = None) -> Block:
         """The object or struct at ``path`` (``.networks[0].layers[1]``, ``.data.gp[0][0]``,

@@ -146,6 +146,9 @@ def run_emergent(project: str | os.PathLike, *, exe: str | None = None, epochs: 
         run.timed_out = True
         _kill_group(proc)
         out, _ = proc.communicate()
+    except BaseException:            # Ctrl-C: the child runs in its own session; stop it too
+        _kill_group(proc)
+        raise
     run.seconds = time.monotonic() - t0
     run.returncode = proc.returncode
     run.output = out.decode("utf-8", "replace")
