@@ -20,11 +20,12 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Mapping
 
 import numpy as np
 
-from ..errors import FormatError, did_you_mean
+from ..errors import FormatError
+from ..results.table import Table
 
 #: type prefix -> (emergent type name, numpy dtype of the column)
 TYPES: dict[str, tuple[str, np.dtype]] = {
@@ -68,50 +69,21 @@ class DatColumn:
         return TYPES[self.type][1]
 
 
-class DatTable:
+class DatTable(Table):
     """A parsed ``.dat`` table: columns in header order, one numpy array per column.
 
     ``table[name]`` is a 1-D array for a scalar column (float32 ``%``, float64 ``#``, int64 ``|``,
     uint8 ``@``, bool ``^``, str otherwise) and ``(n_rows, *shape)`` for a matrix column.
-    ``table.info[name]`` is the :class:`DatColumn` (type prefix and geometry).
+    ``table.info[name]`` is the :class:`DatColumn` (type prefix and geometry); ``.get``,
+    ``len``, ``in`` and ``.columns`` work as on :class:`~emergent_py.results.table.Table`.
     """
 
     def __init__(self, columns: Mapping[str, np.ndarray], info: Mapping[str, DatColumn],
                  path: str | None = None) -> None:
-        self._data = dict(columns)
+        super().__init__(columns, where=path)
         self.info = dict(info)
         self.path = path
-        self.columns = list(self._data)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        try:
-            return self._data[name]
-        except KeyError:
-            where = f"{self.path}: " if self.path else ""
-            raise KeyError(f"{where}no column '{name}'." + did_you_mean(name, self.columns)) from None
-
-    def get(self, name: str, default=None):
-        return self._data.get(name, default)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._data
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.columns)
-
-    def __len__(self) -> int:
-        return len(next(iter(self._data.values()))) if self._data else 0
-
-    @property
-    def n_rows(self) -> int:
-        return len(self)
-
-    def items(self):
-        return self._data.items()
-
-    def __repr__(self) -> str:
-        where = f" {self.path}" if self.path else ""
-        return f"DatTable({len(self)} rows x {len(self.columns)} columns{where})"
+        self.dropped_partial_line = False     # set by read_dat(allow_partial_last=True)
 
 
 # ----------------------------------------------------------------------------------------- reading
@@ -274,6 +246,7 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
         lines.pop()
     header_fields: list[str] | None = None
     header_line = 0
+    dropped = False
     columns: list[DatColumn] = []
     cells: list[tuple[int, int]] = []
     rows: list[list[str]] = []
@@ -300,6 +273,7 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
         if len(fields) != len(header_fields):
             last = lineno == len(lines) and not ends_with_newline
             if last and allow_partial_last and len(fields) < len(header_fields):
+                dropped = True
                 break
             hint = " (the line is cut short: was the run killed?)" if last else ""
             raise FormatError(f"{path}:{lineno}: {len(fields)} fields, expected {len(header_fields)} "
@@ -324,7 +298,9 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
             values = np.array([[_unquote(path, linenos[r], v) for v in row] for r, row in enumerate(block)],
                               dtype=str).reshape(block.shape)
         data[col.name] = values.reshape((n, *col.shape)) if col.geom else values[:, 0]
-    return DatTable(data, {c.name: c for c in columns}, path)
+    table = DatTable(data, {c.name: c for c in columns}, path)
+    table.dropped_partial_line = dropped
+    return table
 
 
 # ----------------------------------------------------------------------------------------- writing

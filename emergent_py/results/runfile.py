@@ -55,6 +55,7 @@ SCHEMA = "emergent_py.run"
 SCHEMA_VERSION = 1
 LEVELS = ("epoch", "trial", "cycle")
 WRITE_MODES = ("w", "w-", "x", "a", "r+")
+_MISSING = object()      # a row without a value for a column
 _STR = None      # h5py.string_dtype("utf-8"), set on first use (h5py imported lazily)
 
 
@@ -210,36 +211,72 @@ class RunWriter:
                 self._append(level, self._pending[level])
                 self._pending[level] = []
 
+    def append_columns(self, level: str, columns: Mapping[str, Any]) -> None:
+        """Queue-free bulk append of whole columns (name -> array with one entry per row) at
+        ``level``; for importers. Call :meth:`flush` (or close) to commit them."""
+        self._check_open()
+        if level not in LEVELS:
+            raise ValueError(f"level {level!r}; expected one of {', '.join(LEVELS)}")
+        arrays = {}
+        for name, values in columns.items():
+            arr = np.asarray(values)
+            arrays[name] = arr.astype(object) if arr.dtype.kind in "US" else arr
+        lengths = {len(a) for a in arrays.values()}
+        if len(lengths) > 1:
+            raise FormatError(f"{self.path}: {level} columns of different lengths {sorted(lengths)}")
+        n = lengths.pop() if lengths else 0
+        if n:
+            self._write(level, n, lambda name: arrays[name] if name in arrays else None,
+                        {name: arr[0] for name, arr in arrays.items()})
+
+    def flush(self) -> None:
+        """Commit appended rows (update ``n_rows``) and flush the file."""
+        self._check_open()
+        self._write_pending()
+        self._commit()
+
     def _append(self, level: str, rows: list[dict]) -> None:
-        """Convert every column of ``rows`` first (errors leave the file untouched), then write."""
+        firsts: dict[str, Any] = {}
+        for row in rows:
+            for name, value in row.items():
+                firsts.setdefault(name, value)
+
+        def column(name: str):
+            if not any(name in row for row in rows):
+                return None
+            return [row.get(name, _MISSING) for row in rows]
+        self._write(level, len(rows), column, firsts)
+
+    def _write(self, level: str, n: int, column, firsts: Mapping[str, Any]) -> None:
+        """Append ``n`` rows: ``column(name)`` gives a column's values (None when absent,
+        ``_MISSING`` for a missing cell). Everything is converted before the file is touched."""
         g = self._f[level]
         columns: list[str] = json.loads(g.attrs["columns"])
         n_old = self._n_rows[level]
         layout = {name: (g[name].dtype, g[name].shape[1:]) for name in columns}
         new: list[str] = []
-        for row in rows:
-            for name, value in row.items():
-                if name not in layout:
-                    if not isinstance(name, str) or not name or "/" in name or name == ".":
-                        raise FormatError(f"{self.path}: bad column name {name!r} (a non-empty string without '/')")
-                    layout[name] = _column_dtype(name, value)
-                    if n_old and (_fill(layout[name][0]) is None or layout[name][1]):
-                        raise FormatError(f"{self.path}: {level} column '{name}' ({layout[name][0]}) first "
-                                          f"appears after {n_old} rows; only scalar float and string columns "
-                                          f"can be back-filled")
-                    new.append(name)
+        for name, value in firsts.items():
+            if name not in layout:
+                if not isinstance(name, str) or not name or "/" in name or name == ".":
+                    raise FormatError(f"{self.path}: bad column name {name!r} (a non-empty string without '/')")
+                layout[name] = _column_dtype(name, value)
+                if n_old and (_fill(layout[name][0]) is None or layout[name][1]):
+                    raise FormatError(f"{self.path}: {level} column '{name}' ({np.dtype(layout[name][0])}) "
+                                      f"first appears after {n_old} rows; only scalar float and string "
+                                      f"columns can be back-filled")
+                new.append(name)
         data = {}
         for name, (dtype, shape) in layout.items():
             fill = _fill(dtype)
-            values = []
-            for i, row in enumerate(rows):
-                if name in row:
-                    values.append(row[name])
-                elif fill is not None and not shape:
-                    values.append(fill)
-                else:
+            values = column(name)
+            if values is None:
+                values = [_MISSING] * n
+            if isinstance(values, list) and any(v is _MISSING for v in values):
+                if fill is None or shape:
+                    i = next(i for i, v in enumerate(values) if v is _MISSING)
                     raise FormatError(f"{self.path}: {level} row {n_old + i} lacks column '{name}' "
                                       f"({np.dtype(dtype)}); give it in every row")
+                values = [fill if v is _MISSING else v for v in values]
             try:
                 if dtype == _STR:
                     arr = np.array([str(v) for v in values], dtype=object)
@@ -249,9 +286,9 @@ class RunWriter:
                         raise ValueError(f"cell shape {arr.shape[1:]} vs the column's {shape}")
             except (TypeError, ValueError) as e:
                 raise FormatError(f"{self.path}: {level} column '{name}' ({np.dtype(dtype)}, cell shape "
-                                  f"{shape}): cannot store {values[:3]!r}: {e}") from e
+                                  f"{shape}): cannot store {list(values[:3])!r}: {e}") from e
             data[name] = arr
-        n_new = n_old + len(rows)
+        n_new = n_old + n
         for name in new:
             dtype, shape = layout[name]
             # uncompressed while running: a compressed chunk moves when rewritten, and HDF5 may
@@ -277,8 +314,9 @@ class RunWriter:
 
     # -- weights and checkpoints
     def write_weights(self, epoch: int, weights: Mapping[str, np.ndarray],
-                      biases: Mapping[str, np.ndarray] | None = None) -> None:
-        """Store a weight snapshot (float32 ``(n_recv, n_send)`` per projection name) and flush."""
+                      biases: Mapping[str, np.ndarray] | None = None, attrs: Mapping[str, Any] | None = None) -> None:
+        """Store a weight snapshot (float32 ``(n_recv, n_send)`` per projection name, optional
+        float32 ``(n_units,)`` biases per layer, optional attributes such as its source) and flush."""
         self._check_open()
         g = self._f["weights"]
         name = f"epoch_{int(epoch):06d}"
@@ -287,6 +325,7 @@ class RunWriter:
             self._f.flush()
             del g[name]
         s = g.create_group(name)
+        s.attrs.update(dict(attrs or {}))
         s.attrs["epoch"] = int(epoch)
         s.attrs["complete"] = False
         for group, arrays in (("prjn", weights), ("bias", biases or {})):
@@ -575,10 +614,15 @@ class RunFile:
         return str(self.attrs.get("engine", ""))
 
     @property
+    def engine_label(self) -> str:
+        """Engine and version, e.g. ``native 0.1.0`` or ``emergent 8.6.1``."""
+        version = self.attrs.get("engine_version") or ""
+        return f"{self.engine} {version}".strip()
+
+    @property
     def label(self) -> str:
         """Short description, e.g. ``run.h5 (native 0.1.0)``."""
-        version = self.attrs.get("engine_version") or ""
-        return f"{os.path.basename(self.path)} ({self.engine}{' ' + version if version else ''})"
+        return f"{os.path.basename(self.path)} ({self.engine_label})"
 
     def table(self, level: str) -> Table:
         """The log of ``level`` (``epoch``, ``trial`` or ``cycle``) as a :class:`Table`; only

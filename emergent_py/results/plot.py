@@ -1,0 +1,117 @@
+"""Learning curves from run files (matplotlib is an optional extra: ``pip install 'ldlc-emergent[plot]'``).
+
+One row of panels per statistic (default: the epoch SSE and the percent of trials in error),
+one line per run. When the runs come from more than one engine (a native run and an emergent
+import), each engine gets its own column of panels, side by side with shared axes, so the two
+can be compared at a glance.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import EmergentPyError
+from .runfile import RunFile
+
+INSTALL_HINT = "plotting needs matplotlib: pip install 'ldlc-emergent[plot]'"
+#: statistic -> candidate epoch-log column names, first found is used
+DEFAULT_METRICS = {"SSE": ("avg_sse", "sse", "sum_sse"), "fraction in error": ("pct_err",),
+                   "trials in error": ("cnt_err",)}
+
+
+class PlotUnavailable(EmergentPyError, RuntimeError):
+    """matplotlib is not installed."""
+
+
+def _pyplot():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")               # files only; never needs a display
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise PlotUnavailable(INSTALL_HINT) from e
+    return plt
+
+
+def _column(run: RunFile, candidates: Sequence[str]) -> str | None:
+    return next((c for c in candidates if c in run.epochs), None)
+
+
+def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metrics: Sequence[str] | None = None,
+              title: str | None = None, labels: Sequence[str] | None = None, dpi: int = 120) -> str:
+    """Draw learning curves of one or more run files into an image file.
+
+    Parameters
+    ----------
+    paths : run files
+    out : image file (``.png``, ``.pdf``, ``.svg``, ... by extension)
+    metrics : epoch-log columns to plot (default: SSE ``avg_sse``/``sse`` and ``pct_err``;
+        ``cnt_err`` when ``pct_err`` is missing)
+    title : figure title (default: the model name(s))
+    labels : legend labels per run (default: file name and engine)
+
+    Returns
+    -------
+    The output path.
+    """
+    plt = _pyplot()
+    runs = [RunFile(p) for p in paths]
+    try:
+        if labels is not None and len(labels) != len(runs):
+            raise ValueError(f"{len(labels)} labels for {len(runs)} runs")
+        if metrics:
+            rows = [(m, (m,)) for m in metrics]
+            for m in metrics:
+                if not any(m in r.epochs for r in runs):
+                    raise KeyError(f"no run has an epoch column '{m}'")
+        else:
+            rows = [(name, cands) for name, cands in DEFAULT_METRICS.items()
+                    if any(_column(r, cands) for r in runs)]
+            if any(n == "fraction in error" for n, _ in rows):
+                rows = [r for r in rows if r[0] != "trials in error"]
+            if not rows:
+                raise KeyError("the runs have none of the epoch columns avg_sse, sse, pct_err, cnt_err; "
+                               "name columns with --metric")
+        engines = list(dict.fromkeys(r.engine for r in runs))
+        fig, axes = plt.subplots(len(rows), len(engines), squeeze=False, sharex=True, sharey="row",
+                                 figsize=(5.5 * len(engines), 2.8 * len(rows) + 0.6))
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for i, run in enumerate(runs):
+            col = engines.index(run.engine)
+            label = labels[i] if labels else run.label
+            epochs = run.epochs
+            x = epochs["epoch"] if "epoch" in epochs else np.arange(len(epochs))
+            for row, (name, cands) in enumerate(rows):
+                ax = axes[row][col]
+                c = _column(run, cands)
+                if c is None or not len(epochs):
+                    continue
+                style = "-" if run.complete else "--"
+                ax.plot(x, epochs[c], style, marker="o", ms=3, lw=1.5, color=colors[i % len(colors)],
+                        label=label + ("" if run.complete else " [incomplete]"))
+                ax.set_ylabel(c if metrics else f"{name} ({c})")
+                ax.grid(True, alpha=0.3)
+        from matplotlib.ticker import MaxNLocator
+        for ax in axes.ravel():
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if ax.has_data() and ax.get_ylim()[0] > 0:
+                ax.set_ylim(bottom=0)
+        for col, engine in enumerate(engines):
+            axes[0][col].set_title(f"{engine} engine" if len(engines) > 1 else "learning curves")
+            axes[-1][col].set_xlabel("epoch")
+            axes[0][col].legend(fontsize=8, loc="best")
+        names = list(dict.fromkeys(str(r.attrs.get("model_name") or "") for r in runs if r.attrs.get("model_name")))
+        fig.suptitle(title or (", ".join(names) if names else "runs"))
+        fig.tight_layout()
+        out = os.fspath(out)
+        tmp = os.path.join(os.path.dirname(os.path.abspath(out)), f".{os.path.basename(out)}.{os.getpid()}.tmp")
+        ext = os.path.splitext(out)[1].lstrip(".") or "png"
+        fig.savefig(tmp, dpi=dpi, format=ext)
+        plt.close(fig)
+        os.replace(tmp, out)
+        return out
+    finally:
+        for r in runs:
+            r.close()
