@@ -1,9 +1,11 @@
 """emergent-py run SPEC: train a model on the native Leabra core (emergent 8.6 numerics)."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 
+from ..errors import SpecError
 from ..leabra.run import RECORD_LEVELS, Run
 from ..spec import load_model
 
@@ -14,7 +16,9 @@ DESCRIPTION = HELP + """.
 
 Runs the model's plan (epochs, stop criterion, trial order, weight-update mode) in float32 as
 emergent 8.6 computes it and prints one progress line per epoch on stderr
-(epoch, sse, pct_err, elapsed) and a summary on stdout."""
+(epoch, sse, pct_err, elapsed) and a summary on stdout. With -o the rows, a checkpoint after
+every epoch and the final weights go to an HDF5 run file (docs/runfile.md); --resume continues
+a run file from its last checkpoint, bitwise as if it had not stopped."""
 
 
 def add_arguments(p) -> None:
@@ -22,31 +26,86 @@ def add_arguments(p) -> None:
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the plan's)")
     p.add_argument("--seed", type=int, default=None, help="weight/order seed (default: the plan's)")
     p.add_argument("--record", choices=RECORD_LEVELS, default="epoch",
-                   help="finest level of rows kept in memory (default epoch)")
+                   help="finest level of rows kept (and written with -o); default epoch")
+    p.add_argument("-o", "--output", metavar="RUN.h5", default=None, help="write an HDF5 run file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    p.add_argument("--resume", action="store_true", help="continue the -o run file from its checkpoint")
     p.add_argument("--float64", action="store_true", help="float64 state and arithmetic (default float32)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
+class _FileObserver:
+    """Feeds a run's rows to a RunWriter; a checkpoint after every epoch."""
+
+    def __init__(self, writer, record: str) -> None:
+        self.writer, self.record, self.run = writer, record, None
+
+    def on_trial(self, row: dict) -> None:
+        if self.record in ("trial", "cycle"):
+            self.writer.append_trials([row])
+
+    def on_epoch(self, row: dict) -> None:
+        self.writer.append_epoch(row)
+        self.writer.write_checkpoint(self.run.to_checkpoint())
+
+
 def run(args) -> int:
     import numpy as np
-    from ..errors import SpecError
     if args.epochs is not None and args.epochs < 1:
         raise SpecError(f"--epochs {args.epochs}: must be >= 1")
     if args.seed is not None and args.seed < 0:
         raise SpecError(f"--seed {args.seed}: must be >= 0")
+    if args.resume and not args.output:
+        raise SpecError("--resume needs -o RUN.h5 (the run file to continue)")
     model = load_model(args.spec)
     t0 = time.perf_counter()
-    r = Run(model, seed=args.seed, record=args.record, dtype=np.float64 if args.float64 else np.float32)
+    dtype = np.float64 if args.float64 else np.float32
+    writer = None
+    r = Run(model, seed=args.seed, record=args.record, dtype=dtype)
+    if args.output:
+        from ..results import RunFile, RunWriter
+        if args.resume:
+            if not os.path.exists(args.output):
+                raise SpecError(f"--resume: run file {args.output} does not exist")
+            with RunFile(args.output) as rf:
+                ck = rf.checkpoint()
+            if ck is None:
+                raise SpecError(f"--resume: {args.output} has no checkpoint (no epoch finished)")
+            r.from_checkpoint(ck)
+            mode = "a"
+        else:
+            if os.path.exists(args.output) and not args.overwrite:
+                raise SpecError(f"-o {args.output}: file exists; pass --overwrite or --resume")
+            mode = "w"
+        writer = RunWriter(args.output, model, engine="native", mode=mode, seed=r.net.seed)
+        obs = _FileObserver(writer, args.record)
+        obs.run = r
+        r.observer = obs
+        if args.record == "cycle":
+            r.observer.on_cycle = lambda row: writer.append_cycles([row])
 
     def progress(row: dict) -> None:
         if not args.quiet:
             print(f"epoch {row['epoch']:4d}  sse {row['avg_sse']:9.4f}  pct_err {row['pct_err']:6.3f}  "
                   f"elapsed {time.perf_counter() - t0:8.2f}s", file=sys.stderr, flush=True)
 
-    log = r.run(args.epochs, progress=progress)
-    last = log.epochs[-1]
+    try:
+        log = r.run(args.epochs, progress=progress)
+        if writer is not None:
+            w, b = r.weights()
+            writer.write_weights(r.epoch_n, w, biases=b)
+    except BaseException:
+        if writer is not None:
+            writer.close(complete=False)
+        raise
+    if writer is not None:
+        writer.close(complete=True)
     why = "stop criterion reached" if r.stopped else "epoch limit"
-    print(f"{model.name}: {len(log.epochs)} epochs ({why}), final avg_sse {last['avg_sse']:.4f}, "
-          f"cnt_err {last['cnt_err']}, pct_err {last['pct_err']:.3f}, "
-          f"{time.perf_counter() - t0:.2f}s")
+    if log.epochs:
+        last = log.epochs[-1]
+        print(f"{model.name}: {r.epoch_n} epochs ({why}), final avg_sse {last['avg_sse']:.4f}, "
+              f"cnt_err {last['cnt_err']}, pct_err {last['pct_err']:.3f}, "
+              f"{time.perf_counter() - t0:.2f}s" + (f" -> {args.output}" if args.output else ""))
+    else:
+        print(f"{model.name}: nothing to do ({r.epoch_n} epochs already done)")
     return 0

@@ -13,6 +13,7 @@ small_batch), then runs the trial. batch applies the epoch's summed change at ep
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any, Callable
 
@@ -184,3 +185,22 @@ class Run:
         self.n_under, self.stopped = r["n_under"], r["stopped"]
         self.epoch_rows = copy.deepcopy(r["epoch_rows"])
         self._epoch_start = None
+
+    # ------------------------------------------------------------------ checkpoint as plain data
+    def to_checkpoint(self) -> dict:
+        """:meth:`state_dict` as ``{"arrays": {name: ndarray}, "json": str}`` (no '/' in names,
+        the RNG's big integers in JSON): what a run file's checkpoint slot stores."""
+        st = self.state_dict()
+        arrays = {k.replace("/", "|"): v for k, v in st.items() if isinstance(v, np.ndarray)}
+        rest = {k: v for k, v in st.items() if not isinstance(v, np.ndarray)}
+        return {"arrays": arrays, "json": json.dumps(rest)}
+
+    def from_checkpoint(self, ck: dict) -> None:
+        st = {k.replace("|", "/"): np.asarray(v) for k, v in ck["arrays"].items()}
+        st.update(json.loads(ck["json"]))
+        self.load_state_dict(st)
+
+    def weights(self) -> tuple[dict, dict]:
+        """Current effective weights ``{projection: (n_recv, n_send)}`` and biases ``{layer: (n,)}``."""
+        return ({p.name: p.var("wt") for p in self.net.prjn_list},
+                {l.name: np.array(l.bias_wt) for l in self.net.lay_list})

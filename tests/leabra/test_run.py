@@ -188,3 +188,24 @@ def test_bias_learning_changes_bias_weights_and_net_input():
     run.trial()                                   # applies the pending bias change first
     np.testing.assert_allclose(hid.bias_fwt[: len(d)], d, rtol=1e-6)
     np.testing.assert_array_equal(hid.bias_wt, hid.bias_fwt)
+
+
+def test_cli_run_file_and_resume_bitwise(tmp_path, capsys):
+    from emergent_py.results import RunFile
+    spec = tmp_path / "small.py"
+    spec.write_text("import sys\nsys.path.insert(0, %r)\nfrom test_run import small_model\n"
+                    "def build():\n    return small_model()\n" % str(Path(__file__).parent))
+    full, part = tmp_path / "full.h5", tmp_path / "part.h5"
+    assert main(["run", str(spec), "--epochs", "3", "-o", str(full), "--record", "trial", "-q"]) == 0
+    assert main(["run", str(spec), "--epochs", "1", "-o", str(part), "--record", "trial", "-q"]) == 0
+    assert main(["run", str(spec), "--epochs", "1", "-o", str(part), "-q"]) == 2       # exists
+    assert "exists" in capsys.readouterr().err
+    assert main(["run", str(spec), "--epochs", "3", "-o", str(part), "--resume", "--record", "trial", "-q"]) == 0
+    with RunFile(full) as a, RunFile(part) as b:
+        assert a.complete and b.complete
+        np.testing.assert_array_equal(a.epochs["avg_sse"], b.epochs["avg_sse"])
+        np.testing.assert_array_equal(a.trials["sse"], b.trials["sse"])
+        wa, wb = a.weights(), b.weights()
+        assert set(wa) == {"Input->Hidden", "Hidden->Output", "Output->Hidden"}
+        for k in wa:
+            assert wa[k].tobytes() == wb[k].tobytes()
