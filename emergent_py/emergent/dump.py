@@ -30,7 +30,6 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Union
@@ -829,28 +828,10 @@ class Dump:
 
     def path_of(self, target: Block) -> str:
         """The value-pass path of a block (``.networks[0].specs[1]``)."""
-        def walk(node: Block, prefix: str) -> str | None:
-            if node is target:
-                return prefix
-            for c in node.kids:
-                if not isinstance(c, Block) or c.inline:
-                    continue
-                if c.index is not None:
-                    step = f"[{c.index}]"
-                elif c.kind == "struct":
-                    step = "." + c.name_
-                elif c.path.startswith("@."):
-                    step = c.path[1:]
-                else:
-                    continue
-                found = walk(c, prefix + step)
-                if found is not None:
-                    return found
-            return None
-        found = walk(self.value_root, "")
-        if found is None:
-            raise KeyError(f"{self.where}: block {target.label} is not in the value pass")
-        return found
+        for path, blk in self.paths():
+            if blk is target:
+                return path
+        raise KeyError(f"{self.where}: block {target.label} is not in the value pass")
 
     def refs(self) -> Iterator[tuple[Block, Member, Ref]]:
         """Every object reference in the value pass: ``(owner, member, ref)``."""
@@ -949,20 +930,11 @@ def read_dump(path: str | os.PathLike) -> Dump:
 
 
 def write_atomic(path: str | os.PathLike, data: bytes, gz: bool = False) -> None:
-    """Write ``data`` to a temporary name beside ``path`` and rename it into place when complete,
-    so an interrupted write never leaves a file that looks finished."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(gzip.compress(data, mtime=0) if gz else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)       # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``data`` to a temporary name beside ``path`` and rename it when complete (the
+    package's one atomic writer, :func:`emergent_py.emergent.dat.atomic_write`; it gzips
+    ``.gz`` names)."""
+    from .dat import atomic_write
+    path = os.fspath(path)
+    if gz and not path.endswith(".gz"):
+        raise ValueError(f"{path}: gzip output needs a .gz name")
+    atomic_write(path, data)
