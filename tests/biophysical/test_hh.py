@@ -44,13 +44,14 @@ def test_rest_is_a_fixed_point_and_the_gates_start_there():
 
 
 def test_bistability_between_rest_and_the_limit_cycle():
-    """At 7 uA/cm^2 (below the subcritical Hopf near 9.8) rest and repetitive firing coexist."""
+    """At 7 uA/cm^2 (below the subcritical Hopf near 9.8) rest and repetitive firing coexist:
+    one batch of two membranes, one started at the resting state under 7, one on the 10 cycle."""
     rest = hh.fixed_point(7.0)
     assert -65.0 < rest[0] < -55.0
-    quiet = hh.simulate(np.array([7.0]), t_stop=150.0, dt=0.05, state0=rest)
-    assert quiet.counts[0] == 0
     cycling = hh.simulate(np.array([10.0]), t_stop=106.0, dt=0.05)   # stops inside its 8th spike
     assert cycling.state[0][0] > -40.0
-    kept = hh.simulate(np.array([7.0]), t_stop=150.0, dt=0.05, state0=cycling.state)
-    assert kept.counts[0] >= 8                   # about 55 Hz for the whole run
-    assert kept.spikes[0][-1] > 130.0
+    start = [np.array([r, c[0]]) for r, c in zip(rest, cycling.state)]
+    both = hh.simulate(np.array([7.0, 7.0]), t_stop=150.0, dt=0.05, state0=start)
+    assert both.counts[0] == 0
+    assert both.counts[1] >= 8                   # about 55 Hz for the whole run
+    assert both.spikes[1][-1] > 130.0
