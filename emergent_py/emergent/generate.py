@@ -296,7 +296,8 @@ class Splicer:
         nv.set("wt_save_fmt", wt_format.upper())
         self.write_record(nv, model.network_params.network, NetworkSpec, f"network '{net.name}'")
         n_cons = sum(_n_cons(model, p) for p in net.projections.values())
-        for member, value in (("n_units", sum(l.n_units for l in net.layers.values())), ("n_cons", n_cons),
+        # emergent's n_units counts one extra (its unit 0 placeholder): 75 units -> n_units=76
+        for member, value in (("n_units", sum(l.n_units for l in net.layers.values()) + 1), ("n_cons", n_cons),
                               ("max_prjns", max([len(net.receiving(l)) for l in net.layers] + [0]))):
             if isinstance(nv.get(member), Member):
                 nv.set(member, str(value))
@@ -339,6 +340,7 @@ class Splicer:
         lv.clear_elements()
         ls.clear_elements()
         ls.set_size(len(names))
+        y2d = 0
         for i, lay in enumerate(net.layers.values()):
             v = lay_proto.clone()
             v.set_path(f"@[{i}]")
@@ -366,10 +368,15 @@ class Splicer:
             pos_rel = v.get("pos_rel")
             if isinstance(pos_rel, Block):
                 pos_rel.set("rel", "ABS_POS"), pos_rel.set("other", "NULL")
-            for pos in ("pos", "pos_abs"):
+            for pos in ("pos", "pos_abs"):        # stacked in 3-D, one above the other
                 p = v.get(pos)
                 if isinstance(p, Block):
                     p.set("x", "0"), p.set("y", "0"), p.set("z", str(i))
+            for pos in ("pos2d", "pos2d_abs"):    # and in 2-D, with a row between layers
+                p = v.get(pos)
+                if isinstance(p, Block):
+                    p.set("x", "0"), p.set("y", str(y2d))
+            y2d += fy + 1
             unit, lspec = lay_specs[lay.name]
             if not (self._set_path(v, "unit_spec.spec", format_ref(unit)) and self._set_path(v, "spec.spec", format_ref(lspec))):
                 raise FormatError(f"{self.t.where}: the template's LeabraLayer lacks unit_spec/spec pointers")
