@@ -10,9 +10,11 @@ ORDER = 21
 HELP = "time the native core on emergent's standard Leabra benchmark (SMALL..HUGE)"
 DESCRIPTION = HELP + """.
 
-5 layers of N units, 7 full projections, 100 cycles per trial with learning. Prints ms/trial,
+5 layers of N units, 7 full projections, 100 cycles per trial with learning. Prints CPU ms/trial
+(process CPU time, all threads; wall ms beside it),
 ns per synapse per trial, peak traced memory, a dense float32 matvec baseline measured in the
-same run (x dense = native / dense) and C++ emergent 8.6.1's one-thread ms/trial (x C++)."""
+same run (x dense = native / dense) and C++ emergent 8.6.1's one-thread ms/trial (x C++).
+For one-thread numbers set OPENBLAS_NUM_THREADS=1 (or OMP_NUM_THREADS=1) in the environment."""
 
 DEFAULT_TRIALS = {"SMALL": 40, "MEDIUM": 20, "LARGE": 6, "HUGE": 4}
 
@@ -25,6 +27,8 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..leabra.bench import SIZES, bench_size, format_table
+    from ..leabra.alloc import keep_freed_memory
+    keep_freed_memory()    # reuse freed large temporaries (see leabra/alloc.py)
     rows = []
     for tok in args.sizes.split(","):
         tok = tok.strip().upper()

@@ -57,6 +57,8 @@ def run(args) -> int:
         raise SpecError(f"--seed {args.seed}: must be >= 0")
     if args.resume and not args.output:
         raise SpecError("--resume needs -o RUN.h5 (the run file to continue)")
+    from ..leabra.alloc import keep_freed_memory
+    keep_freed_memory()    # reuse freed large temporaries (see leabra/alloc.py)
     model = load_model(args.spec)
     t0 = time.perf_counter()
     dtype = np.float64 if args.float64 else np.float32

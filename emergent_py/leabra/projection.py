@@ -85,6 +85,7 @@ class Projection:
         self.wb_inc = np.ones(nr, dtype=dtype)
         self.wb_dec = np.ones(nr, dtype=dtype)
         self.scale_eff = dtype(0)
+        self._gather = None
         self.abs, self.rel = dtype(con.wt_scale.abs), dtype(con.wt_scale.rel)
 
     # -- access
@@ -118,7 +119,12 @@ class Projection:
         elif len(local) == 1:
             out += eff[0] * self.wt[local[0]]
         else:
-            out += eff @ self.wt[local]
+            k = len(local)
+            if self._gather is None:        # reused buffer: no large temporary per cycle
+                self._gather = np.empty((max(1, int(DENSE_SEND_FRACTION * self.send.n)) + 1, self.recv.n),
+                                        dtype=self.dtype)
+            rows = np.take(self.wt, local, axis=0, out=self._gather[:k])
+            out += eff @ rows
 
     # -- learning
     def compute_dwt(self, units: dict, lrate_mod) -> None:

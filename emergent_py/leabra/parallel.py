@@ -1,0 +1,335 @@
+"""MPI data-parallel training with emergent 8.x's "dmem" semantics (emergent-formats.md 4.5).
+
+N ranks each hold a full copy of the network. Each epoch's trial order is drawn from the run's
+seed, identically on every rank (the ranks draw from the same RNG stream); the epoch is rounded up
+to a multiple of N (the extra positions wrap around to the start of the order, so some patterns
+run twice, as in emergent) and rank r runs positions r, r+N, r+2N, ... Before every weight update
+the ranks sum their weight changes with one ``Allreduce`` of one flat buffer (all projections) and
+then apply the same update. On-line learning cannot be distributed: the update becomes
+small_batch with ``small_batch_n // N`` trials per rank (``small_batch_n`` in total); batch sums
+once per epoch. Epoch statistics come from every rank's trial rows (allgathered), so the epoch
+log, the stop criterion and the progress are global. After every epoch the ranks compare a CRC
+of their weights; a difference stops the run. Any exception on any rank aborts the whole job.
+
+mpi4py is optional: this module imports it only inside an MPI world of more than one rank
+(:func:`world_size_from_env` reads the launcher's environment first), so serial runs never load it.
+
+>>> with ranks() as dmem:                               # doctest: +SKIP
+...     run = Run(model) if dmem is None else DmemRun(model, dmem)
+...     run.run()
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zlib
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from ..errors import BackendError, EmergentPyError
+from ..spec.model import Model
+from ..spec.runplan import RunPlan
+from .network import Network
+from .run import Run
+
+#: world-size variables set by MPI launchers for every rank (Open MPI's mpirun, MPICH/PMI-1/2, MVAPICH)
+WORLD_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE")
+#: rank variables that mean "started by an MPI launcher" (PMIX_RANK: Open MPI and ``srun --mpi=pmix``)
+WORLD_RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK")
+#: thread pools limited to one thread per rank unless the user set them (ranks are the parallelism)
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+# ---------------------------------------------------------------------------------------- world
+def world_size_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """Number of ranks of the MPI world this process belongs to, from its launcher's environment
+    (1 when no MPI launcher started it). Does not import mpi4py.
+
+    ``srun --mpi=pmix`` sets ``PMIX_RANK`` and the step's ``SLURM_STEP_NUM_TASKS``; plain ``srun``
+    of several tasks without an MPI plugin would start independent copies that each think they
+    are alone, so that is an error rather than N serial runs writing the same file.
+    """
+    env = os.environ if environ is None else environ
+    for var in WORLD_SIZE_VARS:
+        if env.get(var, "").isdigit():
+            return int(env[var])
+    step_tasks = env.get("SLURM_STEP_NUM_TASKS", "")
+    if step_tasks.isdigit() and int(step_tasks) > 1:
+        if any(v in env for v in WORLD_RANK_VARS):
+            return int(step_tasks)
+        raise BackendError(f"started by srun as one of {step_tasks} tasks but without MPI "
+                           f"(no PMIX_RANK/PMI_RANK in the environment); use `srun --mpi=pmix -n N` "
+                           f"or `emergent-py run SPEC --np N`")
+    return 1
+
+
+def launcher_command(n: int, program: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
+    """The command that starts ``program`` as ``n`` MPI ranks: ``srun --mpi=pmix -n N`` inside a
+    SLURM allocation (``SLURM_JOB_ID`` set; Debian's Open MPI supports pmix, not pmi2), else
+    ``mpirun -np N`` (with ``--oversubscribe`` when N exceeds this machine's cores)."""
+    env = os.environ if environ is None else environ
+    if n < 1:
+        raise BackendError(f"--np {n}: the number of MPI ranks must be >= 1")
+    if env.get("SLURM_JOB_ID"):
+        if shutil.which("srun") is None:
+            raise BackendError("SLURM_JOB_ID is set but srun is not on PATH; unset SLURM_JOB_ID to use mpirun")
+        return ["srun", "--mpi=pmix", "-n", str(n), *program]
+    mpirun = shutil.which("mpirun")
+    if mpirun is None:
+        raise BackendError(f"--np {n} needs mpirun (Open MPI: apt-get install openmpi-bin libopenmpi-dev, "
+                           f"then pip install mpi4py); or run without --np")
+    cmd = [mpirun, "-np", str(n)]
+    if n > (os.cpu_count() or 1) and _is_open_mpi(mpirun):
+        cmd.append("--oversubscribe")
+    return [*cmd, *program]
+
+
+def launch_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ranks' environment: one BLAS/OpenMP thread per rank unless set, and Open MPI's
+    consent variables when running as root (containers, CI), which mpirun refuses otherwise."""
+    env = dict(os.environ if environ is None else environ)
+    for var in THREAD_VARS:
+        env.setdefault(var, "1")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    return env
+
+
+def _is_open_mpi(mpirun: str) -> bool:
+    try:
+        out = subprocess.run([mpirun, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "Open MPI" in out or "OpenRTE" in out
+
+
+def check_mpi4py() -> None:
+    """Raise a BackendError naming the fix when mpi4py is not installed (checked without importing it)."""
+    import importlib.util
+    if importlib.util.find_spec("mpi4py") is None:
+        raise BackendError("MPI runs need mpi4py: pip install mpi4py (or pip install 'ldlc-emergent[mpi]')")
+
+
+def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None) -> int:
+    """Run ``program`` (argv list) as ``n`` MPI ranks; returns the launcher's exit status."""
+    check_mpi4py()
+    cmd = launcher_command(n, program, environ)
+    try:
+        return subprocess.run(cmd, env=launch_environ(environ)).returncode
+    except KeyboardInterrupt:
+        return 130
+
+
+def argv_from_args(args: Any, add_arguments, drop: tuple[str, ...] = ()) -> list[str]:
+    """Rebuild a subcommand's argument list from its parsed ``args`` (for relaunching it under
+    mpirun): positionals in order, then every option whose value differs from its default,
+    except the destinations in ``drop``."""
+    import argparse
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    positional: list[str] = []
+    options: list[str] = []
+    for act in parser._actions:                 # argparse keeps no public list of its actions
+        if act.dest in drop or act.dest == argparse.SUPPRESS:
+            continue
+        value = getattr(args, act.dest, act.default)
+        if not act.option_strings:
+            positional.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+        elif value != act.default:
+            flag = max(act.option_strings, key=len)
+            if isinstance(act, argparse._StoreTrueAction) or isinstance(act, argparse._StoreFalseAction):
+                options.append(flag)
+            elif isinstance(value, list):
+                options += [flag, *map(str, value)]
+            else:
+                options += [flag, str(value)]
+    return [*positional, *options]
+
+
+# ---------------------------------------------------------------------------------------- trials
+def rank_positions(order: np.ndarray, rank: int, size: int) -> np.ndarray:
+    """Rank ``rank``'s share of an epoch's trial ``order``: the order rounded up to a multiple of
+    ``size`` (wrapping around to its start, as emergent does), positions rank, rank+size, ..."""
+    n_round = math.ceil(len(order) / size) * size
+    return np.resize(np.asarray(order), n_round)[rank::size]
+
+
+def dmem_plan(plan: RunPlan, size: int) -> RunPlan:
+    """The plan each of ``size`` ranks runs: on_line and small_batch become small_batch with
+    ``max(1, small_batch_n // size)`` trials per rank (so one update covers ``small_batch_n``
+    trials in total when ``size`` divides it); batch stays batch (one sum per epoch)."""
+    if size == 1 or plan.wt_update == "batch":
+        return plan
+    return dataclasses.replace(plan, wt_update="small_batch", small_batch_n=max(1, plan.small_batch_n // size))
+
+
+def weights_checksum(net: Network) -> int:
+    """CRC-32 of every projection's weights and the bias weights: equal on all ranks while they
+    apply identical updates (bitwise), cheap to compare."""
+    crc = 0
+    for p in net.prjn_list:
+        crc = zlib.crc32(np.ascontiguousarray(p.wt), crc)
+        crc = zlib.crc32(np.ascontiguousarray(p.fwt), crc)
+    return zlib.crc32(np.ascontiguousarray(net.units["bias_wt"]), crc)
+
+
+# ---------------------------------------------------------------------------------------- MPI side
+class Dmem:
+    """One rank's view of the MPI world: communicator, the flat dwt buffer and communication time.
+
+    Attributes
+    ----------
+    rank, size : this rank and the number of ranks
+    allreduce_s : seconds spent in the dwt Allreduce (including waiting for slower ranks)
+    n_allreduce : number of dwt Allreduce calls
+    gather_s : seconds spent gathering epoch rows and comparing checksums
+    """
+
+    def __init__(self, comm) -> None:
+        self.comm = comm
+        self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self.allreduce_s = 0.0
+        self.n_allreduce = 0
+        self.gather_s = 0.0
+        self._buf: np.ndarray | None = None
+
+    @classmethod
+    def world(cls) -> "Dmem":
+        from mpi4py import MPI
+        return cls(MPI.COMM_WORLD)
+
+    def sum_dwts(self, net: Network) -> None:
+        """Replace every projection's dwt by its sum over all ranks: one in-place Allreduce of one
+        flat buffer of the network's dtype (float32 by default)."""
+        from mpi4py import MPI
+        if self._buf is None or self._buf.dtype != net.dtype:
+            self._buf = np.empty(net.dwt_size(), dtype=net.dtype)
+        net.collect_dwts(self._buf)
+        t = time.perf_counter()
+        self.comm.Allreduce(MPI.IN_PLACE, self._buf, op=MPI.SUM)
+        self.allreduce_s += time.perf_counter() - t
+        self.n_allreduce += 1
+        net.set_dwts(self._buf)
+
+    def allgather(self, value: Any) -> list:
+        t = time.perf_counter()
+        out = self.comm.allgather(value)
+        self.gather_s += time.perf_counter() - t
+        return out
+
+    def check_weights(self, net: Network, epoch: int) -> None:
+        """Compare the weights' checksum across ranks; raise BackendError if any rank differs."""
+        sums = self.allgather(weights_checksum(net))
+        if len(set(sums)) > 1:
+            detail = ", ".join(f"rank {r}: {s:08x}" for r, s in enumerate(sums))
+            raise BackendError(f"after epoch {epoch} the ranks' weights differ ({detail}); every rank must "
+                               f"apply the same summed update, so some rank diverged (a rank-dependent "
+                               f"observer or parameter?); the run is stopped")
+
+    def abort(self, exc: BaseException) -> None:
+        """Print ``exc`` with this rank's number and end the whole job (all ranks) non-zero."""
+        code = 2 if isinstance(exc, EmergentPyError) else 130 if isinstance(exc, KeyboardInterrupt) else 1
+        what = str(exc) if isinstance(exc, EmergentPyError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, (EmergentPyError, KeyboardInterrupt)):
+            import traceback
+            traceback.print_exception(exc, file=sys.__stderr__)
+        print(f"emergent-py: rank {self.rank} of {self.size}: error: {what}; aborting all ranks",
+              file=sys.__stderr__, flush=True)
+        self.comm.Abort(code)
+
+
+@contextlib.contextmanager
+def ranks(environ: Mapping[str, str] | None = None) -> Iterator[Dmem | None]:
+    """Yield a :class:`Dmem` inside an MPI world of more than one rank, else None (mpi4py is not
+    imported). Inside the world, ranks other than 0 print nothing to stdout/stderr (as emergent),
+    and an exception on any rank aborts every rank (no hang in a collective)."""
+    if world_size_from_env(environ) <= 1:
+        yield None
+        return
+    check_mpi4py()
+    dmem = Dmem.world()
+    saved = sys.stdout, sys.stderr
+    quiet = None
+    if dmem.rank != 0:
+        quiet = open(os.devnull, "w")
+        sys.stdout = sys.stderr = quiet
+    try:
+        yield dmem
+    except BaseException as e:          # including KeyboardInterrupt: never leave ranks waiting
+        if not (isinstance(e, SystemExit) and not e.code):
+            dmem.abort(e)
+        raise
+    finally:
+        sys.stdout, sys.stderr = saved
+        if quiet is not None:
+            quiet.close()
+
+
+# ---------------------------------------------------------------------------------------- run
+class DmemNetwork(Network):
+    """A :class:`Network` whose weight update first sums the weight changes over all ranks."""
+
+    def __init__(self, model: Model, dmem: Dmem, **kwargs) -> None:
+        self.dmem = dmem
+        super().__init__(model, **kwargs)
+
+    def compute_weights(self) -> None:
+        self.dmem.sum_dwts(self)
+        super().compute_weights()
+
+
+class DmemRun(Run):
+    """A :class:`Run` as one of ``dmem.size`` ranks (see the module docstring).
+
+    Every rank must construct it with the same arguments. The initial weights depend on the seed
+    only (every rank draws them from the same stream as a serial run). ``log.trials`` and
+    ``epoch_rows`` hold all ranks' trial rows of an epoch (``trial`` = position in the rounded-up
+    epoch); the observer's ``on_trial`` sees this rank's rows, ``on_epoch`` the global row.
+    Resuming from a checkpoint is not supported (each rank's unit state differs).
+    """
+
+    def __init__(self, model: Model, dmem: Dmem, seed: int | None = None, weights: dict | None = None,
+                 dtype=np.float32, observer: Any = None, record: str = "trial") -> None:
+        net = DmemNetwork(model, dmem, seed=seed, weights=weights, dtype=dtype)
+        super().__init__(model, observer=observer, record=record, net=net)
+        self.dmem = dmem
+        self.plan = dmem_plan(model.plan, dmem.size)
+
+    def _new_order(self) -> np.ndarray:
+        return rank_positions(super()._new_order(), self.dmem.rank, self.dmem.size)
+
+    def trial(self) -> dict:
+        row = super().trial()
+        if self.trial_pos == len(self.order):       # this rank's last trial of the epoch
+            self._gather_epoch_rows()
+        return row
+
+    def _gather_epoch_rows(self) -> None:
+        """Replace this rank's epoch rows by every rank's, in epoch position order."""
+        local = self.epoch_rows
+        per_rank = self.dmem.allgather(local)
+        merged = []
+        for k in range(len(local)):
+            for r, rows in enumerate(per_rank):
+                merged.append({**rows[k], "trial": k * self.dmem.size + r})
+        self.epoch_rows = merged
+        if self.record in ("trial", "cycle"):
+            del self.log.trials[len(self.log.trials) - len(local):]
+            self.log.trials.extend(merged)
+
+    def epoch(self) -> dict:
+        row = super().epoch()
+        self.dmem.check_weights(self.net, row["epoch"])
+        return row
+
+    def load_state_dict(self, st: dict) -> None:
+        raise BackendError("resuming an MPI (--np) run from a checkpoint is not supported: every rank's "
+                           "unit state differs; restart the run, or resume it serially")
