@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import BackendError, SpecError
+from ..errors import SpecError
 
 NAME = "emergent"
 ORDER = 31
@@ -64,12 +64,14 @@ def run(args) -> int:
 
 def import_run(result, output: str, model) -> None:
     """Import an emergent run's logs and weights into a run file (engine=emergent)."""
-    try:
-        from ..results.importer import import_emergent
-    except ImportError:
-        raise BackendError("-o: the emergent-run importer (emergent_py.results.importer) is not "
-                           "available in this version; the outputs are in "
-                           f"{result.out_dir}") from None
-    import_emergent(output, epc=result.epc, trl=result.trl, wts=result.wts, model=model,
-                    engine_version=result.version, project=result.project)
+    from ..errors import EmergentPyError
+    from ..results.importer import import_emergent
+    if model is None:          # a project run as is: its network names the projections, if it imports
+        from ..emergent.project import load_project
+        try:
+            model = load_project(result.project)
+        except EmergentPyError:
+            model = None
+    import_emergent(result.epc, output, trial_dat=result.trl, wts=result.wts, model=model,
+                    engine_version=result.version)
     print(f"wrote {output}")

@@ -100,6 +100,21 @@ def test_cli_runs_a_spec_end_to_end(reference, tmp_path, monkeypatch, capsys):
     assert (tmp_path / "run/RandomAssoc.proj").is_file()
     assert (tmp_path / "run/RandomAssoc_run.epc.dat").read_text().count("_D:") == 3
     assert "emergent 8.6.1 rev -1: ok" in out
+    # a project run as is, imported into a run file
+    h5 = tmp_path / "run.h5"
+    rc = main(["emergent", str(tmp_path / "run/RandomAssoc.proj"), "--emergent", str(FAKE), "--epochs", "5",
+               "--tag", "_e5", "-o", str(h5)])
+    assert rc == 0, capsys.readouterr().err
+    from emergent_py.results import RunFile
+    rf = RunFile(h5)
+    assert rf.engine == "emergent" and rf.complete
+    assert "8.6.1" in rf.attrs["engine_version"]
+    epochs = rf.epochs
+    assert list(epochs["epoch"]) == [0, 1, 2, 3, 4]
+    # the real emergent numbers of runs/stdassoc (LeabraStd_e5.epc.dat, first row)
+    assert epochs["avg_sse"][0] == pytest.approx(5.4326) and epochs["cnt_err"][0] == 6
+    assert rf.weight_epochs == [5]
+    assert rf.weights(5)["Input->Hidden"].shape == (25, 25)
     monkeypatch.setenv("FAKE_EMERGENT_MODE", "error")
     rc = main(["emergent", str(tmp_path / "run/RandomAssoc.proj"), "--emergent", str(FAKE)])
     err = capsys.readouterr().err
