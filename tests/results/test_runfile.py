@@ -153,7 +153,7 @@ def _start(path: Path, sleep: float) -> subprocess.Popen:
 
 @pytest.mark.parametrize("sleep, kill_after, delay", [
     (0.2, 2, 0.05), (0.2, 3, 0.13), (0.2, 1, 0.17),      # mid-epoch: while the engine "computes"
-    (0.0, 20, 0.0), (0.0, 35, 0.003),                     # no compute: the kill lands while writing
+    (0.0, 6, 0.0), (0.0, 12, 0.003),                      # no compute: the kill lands while writing
 ])
 def test_sigkill_leaves_readable_incomplete_file(tmp_path, sleep, kill_after, delay):
     path = tmp_path / "killed.h5"
