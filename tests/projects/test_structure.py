@@ -83,8 +83,10 @@ def test_bench_bad_size(project):
     bench = project("LeabraBench")
     with pytest.raises(SpecError, match="GIANT.*SMALL, MEDIUM, LARGE, HUGE"):
         bench.build("GIANT")
-    assert bench.layer_shape(2048) == (32, 64) and bench.layer_shape(30) == (5, 6)
-    assert Model(*bench.build(36)).network.layers["Hidden_1"].shape == (6, 6)
+    assert Model(*bench.build(2048)).network.layers["Hidden_1"].shape == (32, 64)
+    assert Model(*bench.build(30)).network.layers["Output"].shape == (5, 6)
+    with pytest.raises(SpecError, match="size=5 must be >= 6"):
+        bench.build(5)
 
 
 # ----------------------------------------------------------------------------- random associator
