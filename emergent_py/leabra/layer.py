@@ -66,34 +66,37 @@ class LayerView:
         return f"LayerView({self.name!r}, {self.kind.value}, {self.n} units)"
 
 
+# (record, parameter path, the only value the native core implements, how to fix)
+_IN_SCOPE = (
+    ("unit", "act_fun", "NOISY_XX1", "use NOISY_XX1 (rate code) or run the model in emergent"),
+    ("unit", "kna_adapt.on", False, "switch it off or run the model in emergent"),
+    ("unit", "stp.on", False, "switch it off or run the model in emergent"),
+    ("unit", "syn_delay.on", False, "switch it off or run the model in emergent"),
+    ("unit", "deep.on", False, "switch it off or run the model in emergent"),
+    ("unit", "da_mod.on", False, "switch it off or run the model in emergent"),
+    ("unit", "noise_type.type", "NO_NOISE", "use NO_NOISE or run the model in emergent"),
+    ("unit", "act_misc.avg_trace", False, "switch it off"),
+    ("unit", "act_misc.dif_avg", False, "switch it off"),
+    ("unit", "dt.fast_cyc", 0, "use 0"),
+    ("layer", "inhib_adapt.on", False, "switch it off"),
+    ("layer", "lay_gp_inhib.on", False, "switch it off"),
+    ("layer", "del_inhib.on", False, "switch it off"),
+    ("layer", "inhib_misc.self_fb", 0.0, "use 0"),
+    ("layer", "inhib_misc.fb_up_immed", False, "switch it off"),
+    ("layer", "inhib_misc.net_thr", 0.0, "use 0"),
+    ("layer", "cos_diff.lrate_mod", False, "switch it off"),
+)
+
+
 def check_unit_spec(layer: str, unit, lspec) -> None:
     """BackendError for a mechanism the native core does not implement (before any cycle runs)."""
-    def bad(path: str, value, fix: str) -> None:
-        raise BackendError(f"layer '{layer}': {path} = {value!r} is not supported by the native core; {fix}")
-    if unit.act_fun != "NOISY_XX1":
-        bad("act_fun", unit.act_fun, "use NOISY_XX1 (rate code) or run the model in emergent")
-    for grp in ("kna_adapt", "stp", "syn_delay", "deep", "da_mod"):
-        if getattr(unit, grp).on:
-            bad(f"{grp}.on", True, "switch it off or run the model in emergent")
-    if unit.noise_type.type != "NO_NOISE":
-        bad("noise_type.type", unit.noise_type.type, "use NO_NOISE or run the model in emergent")
-    if unit.act_misc.avg_trace:
-        bad("act_misc.avg_trace", True, "switch it off")
-    if unit.dt.fast_cyc != 0:
-        bad("dt.fast_cyc", unit.dt.fast_cyc, "use 0")
-    if unit.act_misc.dif_avg:
-        bad("act_misc.dif_avg", True, "switch it off")
-    if lspec.inhib_adapt.on:
-        bad("inhib_adapt.on", True, "switch it off")
-    if lspec.lay_gp_inhib.on:
-        bad("lay_gp_inhib.on", True, "switch it off")
-    if lspec.del_inhib.on:
-        bad("del_inhib.on", True, "switch it off")
-    if lspec.inhib_misc.self_fb != 0:
-        bad("inhib_misc.self_fb", lspec.inhib_misc.self_fb, "use 0")
-    if lspec.inhib_misc.fb_up_immed:
-        bad("inhib_misc.fb_up_immed", True, "switch it off")
-    if lspec.cos_diff.lrate_mod:
-        bad("cos_diff.lrate_mod", True, "switch it off")
+    from ..spec.fields import get_path
+    records = {"unit": unit, "layer": lspec}
+    for rec, path, ok, fix in _IN_SCOPE:
+        value = get_path(records[rec], path)
+        if value != ok:
+            raise BackendError(f"layer '{layer}': {path} = {value!r} is not supported by the native "
+                               f"core; {fix}")
     if unit.avg_l_mod.mod == "NET_ERR_MOD":
-        bad("avg_l_mod.mod", "NET_ERR_MOD", "use LAY_ERR_MOD or NO_MOD")
+        raise BackendError(f"layer '{layer}': avg_l_mod.mod = 'NET_ERR_MOD' is not supported by the "
+                           "native core; use LAY_ERR_MOD or NO_MOD")

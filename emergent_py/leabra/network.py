@@ -159,9 +159,6 @@ class Network:
                           for k in ("gi", "ff", "fb", "ff0", "max_vs_avg")}
         self.lay_inhib["fb_dt"] = one / L(lambda p: p.layer.lay_inhib.fb_tau)
         self.lay_inhib_on = np.array([p.lay_inhib.on for p in self.inhib])
-        self.net_thr = L(lambda p: p.layer.inhib_misc.net_thr)
-        if np.any(self.net_thr != 0):
-            raise BackendError("inhib_misc.net_thr != 0 is not supported by the native core; use 0")
         # pools (unit groups) of 4-D layers with unit_gp_inhib on
         self.pools = []
         for l, ls in zip(self.lay_list, self.inhib):

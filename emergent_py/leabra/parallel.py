@@ -219,6 +219,13 @@ class Dmem:
         self.n_allreduce += 1
         net.set_dwts(self._buf)
 
+    def summary(self, elapsed_s: float) -> str:
+        """One line on the communication of a run that took ``elapsed_s`` seconds."""
+        n = 0 if self._buf is None else self._buf.size
+        share = 100 * self.allreduce_s / elapsed_s if elapsed_s > 0 else 0.0
+        return (f"dmem: {self.size} ranks, {self.n_allreduce} weight-change Allreduce of {n} values: "
+                f"{self.allreduce_s:.3f} s ({share:.1f}% of {elapsed_s:.2f} s, waiting for slower ranks included)")
+
     def allgather(self, value: Any) -> list:
         t = time.perf_counter()
         out = self.comm.allgather(value)
@@ -290,9 +297,10 @@ class DmemRun(Run):
     """A :class:`Run` as one of ``dmem.size`` ranks (see the module docstring).
 
     Every rank must construct it with the same arguments. The initial weights depend on the seed
-    only (every rank draws them from the same stream as a serial run). ``log.trials`` and
-    ``epoch_rows`` hold all ranks' trial rows of an epoch (``trial`` = position in the rounded-up
-    epoch); the observer's ``on_trial`` sees this rank's rows, ``on_epoch`` the global row.
+    only (every rank draws them from the same stream as a serial run). ``log.trials``,
+    ``epoch_rows`` and the observer's ``on_trial`` calls carry every rank's trial rows of an epoch
+    (``trial`` = position in the rounded-up epoch), delivered together at the end of the epoch's
+    trials, before ``on_epoch`` gets the global epoch row; ``on_cycle`` sees this rank's cycles.
     Resuming from a checkpoint is not supported (each rank's unit state differs).
     """
 
@@ -302,6 +310,10 @@ class DmemRun(Run):
         super().__init__(model, observer=observer, record=record, net=net)
         self.dmem = dmem
         self.plan = dmem_plan(model.plan, dmem.size)
+
+    def _notify(self, hook: str, row: dict) -> None:
+        if hook != "on_trial":              # trial rows go out once gathered (_gather_epoch_rows)
+            super()._notify(hook, row)
 
     def _new_order(self) -> np.ndarray:
         return rank_positions(super()._new_order(), self.dmem.rank, self.dmem.size)
@@ -324,6 +336,8 @@ class DmemRun(Run):
         if self.record in ("trial", "cycle"):
             del self.log.trials[len(self.log.trials) - len(local):]
             self.log.trials.extend(merged)
+        for row in merged:
+            super()._notify("on_trial", row)
 
     def epoch(self) -> dict:
         row = super().epoch()
