@@ -151,9 +151,9 @@ class Splicer:
                         raise FormatError(f"{d.where}:{blk.line}: {type_name} has no skeleton-pass entry")
                     return blk, skel, d
         raise SpecError(f"the template {self.t.where} has no {type_name} (needed for {need}); "
-                        "pass a project that has one as a prototype (--prototype PROJ, e.g. "
-                        "emergent's demo/network_misc/projection_sampler.proj or "
-                        "basic_leabra_test.proj)")
+                        "pass a project that has one as a prototype (--prototype PROJ, e.g. emergent's "
+                        "demo/network_misc/projection_sampler.proj, which has UniformRndPrjnSpec and "
+                        "more, or basic_leabra_test.proj, which has OneToOnePrjnSpec)")
 
     def new_spec(self, type_name: str, index: int, name: str, need: str) -> tuple[Block, Block]:
         """A flat copy of a prototype spec at ``specs[index]``: no children, no unique members."""
@@ -475,6 +475,9 @@ class Splicer:
                               "float_Data columns to copy")
         pats = model.patterns
         layers = [l for l in model.network.layers.values() if l.name in pats]
+        if "Name" in model.network.layers:
+            raise SpecError("layer 'Name' collides with the input table's trial-name column 'Name' "
+                            "(emergent matches columns to layers by name); rename the layer")
         n = pats.n
         cols: list[Block] = []
         c = str_proto.clone()
@@ -628,6 +631,11 @@ def _members(spec: Block, path: str) -> list[str]:
 
 
 def _emergent_prjn_name(prj, recv: list) -> str:
+    """emergent's ``Fm_<Sender>`` for default-named projections; a custom name (an identifier)
+    is kept, so that it survives the round trip."""
+    import re
+    if prj.name != f"{prj.send}->{prj.recv}" and re.fullmatch(r"[A-Za-z_]\w*", prj.name):
+        return prj.name
     same = [p for p in recv if p.send == prj.send]
     return f"Fm_{prj.send}" if len(same) == 1 else f"Fm_{prj.send}_{same.index(prj)}"
 

@@ -24,6 +24,7 @@ in :attr:`ImportedProject.skipped`).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,6 +283,9 @@ class ProjectReader:
                     (skipped if skip_unsupported else unsupported).append(text)
                     continue
                 name = f"{send}->{recv}"
+                if (re.fullmatch(r"[A-Za-z_]\w*", pb.name or "")
+                        and not re.fullmatch(rf"Fm_{re.escape(send)}(_\d+)?", pb.name)):
+                    name = pb.name           # a custom name (emergent's default is Fm_<Sender>)
                 k = 2
                 while name in net.projections:
                     name, k = f"{send}->{recv}_{k}", k + 1
@@ -455,7 +459,6 @@ class ProjectReader:
 # ----------------------------------------------------------------------------------- helpers
 
 def _identifier(name: str, where: str) -> str:
-    import re
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise SpecError(f"{where} {name!r} is not an identifier; rename it in emergent "
                         "(emergent_py uses names in selectors and column names)")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emergent_py import Full, Network, OneToOne, Patterns, RunPlan, Sheet
+from emergent_py import Full, Network, OneToOne, Patterns, RunPlan, Sheet, UniformRandom
 from emergent_py.cli import main
 from emergent_py.emergent.dump import Block, Dump, parse_ref, ref_problems, size_mismatches
 from emergent_py.emergent.generate import find_template, generate, native_initial_weights, write_project
@@ -231,3 +231,29 @@ def test_cli_proj_writes_nothing_on_error(template, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "OneToOnePrjnSpec" in err and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.proj"]
+
+
+def test_uniform_random_custom_names_and_plan(template, reference, tmp_path):
+    net = Network("Rnd")
+    net.layer("In", (4, 4), kind="input")
+    net.layer("Hid", (3, 3))
+    net.layer("Out", (2, 2), kind="output")
+    net.connect("In", "Hid", UniformRandom(0.25, seed=7))
+    net.connect("Hid", "Out", Full())
+    net.connect("Hid", "Hid", Full(), name="SelfHid")
+    pats = Patterns({"In": np.ones((2, 4, 4)), "Out": np.zeros((2, 2, 2))})
+    m = Model(net, Sheet({"#SelfHid": {"wt_scale.rel": 0.3}}), pats,
+              RunPlan(epochs=3, stop_cnt_err=None, order="random", wt_update="batch"))
+    with pytest.raises(SpecError, match="has no UniformRndPrjnSpec"):
+        generate(m, template)
+    d = generate(m, template, prototypes=[reference / "projects/projection_sampler.proj"]).dump
+    rnd = d.find(".networks[0].specs[4]")
+    assert (rnd.type, rnd.value("p_con"), rnd.value("same_seed"), rnd.value("rndm_seed.rnd_seed")) == \
+        ("UniformRndPrjnSpec", "0.25", "1", "7")
+    train = d.find('.programs.gp[0]["LeabraTrain"]')
+    assert next(v for v in train["vars"].elements if v.name == "err_stopcrit").value("real_val") == "-1"
+    p = tmp_path / "rnd.proj"
+    p.write_bytes(d.to_bytes())
+    back = load_project(p)
+    assert_same_model(m, back)            # incl. the custom projection name SelfHid
+    assert back.prjn_params["SelfHid"].con.wt_scale.rel == 0.3
