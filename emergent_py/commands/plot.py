@@ -3,7 +3,7 @@ from __future__ import annotations
 
 NAME = "plot"
 ORDER = 62
-HELP = "plot learning curves (SSE, % error per epoch) of one or more run files"
+HELP = "plot learning curves (SSE and pct_err per epoch) of one or more run files"
 DESCRIPTION = HELP + """.
 
 Runs are overlaid; when they come from different engines (native and an emergent import) each

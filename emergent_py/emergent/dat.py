@@ -87,14 +87,21 @@ class DatTable(Table):
 
 
 # ----------------------------------------------------------------------------------------- reading
-def _open_text(path: str) -> str:
+def read_bytes(path: str) -> bytes:
+    """The content of ``path``, gunzipped when it starts with gzip's magic bytes (emergent
+    writes ``.gz`` names compressed; the content, not the name, decides)."""
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as e:
-            raise FormatError(f"{path}: corrupt gzip data ({e})") from e
+            raise FormatError(f"{path}: corrupt or truncated gzip data ({e})") from e
+    return raw
+
+
+def _open_text(path: str) -> str:
+    raw = read_bytes(path)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

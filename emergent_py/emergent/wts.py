@@ -23,7 +23,6 @@ Typical use::
 """
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import FormatError, did_you_mean
-from .dat import atomic_write
+from .dat import atomic_write, read_bytes
 
 FORMATS = ("TEXT", "BINARY")
 _REC = {1: np.dtype([("i", "<i4"), ("wt", "<f4")]),
@@ -262,14 +261,7 @@ def read_wts(path: str | os.PathLike) -> WtsFile:
         ``file:line: what was found: what was expected`` for any deviation from the format.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise FormatError(f"{path}: corrupt or truncated gzip data ({e})") from e
-    cur = _Cursor(path, data)
+    cur = _Cursor(path, read_bytes(path))
     fmt = cur.expect("Fmt")
     if fmt not in FORMATS:
         raise cur.error(f"<Fmt {fmt}>: expected <Fmt TEXT> or <Fmt BINARY>")

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import EmergentPyError
-from .runfile import RunFile
+from .runfile import RunFile, _temp_name
 
 INSTALL_HINT = "plotting needs matplotlib: pip install 'ldlc-emergent[plot]'"
 #: statistic -> candidate epoch-log column names, first found is used
@@ -106,7 +106,7 @@ def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metric
         fig.suptitle(title or (", ".join(names) if names else "runs"))
         fig.tight_layout()
         out = os.fspath(out)
-        tmp = os.path.join(os.path.dirname(os.path.abspath(out)), f".{os.path.basename(out)}.{os.getpid()}.tmp")
+        tmp = _temp_name(out)
         ext = os.path.splitext(out)[1].lstrip(".") or "png"
         fig.savefig(tmp, dpi=dpi, format=ext)
         plt.close(fig)

@@ -184,3 +184,24 @@ def test_sigkill_leaves_readable_incomplete_file(tmp_path, sleep, kill_after, de
     with RunFile(path) as r:
         assert r.complete
         check_run(r, n + 2)
+
+
+def test_read_while_the_writer_holds_the_file(tmp_path):
+    """A paused writer still holds HDF5's lock; RunFile reads the last flushed state anyway."""
+    path = tmp_path / "live.h5"
+    proc = _start(path, 0.2)
+    try:
+        for _ in range(2):
+            assert proc.stdout.readline().startswith("epoch")
+        proc.send_signal(signal.SIGSTOP)
+        with RunFile(path) as r:
+            assert r.status == "running" and not r.complete
+            n = len(r.epochs)
+            assert n >= 2
+            check_run(r, n)
+        proc.send_signal(signal.SIGCONT)
+        assert proc.stdout.readline().startswith("epoch")
+    finally:
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
