@@ -1,8 +1,8 @@
 """Load a model from what a user points the CLI at.
 
 SPEC may be: a Python file defining ``build()``; a folder holding ``model.py`` (a project under
-``projects/``); a project name resolved under ``./projects/``; or a canonical model ``.json``
-(as stored in run files and job folders). ``build()`` returns a :class:`Model` or the tuple
+``projects/``); a project name resolved under ``./projects/``; a canonical model ``.json``
+(as stored in run files and job folders); or an emergent ``.proj`` (imported). ``build()`` returns a :class:`Model` or the tuple
 ``(network, params, patterns, plan)``.
 """
 from __future__ import annotations
@@ -35,6 +35,9 @@ def load_model(spec: str | os.PathLike) -> Model:
     path = spec_path(spec)
     if path.suffix == ".json":
         return Model.from_json(path.read_text(encoding="utf-8"), where=str(path))
+    if path.name.endswith((".proj", ".proj.gz")):      # an emergent project: import its network
+        from ..emergent.project import load_project
+        return load_project(path)
     if path.suffix != ".py":
         raise SpecError(f"{path}: a model is a .py file with build() or a .json model file")
     module = _import_file(path)
