@@ -17,7 +17,7 @@ from ..errors import BackendError
 from ..spec.model import Model
 from ..spec.network import LayerKind
 from . import stats as _stats
-from .act import Nxx1Consts, g_e_thr, inet_from_g, nxx1_eval
+from .act import Nxx1Consts, fast_scalar, g_e_thr, inet_from_g, nxx1_eval
 from .inhib import fffb
 from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .projection import Projection
@@ -125,6 +125,8 @@ class Network:
         self.ru_lrn_m = U(lambda p: p.unit.act_avg.ru_lrn_m)
         self.su_lrn_m = U(lambda p: p.unit.act_avg.su_lrn_m)
         self.ru_lrn_s, self.su_lrn_s = one - self.ru_lrn_m, one - self.su_lrn_m
+        self._post_k = [fast_scalar(x) for x in (self.ss_rate, self.s_rate, self.m_rate, self.ru_lrn_s,
+                                                  self.ru_lrn_m, self.su_lrn_s, self.su_lrn_m)]
         self.avg_init = U(lambda p: p.unit.act_misc.avg_init)
         self.act_avg_dt = one / U(lambda p: p.unit.act_misc.avg_tau)
         self.avg_l_init = U(lambda p: p.unit.avg_l.init)
@@ -477,8 +479,8 @@ class Network:
                 r.gc_i[:] = np.repeat(self.lay["g_i"][r.lay_lo:r.lay_hi], r.sizes)
             else:
                 r.gc_i[:] = gi_unit[sl]
-            g_e = r.net * k.g_bar_e
-            g_i = r.gc_i * k.g_bar_i
+            g_e = r.net if k.unit_g_e else r.net * k.g_bar_e      # x 1 is exact: skip it
+            g_i = r.gc_i if k.unit_g_i else r.gc_i * k.g_bar_i
             # v_m_eq: Euler; drives the activation
             v_eq = r.v_m_eq
             v_eq += k.vm_rate * inet_from_g(v_eq, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
@@ -524,12 +526,13 @@ class Network:
         """Running averages avg_ss, avg_s, avg_m and the learning averages (leabra.md 7), all units."""
         u = self.units
         a = u["act_nd"]
+        k = self._post_k
         ss, s, m = u["avg_ss"], u["avg_s"], u["avg_m"]
-        ss += self.ss_rate * (a - ss)
-        s += self.s_rate * (ss - s)
-        m += self.m_rate * (s - m)
-        np.add(self.ru_lrn_s * s, self.ru_lrn_m * m, out=u["ru_avg_s_lrn"])
-        np.add(self.su_lrn_s * s, self.su_lrn_m * m, out=u["su_avg_s_lrn"])
+        ss += k[0] * (a - ss)
+        s += k[1] * (ss - s)
+        m += k[2] * (s - m)
+        np.add(k[3] * s, k[4] * m, out=u["ru_avg_s_lrn"])
+        np.add(k[5] * s, k[6] * m, out=u["su_avg_s_lrn"])
 
     def compute_act_stats(self) -> None:
         """Average and max act per layer (and pool) for the next cycle's feedback inhibition."""
@@ -750,7 +753,11 @@ class _ActRun:
             setattr(k, name, c(getattr(net, name)))
         k.g_l = c(net.g_bar_l)
         k.half_rate_cyc = net.dtype(0.5) * k.vm_rate_cyc
-        k.nxx1 = net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)
+        k.nxx1 = (net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)).fast()
+        for name, v in list(vars(k).items()):
+            setattr(k, name, fast_scalar(v))
+        k.unit_g_e = not isinstance(k.g_bar_e, np.ndarray) and k.g_bar_e == 1
+        k.unit_g_i = not isinstance(k.g_bar_i, np.ndarray) and k.g_bar_i == 1
 
 
 def _slice_consts(c: Nxx1Consts, sl: slice) -> Nxx1Consts:
