@@ -38,7 +38,7 @@ from ..errors import FormatError
 
 HEADER = re.compile(r"// ta_Dump File v(?P<fmt>[\d.]+)(?: -- code v(?P<code>[\d.]+)(?: rev(?P<rev>\d+))?)?")
 
-_STRING = r'"(?:[^"\\]|\\.)*"'
+_STRING = r'"(?:[^"\\]|\\[\s\S])*"'
 _WS = re.compile(r"\s*")
 _CLOSE = re.compile(r"\}[;:]")
 _DATA = re.compile(r"\[(?P<dims>[\d ]*)\]")

@@ -135,3 +135,11 @@ def test_gzip_and_atomic_write(reference, tmp_path):
     d.write(out)
     assert out.read_bytes() == src
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.proj.gz", "c.proj"]
+
+
+def test_backslash_before_newline_in_a_string():
+    text = ('// ta_Dump File v3.0 -- code v8.5.6.0 rev11473\nProgram .projects[0] {\n'
+            ' code="a \\\\\nb; \\"q\\"";\n x=1;\n};\n')
+    d = Dump.parse(text)
+    assert d.value_root.value("code") == 'a \\\nb; "q"'
+    assert d.value_root.value("x") == "1" and d.text() == text
