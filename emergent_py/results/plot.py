@@ -94,10 +94,12 @@ def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metric
                 ax.set_ylabel(c if metrics else f"{name} ({c})")
                 ax.grid(True, alpha=0.3)
         from matplotlib.ticker import MaxNLocator
+        for row in range(len(rows)):                 # y from 0 (errors are >= 0), headroom on top
+            lo, hi = axes[row][0].get_ylim()
+            lo = min(lo, 0.0) if lo < 0 else 0.0
+            axes[row][0].set_ylim(lo, hi + 0.05 * (hi - lo))
         for ax in axes.ravel():
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if ax.has_data() and ax.get_ylim()[0] > 0:
-                ax.set_ylim(bottom=0)
         for col, engine in enumerate(engines):
             axes[0][col].set_title(f"{engine} engine" if len(engines) > 1 else "learning curves")
             axes[-1][col].set_xlabel("epoch")
