@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EmergentPyError, SubmitError
+from ..errors import SubmitError
 from . import slurm
 from .jobfolder import Job
 
@@ -43,7 +43,9 @@ def run_file_status(path: Path) -> str:
         return "missing"
     try:
         rf = read_run_file(path)
-    except (EmergentPyError, OSError) as e:
+    except SubmitError:
+        raise
+    except Exception as e:   # noqa: BLE001 - a file another process is writing fails in many ways
         return f"unreadable: {e}"
     try:
         return "complete" if rf.complete else "incomplete"

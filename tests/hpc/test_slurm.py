@@ -19,7 +19,7 @@ import pytest
 from emergent_py.cli import main
 from emergent_py.hpc import slurm
 from emergent_py.hpc.jobfolder import create_job, load_job, submit_job
-from emergent_py.hpc.profile import load_profile
+from emergent_py.hpc.profile import load_profile, read_profile
 from emergent_py.hpc.request import Resources
 from emergent_py.hpc.sweep import expand, parse_sweep
 from emergent_py.hpc.track import collect, job_status
@@ -71,6 +71,13 @@ def jobs(slurm, model, tmp_path_factory):
                               payload=payload("--fail", "3"))
     made["stampede3"] = create_job(root / "stampede3", model, load_profile("stampede3"), SITES["stampede3"],
                                    one, payload=payload("--steps", "4"), python=sys.executable)
+    # like `local` but jobs resubmit themselves after a checkpoint (as on Stampede2)
+    text = (REPO / "hpc" / "profiles" / "local.toml").read_text()
+    (root / "localresubmit.toml").write_text(text.replace('name = "local"', 'name = "localresubmit"')
+                                             .replace('resume = "requeue"', 'resume = "resubmit"'))
+    made["resubmit"] = create_job(root / "resubmit", model, read_profile(root / "localresubmit.toml"),
+                                  Resources(time="5"), expand([], [1, 2]),
+                                  payload=payload("--steps", "40", "--step-s", "0.25"))
     old_path = os.environ["PATH"]
     try:
         for name, job in made.items():
@@ -79,6 +86,12 @@ def jobs(slurm, model, tmp_path_factory):
             made[name] = submit_job(job)
     finally:
         os.environ["PATH"] = old_path
+    # warn task 1 of the resubmit job by hand, as soon as its payload is up (it made its run file)
+    job, end = made["resubmit"], time.time() + 60
+    while not job.run_file(1).exists():
+        assert time.time() < end, f"{job.folder}: run 1 did not start"
+        time.sleep(0.2)
+    subprocess.run(["scancel", "--signal=USR1", "--batch", f"{job.job_id}_1"], check=True)
     yield made
     ids = [j.job_id for j in made.values() if j.job_id]
     subprocess.run(["scancel", *ids], capture_output=True)
@@ -195,3 +208,20 @@ def test_stampede3_script_runs_with_ibrun_and_module_shims(jobs):
     assert (row.state, row.exit_code, row.run_file) == ("COMPLETED", 0, "complete"), log
     assert "module shim: ignoring 'module load python'" in log
     assert "rank 1 of 2: done after 4 steps" in log
+
+
+def test_warned_array_task_resubmits_itself_and_tracking_follows(jobs, tmp_path):
+    """resume = "resubmit": the warning (sent here by hand to task 1's batch shell) makes the run
+    checkpoint and the task resubmit itself as a new one-task array job; `jobs` follows it."""
+    job = jobs["resubmit"]
+    rows = wait(job, 120)
+    ((new_id, task),) = job.resubmits()
+    assert task == 1 and new_id != job.job_id
+    assert [r.job_id for r in rows] == [f"{job.job_id}_0", f"{new_id}_1"]
+    assert [(r.state, r.exit_code, r.run_file) for r in rows] == [("COMPLETED", 0, "complete")] * 2, log_text(job)
+    log = log_text(job)
+    assert f"resubmitted as job {new_id}" in log and "resuming at step" in log
+    ref = reference(job.run_dir(1), tmp_path / "ref.h5", 40)
+    with RunFile(job.run_file(1)) as rf:
+        got = rf.epochs.to_dict()
+    assert all(got[k].tobytes() == ref[k].tobytes() for k in ref)
