@@ -6,6 +6,7 @@ import sys
 import time
 
 from ..errors import SpecError
+from ..leabra import parallel     # imports mpi4py only inside an MPI world of > 1 rank
 from ..leabra.run import RECORD_LEVELS, Run
 from ..spec import load_model
 
@@ -32,6 +33,9 @@ def add_arguments(p) -> None:
     p.add_argument("--resume", action="store_true", help="continue the -o run file from its checkpoint")
     p.add_argument("--float64", action="store_true", help="float64 state and arithmetic (default float32)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--np", type=int, default=1, metavar="N",
+                   help="train on N MPI ranks (emergent's dmem: trials split, weight changes summed; "
+                        "docs/mpi.md); starts mpirun, or srun inside a SLURM allocation")
 
 
 class _FileObserver:
@@ -50,6 +54,13 @@ class _FileObserver:
 
 
 def run(args) -> int:
+    if args.np < 1:
+        raise SpecError(f"--np {args.np}: must be >= 1")
+    with parallel.ranks() as dmem:    # None when serial (or launching); ranks > 0 print nothing
+        return _run(args, dmem)
+
+
+def _run(args, dmem) -> int:
     import numpy as np
     if args.epochs is not None and args.epochs < 1:
         raise SpecError(f"--epochs {args.epochs}: must be >= 1")
@@ -60,11 +71,21 @@ def run(args) -> int:
     from ..leabra.alloc import keep_freed_memory
     keep_freed_memory()    # reuse freed large temporaries (see leabra/alloc.py)
     model = load_model(args.spec)
+    if args.np > 1 and dmem is None:  # checked the arguments and the spec once; now start the ranks
+        if args.resume:
+            raise SpecError("--resume with --np: an MPI run cannot be resumed; drop --np or --resume")
+        return parallel.launch(args.np, [sys.executable, "-m", "emergent_py", NAME,
+                                         *parallel.argv_from_args(args, add_arguments, drop=("np",))])
+    if dmem is not None and args.np not in (1, dmem.size):
+        raise SpecError(f"--np {args.np} but this process is one of {dmem.size} MPI ranks; drop --np under mpirun/srun")
     t0 = time.perf_counter()
     dtype = np.float64 if args.float64 else np.float32
     writer = None
-    r = Run(model, seed=args.seed, record=args.record, dtype=dtype)
-    if args.output:
+    if dmem is None:
+        r = Run(model, seed=args.seed, record=args.record, dtype=dtype)
+    else:
+        r = parallel.DmemRun(model, dmem, seed=args.seed, record=args.record, dtype=dtype)
+    if args.output and (dmem is None or dmem.rank == 0):   # rank 0 alone writes
         from ..results import RunFile, RunWriter
         if args.resume:
             if not os.path.exists(args.output):
@@ -110,4 +131,6 @@ def run(args) -> int:
               f"{time.perf_counter() - t0:.2f}s" + (f" -> {args.output}" if args.output else ""))
     else:
         print(f"{model.name}: nothing to do ({r.epoch_n} epochs already done)")
+    if dmem is not None:
+        print(dmem.summary(time.perf_counter() - t0), file=sys.stderr)
     return 0

@@ -1,0 +1,126 @@
+"""The MPI helpers that need no MPI: trial split, plan, world detection, launcher, relaunch argv,
+and that a serial run never imports mpi4py."""
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import TINY
+from emergent_py.commands import run as run_cmd
+from emergent_py.errors import BackendError
+from emergent_py.leabra import parallel
+from emergent_py.spec import RunPlan
+
+
+def test_rank_positions_round_up_and_wrap_around():
+    order = np.array([4, 2, 0, 3, 1])
+    # 2 ranks: 6 positions, the 6th wraps to order[0]
+    assert parallel.rank_positions(order, 0, 2).tolist() == [4, 0, 1]
+    assert parallel.rank_positions(order, 1, 2).tolist() == [2, 3, 4]
+    # 3 ranks: 6 positions as well; 4 ranks: 8 positions (3 wrap)
+    assert [parallel.rank_positions(order, r, 3).tolist() for r in range(3)] == [[4, 3], [2, 1], [0, 4]]
+    assert [parallel.rank_positions(order, r, 4).tolist() for r in range(4)] == [[4, 1], [2, 4], [0, 2], [3, 0]]
+    # an even split: each pattern exactly once
+    assert sorted(np.concatenate([parallel.rank_positions(order[:4], r, 2) for r in range(2)]).tolist()) == [0, 2, 3, 4]
+
+
+def test_dmem_plan_small_batch_per_rank():
+    assert parallel.dmem_plan(RunPlan(wt_update="on_line", small_batch_n=10), 2) == \
+        RunPlan(wt_update="small_batch", small_batch_n=5)
+    assert parallel.dmem_plan(RunPlan(wt_update="small_batch", small_batch_n=4), 3).small_batch_n == 1
+    assert parallel.dmem_plan(RunPlan(wt_update="small_batch", small_batch_n=2), 4).small_batch_n == 1
+    assert parallel.dmem_plan(RunPlan(wt_update="batch"), 4) == RunPlan(wt_update="batch")
+    assert parallel.dmem_plan(RunPlan(wt_update="on_line"), 1) == RunPlan(wt_update="on_line")
+
+
+@pytest.mark.parametrize("env, size", [
+    ({}, 1),
+    ({"OMPI_COMM_WORLD_SIZE": "4", "OMPI_COMM_WORLD_RANK": "2", "PMIX_RANK": "2"}, 4),
+    ({"PMI_SIZE": "3", "PMI_RANK": "0"}, 3),
+    ({"SLURM_JOB_ID": "7", "SLURM_STEP_NUM_TASKS": "3", "SLURM_PROCID": "1", "PMIX_RANK": "1"}, 3),  # srun --mpi=pmix
+    ({"SLURM_JOB_ID": "7", "SLURM_NTASKS": "4"}, 1),             # the batch script itself: one process
+    ({"SLURM_JOB_ID": "7", "SLURM_STEP_NUM_TASKS": "1", "SLURM_PROCID": "0"}, 1),
+])
+def test_world_size_from_env(env, size):
+    assert parallel.world_size_from_env(env) == size
+
+
+def test_srun_without_mpi_is_an_error():
+    with pytest.raises(BackendError, match=r"srun --mpi=pmix"):
+        parallel.world_size_from_env({"SLURM_JOB_ID": "7", "SLURM_STEP_NUM_TASKS": "2", "SLURM_PROCID": "0"})
+
+
+@pytest.fixture
+def fake_bin(tmp_path, monkeypatch):
+    """A PATH holding only fake mpirun (answering --version as Open MPI) and srun."""
+    for name, text in (("mpirun", "echo 'mpirun (Open MPI) 4.1.4'"), ("srun", "true")):
+        f = tmp_path / name
+        f.write_text(f"#!/bin/sh\n{text}\n")
+        f.chmod(f.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    return tmp_path
+
+
+def test_launcher_command(fake_bin):
+    prog = ["python", "-m", "emergent_py", "run", "X"]
+    assert parallel.launcher_command(2, prog, {}) == [str(fake_bin / "mpirun"), "-np", "2", *prog]
+    many = (os.cpu_count() or 1) + 1
+    assert parallel.launcher_command(many, prog, {})[:4] == [str(fake_bin / "mpirun"), "-np", str(many), "--oversubscribe"]
+    assert parallel.launcher_command(4, prog, {"SLURM_JOB_ID": "12"}) == ["srun", "--mpi=pmix", "-n", "4", *prog]
+    with pytest.raises(BackendError, match="must be >= 1"):
+        parallel.launcher_command(0, prog, {})
+
+
+def test_launcher_without_mpirun_names_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BackendError, match="apt-get install openmpi-bin"):
+        parallel.launcher_command(2, ["x"], {})
+
+
+def test_launch_without_mpi4py_names_the_fix(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mpi4py" else real(name, *a))
+    with pytest.raises(BackendError, match="pip install mpi4py"):
+        parallel.launch(2, ["x"], {})
+
+
+def test_launch_environ():
+    env = parallel.launch_environ({"OPENBLAS_NUM_THREADS": "3"})
+    assert env["OMP_NUM_THREADS"] == "1" and env["OPENBLAS_NUM_THREADS"] == "3"
+    if os.geteuid() == 0:
+        assert env["OMPI_ALLOW_RUN_AS_ROOT"] == env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] == "1"
+
+
+def test_relaunch_argv_round_trips_the_run_command():
+    p = argparse.ArgumentParser()
+    run_cmd.add_arguments(p)
+    args = p.parse_args(["projects/RandomAssoc", "--np", "2", "--epochs", "3", "-q", "-o", "out.h5",
+                         "--record", "trial"])
+    argv = parallel.argv_from_args(args, run_cmd.add_arguments, drop=("np",))
+    assert "--np" not in argv and argv[0] == "projects/RandomAssoc"
+    again = vars(p.parse_args(argv))
+    assert again == {**vars(args), "np": 1}
+
+
+def test_serial_run_does_not_import_mpi4py():
+    code = ("import sys; from emergent_py.cli import main; "
+            f"rc = main(['run', {str(TINY)!r}, '--epochs', '1', '-q']); "
+            "assert rc == 0; assert 'mpi4py' not in sys.modules, 'serial run imported mpi4py'")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+
+
+def test_bad_np_is_a_one_line_error():
+    res = subprocess.run([sys.executable, "-m", "emergent_py", "run", str(TINY), "--np", "0"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and res.stderr.strip() == "emergent-py run: error: --np 0: must be >= 1"
+    res = subprocess.run([sys.executable, "-m", "emergent_py", "run", str(TINY), "--np", "2", "--resume", "-o", "x.h5"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "an MPI run cannot be resumed" in res.stderr
