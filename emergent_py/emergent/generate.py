@@ -25,8 +25,10 @@ and every skeleton list size matches the value pass.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +37,13 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..errors import FormatError, SpecError, did_you_mean
-from ..spec.fields import derived_fields, get_path, leaf_fields, default_of, to_dict
+from ..spec.fields import derived_fields, emergent_name, get_path, leaf_fields, to_dict
 from ..spec.model import Model
-from ..spec.network import Full, LayerKind, OneToOne, UniformRandom
+from ..spec.network import OneToOne, UniformRandom
 from ..spec.params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
 from .dump import (Array, Block, Data, Dump, Link, Member, format_float, format_ref, indent,
-                   parse_nodes, parse_ref, quote, ref_problems, size_mismatches, write_atomic)
+                   parse_nodes, quote, ref_problems, size_mismatches, write_atomic)
+from .project import find_program, find_program_var, identifier
 
 TEMPLATE_NAME = "LeabraStd.proj"
 TEMPLATE_ENV = "EMERGENT_TEMPLATES"
@@ -549,7 +552,6 @@ class Splicer:
             loop.set("order", order_name)
             code = loop.get("code_string")
             if isinstance(code, Member):
-                import re
                 code.raw = re.sub(r"\((SEQUENTIAL|PERMUTED|RANDOM)\)", f"({order_name})", code.raw)
         if trial_log:
             start = self._program("LeabraStartup")
@@ -567,22 +569,17 @@ class Splicer:
                                 "(SaveDataLogNameFmProject \".trl.dat\") to switch on")
 
     def _program(self, name: str) -> Block:
-        from .project import _find_program
-        prog = _find_program(self.t, name)
+        prog = find_program(self.t, name)
         if prog is None:
             raise SpecError(f"{self.t.where}: the template has no program {name} (a LeabraStd-style "
                             "template is needed)")
         return prog
 
     def _set_var(self, prog_name: str, var: str, member: str, raw: str) -> None:
-        prog = self._program(prog_name)
-        for group in ("vars", "args"):
-            grp = prog.get(group)
-            for v in (grp.elements if isinstance(grp, Block) else []):
-                if v.name == var:
-                    v.set(member, raw)
-                    return
-        raise SpecError(f"{self.t.where}: program {prog_name} has no variable {var}")
+        found = find_program_var(self._program(prog_name), var)
+        if found is None:
+            raise SpecError(f"{self.t.where}: program {prog_name} has no variable {var}")
+        found.set(member, raw)
 
 
 def _drop_data(blk: Block) -> None:
@@ -607,11 +604,9 @@ def _put_data(blk: Block, dims: tuple[int, ...], items: list[str], one_line: boo
 
 def _derived_value(record: Any, path: str) -> Any:
     """Value at a dotted path that may end in a derived field (``dt.vm_dt``)."""
-    from dataclasses import fields
-    from ..spec.fields import emergent_name
     obj = record
     for part in path.split("."):
-        f = next(f for f in fields(obj) if emergent_name(f) == part)
+        f = next(f for f in dataclasses.fields(obj) if emergent_name(f) == part)
         obj = getattr(obj, f.name)
     return obj
 
@@ -633,7 +628,6 @@ def _members(spec: Block, path: str) -> list[str]:
 def _emergent_prjn_name(prj, recv: list) -> str:
     """emergent's ``Fm_<Sender>`` for default-named projections; a custom name (an identifier)
     is kept, so that it survives the round trip."""
-    import re
     if prj.name != f"{prj.send}->{prj.recv}" and re.fullmatch(r"[A-Za-z_]\w*", prj.name):
         return prj.name
     same = [p for p in recv if p.send == prj.send]
@@ -684,8 +678,7 @@ def generate(model: Model, template: str | os.PathLike | None = None, *, name: s
     tmpl = Dump.read(path)
     protos = [Dump.read(p) for p in prototypes]
     name = name or model.network.name
-    from .project import _identifier
-    _identifier(name, "project name")
+    identifier(name, "project name")
     wfile = None
     if init_weights is not None:
         wfile = wts_name or f"{name}_init.wts"

@@ -223,7 +223,7 @@ class ProjectReader:
         except KeyError:
             raise SpecError(f"{self.path}: the project has no network .networks[{network}]") from None
         specs = SpecTree(dump, net_blk)
-        net_name = _identifier(net_blk.name or "Network", f"{self.path}: network name")
+        net_name = identifier(net_blk.name or "Network", f"{self.path}: network name")
         net = Network(net_name)
         entries: dict[str, dict[str, Any]] = {}
         missing: dict[str, list[str]] = {}
@@ -323,7 +323,7 @@ class ProjectReader:
 
     # -- layers and projections
     def layer(self, lb: Block) -> Layer:
-        name = _identifier(lb.name or "", f"{self.where(lb)}: layer name")
+        name = identifier(lb.name or "", f"{self.where(lb)}: layer name")
         kind = lb.value("layer_type", "HIDDEN")
         if kind not in LAYER_TYPES:
             raise SpecError(f"{self.where(lb)}: layer '{name}' has layer_type {kind}, not one of "
@@ -376,17 +376,14 @@ class ProjectReader:
             raise SpecError(f"{self.path}: no data table named '{name}'."
                             + did_you_mean(name, [t.name or "" for t in tables]))
         for prog_name in ("LeabraTrain", "LeabraBatch", "LeabraStartup"):
-            prog = _find_program(dump, prog_name)
+            prog = find_program(dump, prog_name)
             if prog is None:
                 continue
-            for group in ("args", "vars"):
-                grp = prog.get(group)
-                for var in (grp.elements if isinstance(grp, Block) else []):
-                    if var.name == "input_data":
-                        ref = parse_ref(var.value("object_val", ""))
-                        tbl = dump.try_find(ref.path) if ref else None
-                        if tbl is not None:
-                            return tbl
+            var = find_program_var(prog, "input_data")
+            ref = parse_ref(var.value("object_val", "")) if var is not None else None
+            tbl = dump.try_find(ref.path) if ref else None
+            if tbl is not None:
+                return tbl
         try:
             return dump.find(".data.gp[0][0]")
         except KeyError:
@@ -433,21 +430,21 @@ class ProjectReader:
 
     # -- run plan
     def run_plan(self, net_blk: Block) -> RunPlan:
-        train = _find_program(self.dump, "LeabraTrain")
-        epoch = _find_program(self.dump, "LeabraEpoch")
+        train = find_program(self.dump, "LeabraTrain")
+        epoch = find_program(self.dump, "LeabraEpoch")
         kw: dict[str, Any] = {}
         if train is not None:
-            max_epoch = _var(train, "max_epoch")
+            max_epoch = program_var(train, "max_epoch")
             if max_epoch is not None:
                 kw["epochs"] = max(int(float(max_epoch)), 1)
-            crit = _var(train, "err_stopcrit")
+            crit = program_var(train, "err_stopcrit")
             if crit is not None:
                 kw["stop_cnt_err"] = None if float(crit) < 0 else int(float(crit))
-            n_under = _var(train, "n_under_thr")
+            n_under = program_var(train, "n_under_thr")
             if n_under is not None:
                 kw["stop_n_under"] = max(int(float(n_under)), 1)
         if epoch is not None:
-            order = _var(epoch, "data_loop_order")
+            order = program_var(epoch, "data_loop_order")
             if order is not None:
                 kw["order"] = ORDERS.get(int(float(order)), "permuted")
         wt_update = net_blk.value("wt_update", "ON_LINE").lower()
@@ -458,7 +455,7 @@ class ProjectReader:
 
 # ----------------------------------------------------------------------------------- helpers
 
-def _identifier(name: str, where: str) -> str:
+def identifier(name: str, where: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise SpecError(f"{where} {name!r} is not an identifier; rename it in emergent "
                         "(emergent_py uses names in selectors and column names)")
@@ -490,28 +487,33 @@ def _programs(group: Block):
         yield from _programs(g)
 
 
-def _find_program(dump: Dump, name: str) -> Block | None:
+def find_program(dump: Dump, name: str) -> Block | None:
     progs = dump.try_find(".programs")
     if progs is None:
         return None
     return next((p for p in _programs(progs) if p.name == name), None)
 
 
-def _var(prog: Block, name: str) -> str | None:
-    """The saved value of a program variable (int_val, real_val, bool_val, dyn enum value)."""
+#: ProgVar var_type -> the member holding its saved value
+VALUE_MEMBER = {"T_Int": "int_val", "T_Real": "real_val", "T_Bool": "bool_val", "T_HardEnum": "int_val",
+                "T_String": "string_val", "T_DynEnum": "dyn_enum_val.value"}
+
+
+def find_program_var(prog: Block, name: str) -> Block | None:
+    """The ProgVar ``name`` among a program's ``vars`` and ``args``, or None."""
     for group in ("vars", "args"):
         grp = prog.get(group)
         for var in (grp.elements if isinstance(grp, Block) else []):
-            if var.name != name:
-                continue
-            kind = var.value("var_type", "")
-            member = {"T_Int": "int_val", "T_Real": "real_val", "T_Bool": "bool_val",
-                      "T_HardEnum": "int_val", "T_String": "string_val"}.get(kind)
-            if member is not None:
-                return var.value(member, "0")
-            if kind == "T_DynEnum":
-                return var.value("dyn_enum_val.value", "0")
+            if var.name == name:
+                return var
     return None
+
+
+def program_var(prog: Block, name: str) -> str | None:
+    """The saved value of a program variable (int_val, real_val, bool_val, dyn enum value)."""
+    var = find_program_var(prog, name)
+    member = VALUE_MEMBER.get(var.value("var_type", "")) if var is not None else None
+    return None if member is None else var.value(member, "0")
 
 
 def _column_items(col: Block) -> tuple[tuple[int, ...], list[str]] | None:

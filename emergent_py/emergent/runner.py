@@ -194,11 +194,11 @@ def failure_message(run: EmergentRun) -> str:
 
 def _stop_rule(dump: Dump) -> tuple[float | None, int, int | None]:
     """(err_stopcrit, n_under_thr, max_epoch) saved in the project's LeabraTrain, if any."""
-    from .project import _find_program, _var
-    train = _find_program(dump, "LeabraTrain")
+    from .project import find_program, program_var
+    train = find_program(dump, "LeabraTrain")
     if train is None:
         return None, 1, None
-    crit, n_under, max_epoch = _var(train, "err_stopcrit"), _var(train, "n_under_thr"), _var(train, "max_epoch")
+    crit, n_under, max_epoch = (program_var(train, v) for v in ("err_stopcrit", "n_under_thr", "max_epoch"))
     return (None if crit is None or float(crit) < 0 else float(crit),
             int(float(n_under)) if n_under is not None else 1,
             int(float(max_epoch)) if max_epoch is not None else None)
