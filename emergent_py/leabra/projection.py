@@ -18,8 +18,10 @@ from .learn import ConConsts, accumulate_dwt, apply_dwt, raw_dwt, wt_balance
 
 SYN_VARS = ("wt", "fwt", "dwt", "moment", "dwnorm")
 
-# senders that changed beyond this fraction of the layer: one dense matvec instead of a gather
-DENSE_SEND_FRACTION = 0.25
+# Measured (one BLAS thread): gathering k rows and a (k, n_recv) matvec beats one dense matvec
+# only below ~10% of the senders, and never for layers under ~200 units (call overhead).
+DENSE_SEND_FRACTION = 0.1
+GATHER_MIN_SENDERS = 200
 
 
 def connectivity(spec: PrjnSpec, n_send: int, n_recv: int) -> np.ndarray | None:
@@ -112,7 +114,8 @@ class Projection:
     def send_delta(self, local: np.ndarray, delta: np.ndarray, out: np.ndarray) -> None:
         """Add ``scale_eff * delta[i] * wt[local[i], :]`` to ``out`` (the receivers' pending input)."""
         eff = delta * self.scale_eff
-        if len(local) > DENSE_SEND_FRACTION * self.send.n:
+        if len(local) > 1 and (self.send.n < GATHER_MIN_SENDERS
+                                or len(local) > DENSE_SEND_FRACTION * self.send.n):
             full = np.zeros(self.send.n, dtype=self.dtype)
             full[local] = eff
             out += full @ self.wt
