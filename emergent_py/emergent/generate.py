@@ -222,55 +222,50 @@ class Splicer:
         specs_v: list[Block] = []
         specs_s: list[Block] = []
 
-        def add_spec(type_name: str, record, cls: type, label: str, cache: dict, need: str) -> str:
-            key = json.dumps(to_dict(record), sort_keys=True)
-            if key in cache:
-                return cache[key]
-            idx = len(specs_v)
-            v, s = self.new_spec(type_name, idx, label, need)
-            self.write_record(v, record, cls, f"{need}: {type_name} '{label}'")
-            specs_v.append(v)
-            specs_s.append(s)
-            cache[key] = f"{NET}.specs[{idx}]"
-            return cache[key]
+        made: dict[str, str] = {}
 
-        caches: dict[str, dict] = {k: {} for k in ("layer", "unit", "bias", "con", "prjn")}
-        bias_of_unit: dict[str, str] = {}
+        def add_spec(type_name: str, label: str, need: str, content: Any, fill) -> str:
+            """Path of the spec of ``type_name`` with this ``content``; made once (``fill``s a
+            fresh copy of the prototype), shared by every object that wants the same content."""
+            key = json.dumps([type_name, content], sort_keys=True)
+            if key not in made:
+                idx = len(specs_v)
+                v, s = self.new_spec(type_name, idx, label, f"{need}")
+                fill(v)
+                specs_v.append(v)
+                specs_s.append(s)
+                made[key] = f"{NET}.specs[{idx}]"
+            return made[key]
+
+        def fill_unit(unit, bias: str, where: str):
+            def fill(v: Block) -> None:
+                self.write_record(v, unit, UnitSpec, where)
+                if not self._set_path(v, "bias_spec.spec", format_ref(bias)):
+                    raise SpecError(f"{self.t.where}: the template's LeabraUnitSpec has no bias_spec pointer")
+            return fill
+
         lay_specs: dict[str, tuple[str, str]] = {}
         for lay in net.layers.values():
             res = model.layer_params[lay.name]
             need = f"layer '{lay.name}'"
-            bias = add_spec(BiasSpec.EMERGENT_TYPE, res.bias, BiasSpec, f"{lay.name}Bias", caches["bias"], need)
-            # a unit spec is unique per (unit params, bias spec) since it points to its bias spec
-            ukey = json.dumps([to_dict(res.unit), bias], sort_keys=True)
-            if ukey not in caches["unit"]:
-                idx = len(specs_v)
-                v, s = self.new_spec(UnitSpec.EMERGENT_TYPE, idx, f"{lay.name}Units", need)
-                self.write_record(v, res.unit, UnitSpec, f"{need}: LeabraUnitSpec")
-                ptr = v.get("bias_spec")
-                if not isinstance(ptr, Block) or not self._set_path(v, "bias_spec.spec", format_ref(bias)):
-                    raise SpecError(f"the template's LeabraUnitSpec has no bias_spec pointer")
-                specs_v.append(v)
-                specs_s.append(s)
-                caches["unit"][ukey] = f"{NET}.specs[{idx}]"
-            unit = caches["unit"][ukey]
-            lspec = add_spec(LayerSpec.EMERGENT_TYPE, res.layer, LayerSpec, f"{lay.name}Layer", caches["layer"], need)
+            bias = add_spec(BiasSpec.EMERGENT_TYPE, f"{lay.name}Bias", need, to_dict(res.bias),
+                            lambda v: self.write_record(v, res.bias, BiasSpec, f"{need}: bias spec"))
+            # a unit spec points to its bias spec, so both make its identity
+            unit = add_spec(UnitSpec.EMERGENT_TYPE, f"{lay.name}Units", need, [to_dict(res.unit), bias],
+                            fill_unit(res.unit, bias, f"{need}: unit spec"))
+            lspec = add_spec(LayerSpec.EMERGENT_TYPE, f"{lay.name}Layer", need, to_dict(res.layer),
+                             lambda v: self.write_record(v, res.layer, LayerSpec, f"{need}: layer spec"))
             lay_specs[lay.name] = (unit, lspec)
         prj_specs: dict[str, tuple[str, str, str]] = {}
-        for prj in net.projections.values():
+        for k, prj in enumerate(net.projections.values()):
             need = f"projection '{prj.name}'"
-            con = add_spec(ConSpec.EMERGENT_TYPE, model.prjn_params[prj.name].con, ConSpec,
-                           f"{prj.send}To{prj.recv}Cons", caches["con"], need)
+            con_rec = model.prjn_params[prj.name].con
+            con = add_spec(ConSpec.EMERGENT_TYPE, f"{prj.send}To{prj.recv}Cons", need, to_dict(con_rec),
+                           lambda v: self.write_record(v, con_rec, ConSpec, f"{need}: con spec"))
             ptype = type(prj.pattern).EMERGENT_TYPE
-            pkey = repr(prj.pattern)
-            if pkey not in caches["prjn"]:
-                idx = len(specs_v)
-                v, s = self.new_spec(ptype, idx, f"{type(prj.pattern).__name__}Prjn_{len(caches['prjn'])}", need)
-                self._pattern_members(v, prj.pattern, need)
-                specs_v.append(v)
-                specs_s.append(s)
-                caches["prjn"][pkey] = f"{NET}.specs[{idx}]"
-            prj_specs[prj.name] = (con, caches["prjn"][pkey], ptype)
+            pspec = add_spec(ptype, f"{type(prj.pattern).__name__}Prjn_{k}", need, repr(prj.pattern),
+                             lambda v: self._pattern_members(v, prj.pattern, need))
+            prj_specs[prj.name] = (con, pspec, ptype)
 
         # ---- value pass: specs
         sv = self.net_v.get("specs")
