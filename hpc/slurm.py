@@ -73,8 +73,36 @@ class JobState:
 
 
 def _exit(text: str) -> tuple[int | None, int]:
+    """``sacct``'s ``CODE:SIGNAL`` -> (code, signal)."""
     code, _, sig = text.strip().partition(":")
     return (int(code) if code.isdigit() else None), (int(sig) if sig.isdigit() else 0)
+
+
+def _wait_status(text: str) -> tuple[int | None, int]:
+    """``squeue -O exit_code``'s raw wait status (exit 3 -> 768, SIGTERM -> 15) -> (code, signal)."""
+    text = text.strip()
+    if not text.isdigit():
+        return None, 0
+    raw = int(text)
+    return raw >> 8, raw & 0x7F
+
+
+SQUEUE_FORMAT = "JobArrayID:|,State:|,exit_code:|,Reason:"
+
+
+def parse_squeue(stdout: str) -> dict[str, JobState]:
+    """Lines of ``squeue -h -O SQUEUE_FORMAT`` -> ``{job id: JobState}``."""
+    out = {}
+    for line in stdout.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 3 or not parts[0]:
+            continue
+        state = parts[1].split()[0] if parts[1] else "UNKNOWN"
+        code, sig = _wait_status(parts[2])
+        finished = state in FINISHED
+        out[parts[0]] = JobState(parts[0], state, code if finished else None, sig if finished else 0,
+                                 parts[3] if len(parts) > 3 else "")
+    return out
 
 
 def squeue(job_ids: list[str]) -> dict[str, JobState]:
@@ -84,22 +112,12 @@ def squeue(job_ids: list[str]) -> dict[str, JobState]:
     """
     if not job_ids:
         return {}
-    fmt = "JobArrayID:|,State:|,exit_code:|,Reason:"
-    proc = _run(["squeue", "-h", "-t", "all", "-j", ",".join(job_ids), "-O", fmt])
+    proc = _run(["squeue", "-h", "-t", "all", "-j", ",".join(job_ids), "-O", SQUEUE_FORMAT])
     if proc.returncode != 0:
         if "Invalid job id" in proc.stderr:
             return {}
         raise SubmitError(f"squeue failed: {proc.stderr.strip()}")
-    out = {}
-    for line in proc.stdout.splitlines():
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) < 3 or not parts[0]:
-            continue
-        code, sig = _exit(parts[2])
-        state = parts[1].split()[0] if parts[1] else "UNKNOWN"
-        out[parts[0]] = JobState(parts[0], state, code if state in FINISHED else None, sig,
-                                 parts[3] if len(parts) > 3 else "")
-    return out
+    return parse_squeue(proc.stdout)
 
 
 def sacct(job_ids: list[str]) -> dict[str, JobState]:

@@ -24,6 +24,7 @@ class RunStatus:
     job_id: str | None
     state: str
     exit_code: int | None
+    signal: int              # the signal that ended the job (TIMEOUT, CANCELLED: 15), else 0
     run_file: str            # complete | incomplete | missing | unreadable: <why>
     sweep: dict
     seed: int
@@ -108,13 +109,14 @@ def job_status(jobs: list[Job]) -> dict[Path, list[RunStatus]]:
             run_dir = job.folder / r["dir"]
             code_file = run_dir / "exit_code"
             code = int(code_file.read_text().strip()) if code_file.is_file() else None
+            sig = 0
             if st is None:
                 state = "NOT SUBMITTED" if jid is None else "UNKNOWN"
             else:
-                state = st.state
+                state, sig = st.state, st.signal
                 if code is None and st.finished:
                     code = st.exit_code
-            rows.append(RunStatus(r["index"], jid, state, code, run_file_status(run_dir / "run.h5"),
+            rows.append(RunStatus(r["index"], jid, state, code, sig, run_file_status(run_dir / "run.h5"),
                                   r["sweep"], r["seed"]))
         out[job.folder] = rows
     return out
@@ -125,7 +127,8 @@ def format_status(job: Job, rows: list[RunStatus]) -> str:
              f"{job.job_id or 'not submitted'})"]
     header = ("run", "job", "state", "exit", "run file", "point")
     table = [header] + [(str(s.index), s.job_id or "-", s.state,
-                         "-" if s.exit_code is None else str(s.exit_code), s.run_file,
+                         ("-" if s.exit_code is None else str(s.exit_code)) + (f" (signal {s.signal})" if s.signal else ""),
+                         s.run_file,
                          " ".join([f"{k}={v}" for k, v in s.sweep.items()] + [f"seed={s.seed}"]))
                         for s in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]

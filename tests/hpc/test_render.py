@@ -181,3 +181,31 @@ def _plain(tmp_path):
     p = tmp_path / "plain.toml"
     p.write_text(PLAIN)
     return p
+
+
+def test_squeue_lines_are_parsed_with_exit_codes_and_array_ranges():
+    from emergent_py.hpc.slurm import parse_squeue
+    from emergent_py.hpc.track import _expand
+    # real `squeue -h -t all -O JobArrayID:|,State:|,exit_code:|,Reason:` lines (Slurm 22.05):
+    # exit_code is the raw wait status, 768 = exit 3, 15 = killed by SIGTERM
+    out = parse_squeue("101|FAILED|768|NonZeroExitCode\n12|TIMEOUT|15|TimeLimit\n"
+                       "100_0|COMPLETED|0|None\n100_[2-4,7%2]|PENDING|0|JobArrayTaskLimit\n7|RUNNING|0|None\n")
+    assert (out["101"].state, out["101"].exit_code, out["101"].signal) == ("FAILED", 3, 0)
+    assert (out["12"].state, out["12"].exit_code, out["12"].signal) == ("TIMEOUT", 0, 15)
+    assert out["7"].exit_code is None and not out["7"].finished and out["100_0"].finished
+    tasks = _expand(out)
+    assert [k for k in tasks if k.startswith("100_")] == ["100_0", "100_2", "100_3", "100_4", "100_7"]
+    assert tasks["100_3"].state == "PENDING" and tasks["100_3"].reason == "JobArrayTaskLimit"
+
+
+def test_jobs_without_folder_lists_every_job_under_jobs(tmp_path, model, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    create_job(tmp_path / "jobs" / "a", model, load_profile("local"), Resources(time="5"),
+               expand([parse_sweep("lay_inhib.gi=1.6,1.8")], [1]))
+    assert main(["jobs"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "jobs/a  ('RandomAssoc' on local, job not submitted)"
+    assert out[2].split() == ["0", "-", "NOT", "SUBMITTED", "-", "missing", "Layer:lay_inhib.gi=1.6", "seed=1"]
+    assert out[-1].strip() == "2 NOT SUBMITTED; 0/2 run files complete"
+    monkeypatch.chdir(tmp_path / "jobs")
+    assert main(["jobs"]) == 2 and "no job folders given and none under ./jobs" in capsys.readouterr().err

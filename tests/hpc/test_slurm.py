@@ -155,6 +155,8 @@ def test_failed_job_shows_failed_with_its_exit_code(jobs, capsys):
     assert (row.state, row.exit_code) == ("FAILED", 3)
     assert row.run_file == "incomplete"                             # closed early, never complete
     assert "failing on purpose with exit code 3" in log_text(job)
+    live = slurm.squeue([job.job_id])[job.job_id]                  # the controller's view
+    assert (live.state, live.exit_code, live.signal) == ("FAILED", 3, 0)
     # the completion log (sacct -c, no accounting database here) agrees
     acct = slurm.sacct([job.job_id])
     assert acct[job.job_id].state == "FAILED" and acct[job.job_id].exit_code == 3
