@@ -70,6 +70,7 @@ command -v slurmctld >/dev/null || need+=(slurmctld)
 command -v slurmd    >/dev/null || need+=(slurmd)
 command -v sbatch    >/dev/null || need+=(slurm-client)
 command -v munged    >/dev/null || need+=(munge)
+command -v python3 >/dev/null || command -v python >/dev/null || need+=(python3)   # reads hpc/profiles
 if [[ $SLURM_INSTALL_MPI == 1 ]]; then
   command -v mpicc  >/dev/null || need+=(libopenmpi-dev)
   command -v mpirun >/dev/null || need+=(openmpi-bin)
