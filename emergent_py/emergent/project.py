@@ -39,7 +39,7 @@ from ..spec.params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
 from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
-from .dump import Array, Block, Data, Dump, Member, Node, parse_ref, unquote
+from .dump import Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
 
 SHEET_NAME = "emergent"
 
@@ -517,7 +517,14 @@ def program_var(prog: Block, name: str) -> str | None:
 
 
 def _column_items(col: Block) -> tuple[tuple[int, ...], list[str]] | None:
+    """(dims, raw items) of a column's saved rows: ``ar { name="ar"; [dims] v;v; };`` (v3) or
+    ``ar{ [dims] v;v; };`` (v2 .dtbl files)."""
     ar = col.get("ar")
+    if isinstance(ar, Array):
+        m = re.match(r"\s*\[([\d ]*)\]", ar.body)
+        if not m:
+            return None
+        return tuple(int(d) for d in m.group(1).split()), split_items(ar.body[m.end():])
     if not isinstance(ar, Block):
         return None
     data = next((c for c in ar.kids if isinstance(c, Data)), None)

@@ -93,3 +93,19 @@ def test_truncated_project_is_a_format_error(reference, tmp_path):
     bad.write_text(src[:len(src) // 2])
     with pytest.raises(FormatError, match=r"t.proj:\d+: expected"):
         load_project(bad)
+
+
+def test_input_table_auto_loaded_from_a_dtbl(reference, tmp_path):
+    from emergent_py.emergent.dump import Dump, quote
+    d = Dump.read(reference / "proj_templates/LeabraStd.proj")
+    tbl = d.find(".data.gp[0][0]")
+    tbl.set("data_flags", "AUTO_CALC")
+    tbl.set("auto_load", "AUTO_LOAD")
+    tbl.set("auto_load_file", quote(str(reference / "data/SimpleLines5x5.dtbl")))
+    path = tmp_path / "auto.proj"
+    d.write(path)
+    m = load_project(path)
+    assert m.patterns.names == ["checks", "mitvert", "midhoriz", "rdiag", "ldiag", "random"]
+    # SimpleLines5x5.dtbl's 'random' Output row differs from LeabraStd's own table
+    assert m.patterns["Output"].shape == (6, 5, 5)
+    np.testing.assert_array_equal(m.patterns["Input"][1][:, 2], [1, 1, 1, 1, 1])   # mitvert
