@@ -100,7 +100,8 @@ def _run(args, dmem) -> int:
             if os.path.exists(args.output) and not args.overwrite:
                 raise SpecError(f"-o {args.output}: file exists; pass --overwrite or --resume")
             mode = "w"
-        writer = RunWriter(args.output, model, engine="native", mode=mode, seed=r.net.seed)
+        writer = RunWriter(args.output, model, engine="native", mode=mode, seed=r.net.seed,
+                           mpi_size=1 if dmem is None else dmem.size)
         obs = _FileObserver(writer, args.record)
         obs.run = r
         r.observer = obs

@@ -47,3 +47,28 @@ def mpirun():
 
 def driver(*args: str) -> list[str]:
     return [sys.executable, str(DRIVER), *map(str, args)]
+
+
+@pytest.fixture
+def salloc():
+    """A local SLURM (partition `local`, as scripts/slurm/start.sh makes it) to run commands in an
+    allocation; under CI its absence is a failure."""
+    _need_mpi()
+    why = None
+    if shutil.which("salloc") is None or shutil.which("sinfo") is None:
+        why = "no SLURM client (salloc/sinfo) on PATH"
+    else:
+        p = subprocess.run(["sinfo", "-h", "-p", "local", "-o", "%T"], capture_output=True, text=True, timeout=20)
+        if p.returncode != 0 or not p.stdout.strip():
+            why = f"sinfo failed: {(p.stderr or p.stdout).strip()[:200]}"
+    if why:
+        msg = f"no local SLURM ({why}); start one with scripts/slurm/start.sh"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+    def run(n_tasks: int, program: list[str], timeout: float = 300, cwd=None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+        return subprocess.run(["salloc", "-n", str(n_tasks), "-p", "local", *program], env=env,
+                              capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    return run

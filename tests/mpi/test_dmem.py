@@ -191,3 +191,24 @@ def test_killed_rank_ends_the_job(mpirun, tmp_path):
     assert proc.returncode != 0
     assert elapsed < ABORT_BOUND_S, f"job took {elapsed:.1f}s to end after a rank was killed"
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.mpi
+@pytest.mark.slurm
+def test_np_inside_a_slurm_allocation_uses_srun(salloc, tmp_path):
+    """Inside an allocation `--np 2` starts the ranks with `srun --mpi=pmix` (PMIx world, no
+    OMPI_COMM_WORLD_SIZE); the run equals the mpirun-started one."""
+    cmd = [sys.executable, "-m", "emergent_py", "run", str(TINY), "--np", "2", "--epochs", "2", "-q"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    res = subprocess.run([*cmd, "-o", "mpirun.h5"], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert res.returncode == 0, res.stderr
+    res = salloc(2, [*cmd, "-o", "srun.h5"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "dmem: 2 ranks" in res.stderr
+    from emergent_py.results import RunFile
+    with RunFile(tmp_path / "mpirun.h5") as a, RunFile(tmp_path / "srun.h5") as b:
+        assert b.complete and b.provenance["mpi_size"] == 2
+        np.testing.assert_array_equal(a.epochs["avg_sse"], b.epochs["avg_sse"])
+        for name, w in a.weights().items():
+            np.testing.assert_array_equal(w, b.weights()[name])
+    assert sorted(os.listdir(tmp_path)) == ["mpirun.h5", "srun.h5"]
