@@ -109,3 +109,21 @@ def test_input_table_auto_loaded_from_a_dtbl(reference, tmp_path):
     # SimpleLines5x5.dtbl's 'random' Output row differs from LeabraStd's own table
     assert m.patterns["Output"].shape == (6, 5, 5)
     np.testing.assert_array_equal(m.patterns["Input"][1][:, 2], [1, 1, 1, 1, 1])   # mitvert
+
+
+def test_child_specs_inherit_all_but_unique_members(reference, tmp_path):
+    """emergent copies a parent spec's members into its children on load, except the child's
+    unique{...} ones; a hand-edited parent must therefore reach the child."""
+    from emergent_py.emergent.dump import Dump
+    d = Dump.read(reference / "proj_templates/LeabraStd.proj")
+    parent = d.find(".networks[0].specs[2]")           # LeabraConSpec_0
+    parent.set("lrate", "0.02")                         # TopDownCons does not list lrate as unique
+    parent["wt_scale"].set("rel", "0.7")                # ... but does list wt_scale
+    d.find(".networks[0].specs[0]")["lay_inhib"].set("gi", "2.1")   # Input_Output: only kwta unique
+    d.write(tmp_path / "edited.proj")
+    m = load_project(tmp_path / "edited.proj")
+    top = m.prjn_params["Output->Hidden"].con
+    assert top.lrate == 0.02 and top.wt_scale.rel == 0.2
+    assert m.prjn_params["Input->Hidden"].con.wt_scale.rel == 0.7
+    assert m.layer_params["Output"].layer.lay_inhib.gi == 2.1    # child Input_Output inherits
+    assert m.layer_params["Input"].bias.lrate == 0.02            # LeabraBiasSpec_0: lrate not unique
