@@ -171,6 +171,18 @@ def dmem_plan(plan: RunPlan, size: int) -> RunPlan:
     return dataclasses.replace(plan, wt_update="small_batch", small_batch_n=max(1, plan.small_batch_n // size))
 
 
+def check_distributable(model: Model) -> None:
+    """Raise BackendError for a model whose weight update would read per-rank state: weight
+    balance with ``wt_bal.act_gain > 0`` uses each rank's own unit averages (act_avg), so the
+    ranks' weights would drift apart."""
+    for name, p in model.prjn_params.items():
+        wb = p.con.wt_bal
+        if p.con.learn and wb.on and wb.act_gain > 0:
+            raise BackendError(f"projection '{name}': wt_bal.act_gain = {wb.act_gain} makes weight balance "
+                               f"depend on each rank's own unit averages, so MPI ranks would diverge; "
+                               f"set wt_bal.act_gain = 0 or run without --np")
+
+
 def weights_checksum(net: Network) -> int:
     """CRC-32 of every projection's weights and the bias weights: equal on all ranks while they
     apply identical updates (bitwise), cheap to compare."""
@@ -306,6 +318,7 @@ class DmemRun(Run):
 
     def __init__(self, model: Model, dmem: Dmem, seed: int | None = None, weights: dict | None = None,
                  dtype=np.float32, observer: Any = None, record: str = "trial") -> None:
+        check_distributable(model)
         net = DmemNetwork(model, dmem, seed=seed, weights=weights, dtype=dtype)
         super().__init__(model, observer=observer, record=record, net=net)
         self.dmem = dmem

@@ -124,3 +124,13 @@ def test_bad_np_is_a_one_line_error():
     res = subprocess.run([sys.executable, "-m", "emergent_py", "run", str(TINY), "--np", "2", "--resume", "-o", "x.h5"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "an MPI run cannot be resumed" in res.stderr
+
+
+def test_weight_balance_on_unit_averages_is_refused():
+    from emergent_py.spec import Model, Sheet, load_model
+    base = load_model(str(TINY))
+    parallel.check_distributable(base)                       # defaults: act_gain 0
+    bad = Model(base.network, [*base.sheets, Sheet({"#Hidden->Output": {"wt_bal.act_gain": 0.5}})],
+                base.patterns, base.plan)
+    with pytest.raises(BackendError, match=r"projection 'Hidden->Output': wt_bal.act_gain = 0.5"):
+        parallel.check_distributable(bad)
