@@ -677,24 +677,28 @@ class Network:
 
     # ------------------------------------------------------------------ data parallel helpers
     def dwt_size(self) -> int:
-        return sum(p.dwt.size for p in self.prjn_list)
+        """Length of the flat dwt buffer: every projection's synapses, then every unit's bias dwt."""
+        return sum(p.dwt.size for p in self.prjn_list) + self.n_units
 
     def collect_dwts(self, out: np.ndarray) -> np.ndarray:
-        """Copy every projection's dwt into the flat float32 buffer ``out`` (size :meth:`dwt_size`)."""
+        """Copy every projection's dwt (sender-major) and the bias dwts into the flat buffer ``out``
+        (size :meth:`dwt_size`), e.g. for one MPI Allreduce of all weight changes."""
         i = 0
         for p in self.prjn_list:
             n = p.dwt.size
             out[i:i + n] = p.dwt.reshape(-1)
             i += n
+        out[i:i + self.n_units] = self.units["bias_dwt"]
         return out
 
     def set_dwts(self, buf: np.ndarray) -> None:
-        """Set every projection's dwt from a flat buffer laid out as :meth:`collect_dwts`."""
+        """Set every projection's dwt and the bias dwts from a buffer laid out as :meth:`collect_dwts`."""
         i = 0
         for p in self.prjn_list:
             n = p.dwt.size
             p.dwt[...] = np.asarray(buf[i:i + n], dtype=self.dtype).reshape(p.dwt.shape)
             i += n
+        self.units["bias_dwt"][:] = buf[i:i + self.n_units]
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:
