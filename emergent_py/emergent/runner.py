@@ -9,7 +9,8 @@ only from what it leaves behind, never from the exit code:
   initialise makes emergent wait forever);
 * the epoch log ``<name><tag>.epc.dat`` exists, and its last epoch is the last one asked for, or
   the project's stop criterion was met;
-* the final weights ``<name><tag>.00_<EEEE>.wts.gz`` exist (``save_final_wts=true``).
+* the final weights ``<name><tag>.<BB>_<EEEE>.wts.gz`` exist (``save_final_wts=true``; BB is
+  the batch, EEEE the epoch).
 
 The command line is ``emergent -nogui -ni -p X.proj n_batches=1 n_threads=1 epochs=N tag=T
 save_final_wts=true``: settings and paths are always ``name=value`` (emergent aborts on startup
@@ -42,7 +43,7 @@ class EmergentRun:
     command: list[str]
     project: Path
     name: str                         # the project's internal name: it names the output files
-    tag: str
+    tag: str                          # as it appears in the output file names
     out_dir: Path
     returncode: int | None = None
     timed_out: bool = False
@@ -131,7 +132,10 @@ def run_emergent(project: str | os.PathLike, *, exe: str | None = None, epochs: 
     exe = find_emergent(exe)
     cmd = emergent_command(exe, project, tag=tag, epochs=epochs, n_threads=n_threads, extra=extra)
     log_dir = str((extra or {}).get("log_dir") or "") or None
-    run = EmergentRun(cmd, project, name, tag, output_dir(project, log_dir))
+    # with batch_start=B, LeabraStartup appends '.BB' to the tag of every output file
+    batch_start = (extra or {}).get("batch_start")
+    file_tag = tag if batch_start is None else f"{tag}.{int(batch_start):02d}"
+    run = EmergentRun(cmd, project, name, file_tag, output_dir(project, log_dir))
     stop = _stop_rule(dump)
     want_epochs = epochs if epochs is not None else stop[2]
     # stale outputs of an earlier run with the same tag must not pass for this run's
@@ -182,7 +186,7 @@ def judge(run: EmergentRun, dump: Dump, epochs: int | None, stop: tuple, timeout
     else:
         run.problems.extend(_check_epochs(run.epc, epochs, stop))
     if not run.wts:
-        run.problems.append(f"no final weights {base}.00_EEEE.wts.gz")
+        run.problems.append(f"no final weights {base}.BB_EEEE.wts.gz")
 
 
 def failure_message(run: EmergentRun) -> str:

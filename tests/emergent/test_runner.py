@@ -48,7 +48,7 @@ def test_successful_run_is_judged_from_outputs(proj):
 @pytest.mark.parametrize("mode, message", [
     ("error", r"emergent reported errors: \*\*\*ERROR: LeabraTrain: network is NULL \| Quitting"),
     ("check_error", r"\*\*\*CHECK ERROR: LeabraStartup"),
-    ("no_wts", r"no final weights .*LeabraStd_e5.00_EEEE.wts.gz"),
+    ("no_wts", r"no final weights .*LeabraStd_e5.BB_EEEE.wts.gz"),
     ("crash", r"exit code -9.*no final weights"),
 ])
 def test_failures_exit_zero_but_are_caught(proj, monkeypatch, mode, message):
@@ -119,3 +119,15 @@ def test_cli_runs_a_spec_end_to_end(reference, tmp_path, monkeypatch, capsys):
     rc = main(["emergent", str(tmp_path / "run/RandomAssoc.proj"), "--emergent", str(FAKE)])
     err = capsys.readouterr().err
     assert rc == 2 and "***ERROR" in err and "exit code 0" in err and err.count("\n") == 1
+
+
+def test_output_names_follow_batch_start_and_log_dir(proj, tmp_path):
+    from emergent_py.emergent.runner import output_dir
+    assert output_dir(proj, "logs") == proj.parent / "logs"
+    models = tmp_path / "clu" / "models"              # ClusterRun layout: models/ -> ../results
+    models.mkdir(parents=True)
+    (tmp_path / "clu" / "results").mkdir()
+    assert output_dir(models / "x.proj") == tmp_path / "clu" / "results"
+    run = run_emergent(proj, exe=str(FAKE), epochs=5, tag="_b", timeout=60, extra={"batch_start": 3})
+    assert run.tag == "_b.03" and run.epc.name == "LeabraStd_b.03.epc.dat"
+    assert [w.name for w in run.wts] == ["LeabraStd_b.03.03_0005.wts.gz"]
