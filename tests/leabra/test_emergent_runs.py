@@ -30,18 +30,21 @@ def _trace(net: Network, n_trials: int) -> dict:
             out.append(getattr(n.layers[lay], var).copy())
     for t in range(n_trials):
         net.compute_weights()
-        net.trial(t, on_cycle=grab)
+        net.trial(t % net.model.patterns.n, on_cycle=grab)
     return {k: np.array(v) for k, v in rows.items()}
 
 
-def test_basic_per_cycle_trace(reference, basic_model):
-    ref = read_dat(reference / "runs" / "basic" / "basic_leabra_test_cyc.cyc.dat")
-    mine = _trace(Network(basic_model), 4)
+@pytest.mark.parametrize("tag,n_trials", [("cyc", 4), ("cyc5", 8)])
+def test_basic_per_cycle_trace(reference, basic_model, tag, n_trials):
+    """cyc: 1 epoch; cyc5: the 2 epochs emergent ran before its stop criterion (800 cycles)."""
+    ref = read_dat(reference / "runs" / "basic" / f"basic_leabra_test_{tag}.cyc.dat")
+    net = Network(basic_model)
+    mine = _trace(net, n_trials)
     compared = 0
     for col, got in mine.items():
         if col not in ref.columns:
             continue
-        want = np.asarray(ref[col], dtype=np.float64).reshape(400, -1)
+        want = np.asarray(ref[col], dtype=np.float64).reshape(n_trials * 100, -1)
         # the log is %g (6 significant digits): allow its rounding on top of 1e-5
         diff = np.abs(want - got)
         bad = np.argwhere(diff > 1e-5 + 5e-6 * np.abs(want))
@@ -51,6 +54,9 @@ def test_basic_per_cycle_trace(reference, basic_model):
         assert diff.max() <= 1e-5
         compared += 1
     assert compared >= 20
+    end = read_wts(reference / "runs" / "basic" / f"basic_leabra_test_{tag}.end_noCW.bin.wts")
+    for p in net.prjn_list:
+        assert np.max(np.abs(end.dense(p.recv.name, p.send.name) - p.var("wt"))) <= 1e-7, p.name
 
 
 def test_basic_weights_after_each_trial_binary(reference, basic_model):
