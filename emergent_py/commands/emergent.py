@@ -29,6 +29,9 @@ def add_arguments(p) -> None:
                    help="a project to copy spec types from that the template lacks")
     p.add_argument("--init-weights", action="store_true",
                    help="start emergent from the native core's initial weights (for a SPEC)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="another startup argument for the project (e.g. rnd_init=NEW_SEED, "
+                        "log_dir=logs); emergent aborts on names the project does not read")
     p.add_argument("-o", "--output", metavar="RUN.h5", help="import the outputs into this run file")
 
 
@@ -53,7 +56,14 @@ def run(args) -> int:
         print(f"wrote {proj}")
     if epochs is not None and epochs < 1:
         raise SpecError(f"--epochs {epochs}: must be at least 1")
-    result = run_emergent(proj, exe=args.emergent, epochs=epochs, tag=args.tag, timeout=args.timeout)
+    extra = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SpecError(f"--set {item!r}: expected NAME=VALUE")
+        extra[key] = value
+    result = run_emergent(proj, exe=args.emergent, epochs=epochs, tag=args.tag, timeout=args.timeout,
+                          extra=extra)
     print(f"emergent {result.version}: ok in {result.seconds:.1f} s; epoch log {result.epc}"
           + (f", trial log {result.trl}" if result.trl else "")
           + f", weights {', '.join(str(w) for w in result.wts)}")

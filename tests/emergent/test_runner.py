@@ -131,3 +131,19 @@ def test_output_names_follow_batch_start_and_log_dir(proj, tmp_path):
     run = run_emergent(proj, exe=str(FAKE), epochs=5, tag="_b", timeout=60, extra={"batch_start": 3})
     assert run.tag == "_b.03" and run.epc.name == "LeabraStd_b.03.epc.dat"
     assert [w.name for w in run.wts] == ["LeabraStd_b.03.03_0005.wts.gz"]
+
+
+def test_missing_executable_and_set_arguments(proj, tmp_path, monkeypatch, capsys):
+    import os
+    path = os.environ["PATH"]
+    monkeypatch.delenv("EMERGENT", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(BackendError, match=r"no emergent executable found \(looked for: emergent\)"):
+        run_emergent(proj, epochs=5)
+    monkeypatch.setenv("PATH", path)
+    monkeypatch.setenv("EMERGENT", str(FAKE))
+    rc = main(["emergent", str(proj), "--epochs", "5", "--set", "rnd_init=NEW_SEED", "--set", "epocs=3"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Some Args were Unused -- check for typos: epocs=3" in err
+    rc = main(["emergent", str(proj), "--epochs", "5", "--set", "rnd_init=NEW_SEED"])
+    assert rc == 0 and "rnd_init=NEW_SEED" in (proj.parent / "LeabraStd_run.args").read_text()
