@@ -26,8 +26,8 @@ def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the plan's)")
     p.add_argument("--seed", type=int, default=None, help="weight/order seed (default: the plan's)")
-    p.add_argument("--record", choices=RECORD_LEVELS, default="epoch",
-                   help="finest level of rows kept (and written with -o); default epoch")
+    p.add_argument("--record", choices=RECORD_LEVELS, default="trial",
+                   help="finest level of rows kept (and written with -o); default trial")
     p.add_argument("-o", "--output", metavar="RUN.h5", default=None, help="write an HDF5 run file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     p.add_argument("--resume", action="store_true", help="continue the -o run file from its checkpoint")
