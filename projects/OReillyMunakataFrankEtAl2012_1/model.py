@@ -49,7 +49,8 @@ def task_patterns(task: str) -> Patterns:
 
 
 def pat_assoc_network(hidden: bool) -> Network:
-    net = Network("ErrDrivenHidden" if hidden else "PatAssoc")
+    # named as the projects: the network name names emergent's files and cluster jobs
+    net = Network("OReillyMunakataFrankEtAl2012_2" if hidden else "OReillyMunakataFrankEtAl2012_1")
     net.layer("Input", INPUT_SHAPE, kind="input")
     if hidden:
         net.layer("Hidden", HIDDEN_SHAPE)
