@@ -228,12 +228,14 @@ class ProjectReader:
         entries: dict[str, dict[str, Any]] = {}
         missing: dict[str, list[str]] = {}
         docs: dict[str, str] = {}
+        lines: dict[str, int] = {}          # selector -> line of its object in the project
 
         # network-level parameters
         miss: list[str] = []
         members = {m.name if not isinstance(m, Block) else m.name_: m for m in net_blk.members()}
         entries["Network"] = spec_params(members, NetworkSpec, "", f"{self.where(net_blk)} network", miss)
         docs["Network"] = f"{self.path.name}: network '{net_blk.name}'"
+        lines["Network"] = net_blk.line
         missing["Network"] = miss
 
         layers_blk = net_blk.get("layers")
@@ -254,6 +256,7 @@ class ProjectReader:
             params.update(spec_params(specs.resolved(lspec), LayerSpec, "", f"{where} layer spec '{lspec.name}'", miss))
             params.update(spec_params(specs.resolved(bias), BiasSpec, "bias.", f"{where} bias spec '{bias.name}'", miss))
             entries["#" + lay.name] = params
+            lines["#" + lay.name] = lb.line
             docs["#" + lay.name] = (f"{self.path.name}: layer '{lay.name}' (specs {lspec.name}, "
                                     f"{unit.name}, {bias.name})")
             missing["#" + lay.name] = miss
@@ -295,6 +298,7 @@ class ProjectReader:
                 miss = []
                 entries["#" + name] = spec_params(specs.resolved(con), ConSpec, "",
                                                   f"{self.where(pb)} projection {name} con spec '{con.name}'", miss)
+                lines["#" + name] = pb.line
                 docs["#" + name] = f"{self.path.name}: projection '{pb.name}' into '{recv}' (con spec {con.name})"
                 missing["#" + name] = miss
         if unsupported:
@@ -302,8 +306,9 @@ class ProjectReader:
                             + "; ".join(unsupported) + f" (supported: {', '.join(SUPPORTED_PRJN)}; "
                             "load_project(..., skip_unsupported=True) leaves them out)")
 
-        sheet = Sheet([Sel(k, v, doc=docs[k]) for k, v in entries.items() if v],
-                      name=SHEET_NAME, _origin="")
+        # `emergent-py show` then names the project file and the line of each layer/projection
+        sheet = Sheet([Sel(k, v, doc=docs[k], line=lines[k]) for k, v in entries.items() if v],
+                      name=SHEET_NAME, _origin=f"{self.path}:1")
         table_name = ""
         if patterns is None:
             tbl = self.input_table(table)
