@@ -195,7 +195,12 @@ def test_auto_loaded_dat_and_initial_weights(template, tmp_path):
     assert back.patterns == model.patterns
     f = read_wts(tmp_path / "ra_init.wts")
     assert f.fmt == "BINARY" and list(f.layers) == ["Input", "Hidden", "Output"]
-    np.testing.assert_array_equal(f.dense("Hidden", "Input"), wts.dense("Hidden", "Input"))
+    # exactly the weights a native run of the model starts from (same seed: the plan's)
+    from emergent_py.leabra.network import Network as NativeNetwork
+    native = NativeNetwork(model)
+    for p in native.prjn_list:
+        np.testing.assert_array_equal(f.dense(p.recv.name, p.send.name), p.wt.T)
+    assert f.layers["Hidden"].vars["acts_p_avg"] == pytest.approx(0.15)
 
 
 def test_find_template_order(template, tmp_path, monkeypatch):
