@@ -425,7 +425,7 @@ def atomic_write(path: str, data: bytes) -> None:
     """Write ``data`` (gzip-compressed if ``path`` ends in ``.gz``) to a temporary file in the
     same folder, then rename it to ``path``: a reader never sees a half-written file."""
     if path.endswith(".gz"):
-        data = gzip.compress(data, mtime=0)
+        data = gzip.compress(data, compresslevel=6, mtime=0)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:

@@ -171,9 +171,9 @@ class RunWriter:
         f = self._f
         stored = f["model"].asstr()[()] if "model" in f else None
         if model_json is not None and stored is not None and stored != model_json:
-            raise FormatError(f"{self.path}: continuing a run with a different model: existing model "
-                              f"'{f.attrs.get('model_name')}' ({len(stored)} chars of JSON) vs new "
-                              f"({len(model_json)} chars); write a new run file instead")
+            where, old, new = _first_difference(json.loads(stored), json.loads(model_json))
+            raise FormatError(f"{self.path}: continuing a run with a different model: {where or 'model'}: "
+                              f"existing {_short(old)} vs new {_short(new)}; write a new run file instead")
         if f.attrs.get("engine") != engine:
             raise FormatError(f"{self.path}: existing engine {f.attrs.get('engine')!r} vs new {engine!r}")
         for level in LEVELS:                      # drop rows a killed writer left half-appended
@@ -404,6 +404,24 @@ def _create(f, model, model_json, engine, engine_version, seed, mpi_size, projec
         lg.attrs["columns"] = json.dumps([])
         lg.attrs["n_rows"] = 0
     f.create_group("weights", track_order=True)
+
+
+def _first_difference(a: Any, b: Any, where: str = "") -> tuple[str, Any, Any]:
+    """The first path (``plan.epochs``, ``sheets[0]...``) where two JSON values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if a.get(k, _MISSING) != b.get(k, _MISSING):
+                return _first_difference(a.get(k, "(absent)"), b.get(k, "(absent)"), f"{where}.{k}" if where else k)
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_difference(x, y, f"{where}[{i}]")
+    return where, a, b
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) or value == "(absent)" else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ---------------------------------------------------------------------------------- file helpers

@@ -99,7 +99,7 @@ def test_resume_checks_model(tmp_path, model):
     path = tmp_path / "run.h5"
     se.run(str(path), 1)
     other = type(model).from_dict({**model.to_dict(), "plan": {**model.to_dict()["plan"], "epochs": 7}})
-    with pytest.raises(FormatError, match="different model"):
+    with pytest.raises(FormatError, match=f"different model: plan.epochs: existing {model.plan.epochs} vs new 7"):
         RunWriter(path, other, mode="a")
     with pytest.raises(FormatError, match="existing engine 'native' vs new 'emergent'"):
         RunWriter(path, model, engine="emergent", mode="a")
