@@ -88,6 +88,7 @@ class Run:
         self.epoch_rows: list[dict] = []
         self.n_under = 0
         self.stopped = False
+        self.epoch_open = False     # trials of the current epoch have run but not its epoch row
         self._epoch_start = None
 
     # ------------------------------------------------------------------ steps
@@ -110,6 +111,7 @@ class Run:
             self.order = self._new_order()
             self.trial_pos = 0
             self.epoch_rows = []
+            self.epoch_open = True
             self._epoch_start = time.perf_counter()
         if self._epoch_start is None:
             self._epoch_start = time.perf_counter()
@@ -140,7 +142,8 @@ class Run:
 
     def epoch(self) -> dict:
         """Run the rest of the current epoch (or a whole new one); returns the epoch row."""
-        self.trial()
+        if not self.epoch_open:
+            self.trial()
         while self.trial_pos < len(self.order):
             self.trial()
         if self.plan.wt_update == "batch":
@@ -148,6 +151,7 @@ class Run:
         row = {"epoch": self.epoch_n, **epoch_stats(self.epoch_rows),
                "epoch_time_tot": time.perf_counter() - (self._epoch_start or time.perf_counter())}
         self._epoch_start = None
+        self.epoch_open = False
         self.epoch_n += 1
         self.log.epochs.append(row)
         crit = self.plan.stop_cnt_err
@@ -173,7 +177,7 @@ class Run:
         st = self.net.state_dict()
         st["run"] = {"epoch": self.epoch_n, "trial_pos": self.trial_pos,
                      "order": None if self.order is None else [int(i) for i in self.order],
-                     "n_under": self.n_under, "stopped": self.stopped,
+                     "n_under": self.n_under, "stopped": self.stopped, "epoch_open": self.epoch_open,
                      "epoch_rows": copy.deepcopy(self.epoch_rows)}
         return st
 
@@ -182,7 +186,7 @@ class Run:
         r = st["run"]
         self.epoch_n, self.trial_pos = r["epoch"], r["trial_pos"]
         self.order = None if r["order"] is None else np.array(r["order"], dtype=np.int64)
-        self.n_under, self.stopped = r["n_under"], r["stopped"]
+        self.n_under, self.stopped, self.epoch_open = r["n_under"], r["stopped"], r["epoch_open"]
         self.epoch_rows = copy.deepcopy(r["epoch_rows"])
         self._epoch_start = None
 

@@ -209,3 +209,17 @@ def test_cli_run_file_and_resume_bitwise(tmp_path, capsys):
         assert set(wa) == {"Input->Hidden", "Hidden->Output", "Output->Hidden"}
         for k in wa:
             assert wa[k].tobytes() == wb[k].tobytes()
+
+
+def test_resume_from_state_taken_after_an_epochs_last_trial():
+    full = Run(small_model())
+    full.run()
+    part = Run(small_model())
+    part.epoch()
+    for _ in range(6):
+        part.trial()                               # all trials of epoch 1, epoch row not yet made
+    resumed = Run(small_model())
+    resumed.load_state_dict(part.state_dict())
+    resumed.run()
+    np.testing.assert_array_equal(full.log.column("avg_sse")[1:], resumed.log.column("avg_sse"))
+    assert resumed.log.epochs[0]["epoch"] == 1
