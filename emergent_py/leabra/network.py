@@ -161,6 +161,7 @@ class Network:
                           for k in ("gi", "ff", "fb", "ff0", "max_vs_avg")}
         self.lay_inhib["fb_dt"] = one / L(lambda p: p.layer.lay_inhib.fb_tau)
         self.lay_inhib_on = np.array([p.lay_inhib.on for p in self.inhib])
+        self.all_inhib_on = bool(self.lay_inhib_on.all())
         # pools (unit groups) of 4-D layers with unit_gp_inhib on
         self.pools = []
         for l, ls in zip(self.lay_list, self.inhib):
@@ -437,7 +438,9 @@ class Network:
         lay, p = self.lay, self.lay_inhib
         free = self.free_layers
         ffi, fbi, g_i = fffb(lay["net_avg"], lay["net_max"], lay["acts_avg"], lay["fbi"], p)
-        g_i = np.where(self.lay_inhib_on, g_i * lay["adapt_gi"], self.dtype(0))
+        # adapt_gi stays 1 (inhib_adapt is out of scope and rejected), so it is not multiplied in
+        if not self.all_inhib_on:
+            g_i = np.where(self.lay_inhib_on, g_i, self.dtype(0))
         np.copyto(lay["ffi"], ffi, where=free)
         np.copyto(lay["fbi"], fbi, where=free)
         np.copyto(lay["g_i"], g_i, where=free)
