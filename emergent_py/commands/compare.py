@@ -10,7 +10,8 @@ For every column both runs share: the max absolute and relative difference, the 
 over tolerance and the first one (epoch / trial / cycle), and a verdict. A value passes when
 |a - b| <= atol + rtol * |b|; strings must be equal. Rows are matched by (batch, epoch[, trial[,
 cycle]]); rows found in only one run fail the comparison. Wall-clock columns (epoch_time_*) are
-skipped unless named with --column. Works for native vs native and native vs emergent (import
+skipped unless named with --column. --weights also compares the weight snapshots both runs
+saved at the same epoch (per projection and bias layer). Works for native vs native and native vs emergent (import
 emergent runs first with `emergent-py import`).
 
 example:
@@ -25,6 +26,8 @@ def add_arguments(p) -> None:
     p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (default 1e-5)")
     p.add_argument("--column", action="append", metavar="NAME", help="compare only these columns (repeatable)")
     p.add_argument("--ignore", action="append", metavar="NAME", help="leave out these columns (repeatable)")
+    p.add_argument("--weights", action="store_true",
+                   help="also compare the weight snapshots saved at the same epochs")
 
 
 def run(args) -> int:
@@ -33,7 +36,8 @@ def run(args) -> int:
     from ..results.runfile import RunFile
     with RunFile(args.a) as a, RunFile(args.b) as b:
         try:
-            result = compare_runs(a, b, args.level, args.atol, args.rtol, args.column, args.ignore)
+            result = compare_runs(a, b, args.level, args.atol, args.rtol, args.column, args.ignore,
+                                  weights=args.weights)
         except KeyError as e:
             raise FormatError(str(e.args[0])) from e
     print(result.report())

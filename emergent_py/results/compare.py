@@ -55,6 +55,8 @@ class Comparison:
     skipped: list[str] = field(default_factory=list)
     unmatched_a: list[dict] = field(default_factory=list)
     unmatched_b: list[dict] = field(default_factory=list)
+    weights: list[ColumnDiff] = field(default_factory=list)    # with compare_runs(weights=True)
+    weight_note: str = ""
 
     @property
     def rows_match(self) -> bool:
@@ -62,7 +64,8 @@ class Comparison:
 
     @property
     def ok(self) -> bool:
-        return self.rows_match and all(c.ok for c in self.columns) and self.n_shared > 0
+        return (self.rows_match and all(c.ok for c in self.columns + self.weights) and self.n_shared > 0
+                and not self.weight_note)
 
     def report(self) -> str:
         """A plain-text report (what ``emergent-py compare`` prints)."""
@@ -74,21 +77,25 @@ class Comparison:
             if rows:
                 show = ", ".join(_pos(r) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
                 out.append(f"  only in {side}: {len(rows)} rows ({show})")
-        if self.columns:
-            w = max(12, *(len(c.name) for c in self.columns))
+        for title, unit, diffs in (("column", "rows>tol", self.columns), ("weights", "vals>tol", self.weights)):
+            if not diffs:
+                continue
+            w = max(12, *(len(c.name) for c in diffs))
             out.append("")
-            out.append(f"{'column':<{w}}  {'max_abs':>10}  {'max_rel':>10}  {'rows>tol':>8}  "
+            out.append(f"{title:<{w}}  {'max_abs':>10}  {'max_rel':>10}  {unit:>8}  "
                        f"{'first over tolerance':<28}  verdict")
-            for c in self.columns:
+            for c in diffs:
                 first = _pos(c.first_bad) if c.first_bad else "-"
                 verdict = "ok" if c.ok else ("DIFF" if not c.note else c.note)
                 out.append(f"{c.name:<{w}}  {c.max_abs:>10.3g}  {c.max_rel:>10.3g}  {c.n_bad:>8}  "
                            f"{first:<28}  {verdict}")
+        if self.weight_note:
+            out.append(f"weights: {self.weight_note}")
         for label, names in (("only in A", self.only_a), ("only in B", self.only_b),
                              ("not compared (wall-clock)", self.skipped)):
             if names:
                 out.append(f"{label}: {', '.join(names)}")
-        bad = [c.name for c in self.columns if not c.ok]
+        bad = [c.name for c in self.columns + self.weights if not c.ok]
         out.append("")
         if self.n_shared == 0:
             out.append("verdict: FAIL (no shared rows to compare)")
@@ -97,8 +104,11 @@ class Comparison:
         else:
             why = []
             if bad:
-                why.append(f"{len(bad)} of {len(self.columns)} columns exceed tolerance: {', '.join(bad[:8])}"
-                           + (" ..." if len(bad) > 8 else ""))
+                n = len(self.columns) + len(self.weights)
+                why.append(f"{len(bad)} of {n} {'columns' if not self.weights else 'columns/weights'} exceed "
+                           f"tolerance: {', '.join(bad[:8])}" + (" ..." if len(bad) > 8 else ""))
+            if self.weight_note:
+                why.append(self.weight_note)
             if not self.rows_match:
                 why.append("row sets differ")
             out.append("verdict: FAIL (" + "; ".join(why) + ")")
@@ -154,16 +164,7 @@ def compare_tables(a: Table, b: Table, level: str = "epoch", atol: float = 1e-6,
         if va.dtype.kind in "USO" or vb.dtype.kind in "USO":
             bad_rows = (va.astype(str) != vb.astype(str)).reshape(len(pairs), -1).any(axis=1)
         else:
-            fa, fb = va.astype(np.float64), vb.astype(np.float64)
-            both_nan = np.isnan(fa) & np.isnan(fb)
-            absd = np.where(both_nan, 0.0, np.abs(fa - fb))
-            absd = np.where(np.isnan(absd), np.inf, absd)
-            scale = np.maximum(np.abs(fa), np.abs(fb))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rel = np.where(absd == 0, 0.0, absd / scale)
-            if absd.size:
-                diff.max_abs, diff.max_rel = float(absd.max()), float(rel.max())
-            over = absd > atol + rtol * np.abs(np.where(np.isnan(fb), 0.0, fb))
+            over = _numeric_diff(diff, va, vb, atol, rtol)
             bad_rows = over.reshape(len(pairs), -1).any(axis=1)
         diff.n_bad = int(bad_rows.sum())
         if diff.n_bad:
@@ -173,10 +174,57 @@ def compare_tables(a: Table, b: Table, level: str = "epoch", atol: float = 1e-6,
     return cmp
 
 
+def _numeric_diff(diff: ColumnDiff, va: np.ndarray, vb: np.ndarray, atol: float, rtol: float) -> np.ndarray:
+    """Fill ``diff.max_abs``/``max_rel``; return the bool mask of values over tolerance."""
+    fa, fb = va.astype(np.float64), vb.astype(np.float64)
+    both_nan = np.isnan(fa) & np.isnan(fb)
+    absd = np.where(both_nan, 0.0, np.abs(fa - fb))
+    absd = np.where(np.isnan(absd), np.inf, absd)
+    scale = np.maximum(np.abs(fa), np.abs(fb))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(absd == 0, 0.0, absd / scale)
+    if absd.size:
+        diff.max_abs, diff.max_rel = float(absd.max()), float(rel.max())
+    return absd > atol + rtol * np.abs(np.where(np.isnan(fb), 0.0, fb))
+
+
+def compare_weights(a: RunFile, b: RunFile, atol: float, rtol: float) -> tuple[list[ColumnDiff], str]:
+    """Weight snapshots at the epochs both runs saved: one entry per projection (and bias
+    layer) and epoch; ``first_bad`` gives the first (recv, send) unit index over tolerance."""
+    epochs = sorted(set(a.weight_epochs) & set(b.weight_epochs))
+    if not epochs:
+        return [], (f"no weight snapshot at a common epoch (A: {a.weight_epochs or 'none'}, "
+                    f"B: {b.weight_epochs or 'none'})")
+    out: list[ColumnDiff] = []
+    notes = []
+    for epoch in epochs:
+        for kind, wa, wb in (("", a.weights(epoch), b.weights(epoch)), ("bias ", a.biases(epoch), b.biases(epoch))):
+            for name in [n for n in wa if n in wb]:
+                diff = ColumnDiff(f"{kind}{name} @{epoch}", int(wa[name].size))
+                if wa[name].shape != wb[name].shape:
+                    diff.note = f"shape {wa[name].shape} vs {wb[name].shape}"
+                else:
+                    over = _numeric_diff(diff, wa[name], wb[name], atol, rtol)
+                    diff.n_bad = int(over.sum())
+                    if diff.n_bad:
+                        idx = np.unravel_index(int(np.argmax(over)), over.shape)
+                        diff.first_bad = dict(zip(("recv", "send") if not kind else ("unit",), map(int, idx)))
+                out.append(diff)
+            only = sorted(set(wa) ^ set(wb))
+            if only and not kind:
+                notes.append(f"epoch {epoch}: projections in one run only: {', '.join(only)}")
+    return out, "; ".join(notes)
+
+
 def compare_runs(a: RunFile, b: RunFile, level: str = "epoch", atol: float = 1e-6, rtol: float = 1e-5,
-                 columns: list[str] | None = None, ignore: list[str] | None = None) -> Comparison:
-    """Compare the ``level`` logs of two run files (native or emergent imports alike)."""
+                 columns: list[str] | None = None, ignore: list[str] | None = None,
+                 weights: bool = False) -> Comparison:
+    """Compare the ``level`` logs of two run files (native or emergent imports alike), and with
+    ``weights=True`` also their weight snapshots at the epochs both saved."""
     if level not in LEVELS:
         raise ValueError(f"level {level!r}; expected one of {', '.join(LEVELS)}")
-    return compare_tables(a.table(level), b.table(level), level, atol, rtol, columns, ignore,
-                          names=(f"{a.path} ({a.engine_label})", f"{b.path} ({b.engine_label})"))
+    cmp = compare_tables(a.table(level), b.table(level), level, atol, rtol, columns, ignore,
+                         names=(f"{a.path} ({a.engine_label})", f"{b.path} ({b.engine_label})"))
+    if weights:
+        cmp.weights, cmp.weight_note = compare_weights(a, b, atol, rtol)
+    return cmp

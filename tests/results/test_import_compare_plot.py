@@ -193,3 +193,22 @@ def test_missing_or_foreign_run_file(tmp_path, capsys):
     shutil.copy(__file__, tmp_path / "x.h5")
     with pytest.raises(FormatError, match="not a readable HDF5 file"):
         RunFile(tmp_path / "x.h5")
+
+
+def test_compare_weights_text_vs_binary(stdassoc, tmp_path, capsys):
+    """The same emergent run imported with BINARY and with TEXT (6-digit) final weights."""
+    epc = str(stdassoc / "LeabraStd_e5.epc.dat")
+    a = import_emergent(epc, tmp_path / "bin.h5", wts=[stdassoc / "LeabraStd_e5_bin.00_0005.wts.gz"])
+    b = import_emergent(epc, tmp_path / "txt.h5", wts=[stdassoc / "LeabraStd_e5.00_0005.wts.gz"])
+    assert main(["compare", str(a), str(b), "--weights"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Input->Hidden @5 +[0-9.e-]+ ", out) and "bias Hidden @5" in out
+    with RunFile(a) as ra, RunFile(b) as rb:
+        cmp = compare_runs(ra, rb, atol=0, rtol=0, weights=True)
+    w = {d.name: d for d in cmp.weights}
+    assert 0 < w["Input->Hidden @5"].max_abs <= 5.1e-7 and w["Input->Hidden @5"].n_bad > 0
+    assert set(w["Input->Hidden @5"].first_bad) == {"recv", "send"}
+    assert not cmp.ok
+    c = import_emergent(epc, tmp_path / "none.h5")
+    assert main(["compare", str(a), str(c), "--weights"]) == 1
+    assert "no weight snapshot at a common epoch (A: [5], B: none)" in capsys.readouterr().out
