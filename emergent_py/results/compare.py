@@ -57,10 +57,11 @@ class Comparison:
     unmatched_b: list[dict] = field(default_factory=list)
     weights: list[ColumnDiff] = field(default_factory=list)    # with compare_runs(weights=True)
     weight_note: str = ""
+    shared_rows_only: bool = False      # rows found in one run only are reported, not failed
 
     @property
     def rows_match(self) -> bool:
-        return not self.unmatched_a and not self.unmatched_b
+        return self.shared_rows_only or (not self.unmatched_a and not self.unmatched_b)
 
     @property
     def ok(self) -> bool:
@@ -76,7 +77,8 @@ class Comparison:
         for side, rows in (("A", self.unmatched_a), ("B", self.unmatched_b)):
             if rows:
                 show = ", ".join(_pos(r) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
-                out.append(f"  only in {side}: {len(rows)} rows ({show})")
+                out.append(f"  only in {side}: {len(rows)} rows ({show})"
+                           + (" [not compared: --shared-rows-only]" if self.shared_rows_only else ""))
         for title, unit, diffs in (("column", "rows>tol", self.columns), ("weights", "vals>tol", self.weights)):
             if not diffs:
                 continue
@@ -125,8 +127,9 @@ def _key_rows(t: Table, keys: tuple[str, ...]) -> list[tuple]:
 
 def compare_tables(a: Table, b: Table, level: str = "epoch", atol: float = 1e-6, rtol: float = 1e-5,
                    columns: list[str] | None = None, ignore: list[str] | None = None,
-                   names: tuple[str, str] = ("A", "B")) -> Comparison:
-    """Compare two log tables of the same level (see module docs for the rules)."""
+                   names: tuple[str, str] = ("A", "B"), shared_rows_only: bool = False) -> Comparison:
+    """Compare two log tables of the same level (see module docs for the rules);
+    ``shared_rows_only`` reports rows found in one table only without failing."""
     keys = tuple(k for k in KEYS[level] if k in a and k in b)
     if level != "epoch" and "epoch" not in keys:
         keys = ()                                     # no position keys: match rows by order
@@ -139,7 +142,8 @@ def compare_tables(a: Table, b: Table, level: str = "epoch", atol: float = 1e-6,
     ia = np.array([p[0] for p in pairs], dtype=np.int64)
     ib = np.array([p[1] for p in pairs], dtype=np.int64)
     keynames = keys or ("row",)
-    cmp = Comparison(names[0], names[1], level, atol, rtol, keynames, len(a), len(b), len(pairs))
+    cmp = Comparison(names[0], names[1], level, atol, rtol, keynames, len(a), len(b), len(pairs),
+                     shared_rows_only=shared_rows_only)
     cmp.unmatched_a = [dict(zip(keynames, k)) for k in rows_a if k not in index_b]
     cmp.unmatched_b = [dict(zip(keynames, k)) for k in rows_b if k not in index_a]
     shared = [c for c in a.columns if c in b and c not in keys]
@@ -218,13 +222,14 @@ def compare_weights(a: RunFile, b: RunFile, atol: float, rtol: float) -> tuple[l
 
 def compare_runs(a: RunFile, b: RunFile, level: str = "epoch", atol: float = 1e-6, rtol: float = 1e-5,
                  columns: list[str] | None = None, ignore: list[str] | None = None,
-                 weights: bool = False) -> Comparison:
+                 weights: bool = False, shared_rows_only: bool = False) -> Comparison:
     """Compare the ``level`` logs of two run files (native or emergent imports alike), and with
     ``weights=True`` also their weight snapshots at the epochs both saved."""
     if level not in LEVELS:
         raise ValueError(f"level {level!r}; expected one of {', '.join(LEVELS)}")
     cmp = compare_tables(a.table(level), b.table(level), level, atol, rtol, columns, ignore,
-                         names=(f"{a.path} ({a.engine_label})", f"{b.path} ({b.engine_label})"))
+                         names=(f"{a.path} ({a.engine_label})", f"{b.path} ({b.engine_label})"),
+                         shared_rows_only=shared_rows_only)
     if weights:
         cmp.weights, cmp.weight_note = compare_weights(a, b, atol, rtol)
     return cmp

@@ -212,3 +212,21 @@ def test_compare_weights_text_vs_binary(stdassoc, tmp_path, capsys):
     c = import_emergent(epc, tmp_path / "none.h5")
     assert main(["compare", str(a), str(c), "--weights"]) == 1
     assert "no weight snapshot at a common epoch (A: [5], B: none)" in capsys.readouterr().out
+
+
+def test_compare_cycle_logs_qtr_vs_cyc(reference, tmp_path, capsys):
+    """README (runs/basic): the _qtr cycle log's 16 rows equal the _cyc rows at cycles 25/50/75/100."""
+    basic = reference / "runs" / "basic"
+    runs = {}
+    for tag in ("cyc", "qtr"):
+        runs[tag] = import_emergent(basic / f"basic_leabra_test_{tag}.epc.dat", tmp_path / f"{tag}.h5",
+                                    cycle_dat=basic / f"basic_leabra_test_{tag}.cyc.dat")
+    args = ["compare", str(runs["cyc"]), str(runs["qtr"]), "--level", "cycle", "--atol", "0", "--rtol", "0"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "rows: 16 shared (A 400, B 16)" in out and "only in A: 384 rows" in out
+    assert "verdict: FAIL (row sets differ)" in out
+    assert main(args + ["--shared-rows-only"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"verdict: PASS \(\d+ columns within tolerance over 16 rows\)", out)
+    assert re.search(r"Hidden_act +0 +0 +0 +- +ok", out)
