@@ -127,6 +127,7 @@ class Network:
         self.ru_lrn_s, self.su_lrn_s = one - self.ru_lrn_m, one - self.su_lrn_m
         self._post_k = [fast_scalar(x) for x in (self.ss_rate, self.s_rate, self.m_rate, self.ru_lrn_s,
                                                   self.ru_lrn_m, self.su_lrn_s, self.su_lrn_m)]
+        self._same_lrn_m = bool(np.all(self.ru_lrn_m == self.su_lrn_m))
         self.avg_init = U(lambda p: p.unit.act_misc.avg_init)
         self.act_avg_dt = one / U(lambda p: p.unit.act_misc.avg_tau)
         self.avg_l_init = U(lambda p: p.unit.avg_l.init)
@@ -160,6 +161,7 @@ class Network:
         self.lay_inhib = {k: L(lambda p, k=k: getattr(p.layer.lay_inhib, k))
                           for k in ("gi", "ff", "fb", "ff0", "max_vs_avg")}
         self.lay_inhib["fb_dt"] = one / L(lambda p: p.layer.lay_inhib.fb_tau)
+        self.lay_inhib["mva_zero"] = bool(np.all(self.lay_inhib["max_vs_avg"] == 0))
         self.lay_inhib_on = np.array([p.lay_inhib.on for p in self.inhib])
         self.all_inhib_on = bool(self.lay_inhib_on.all())
         # pools (unit groups) of 4-D layers with unit_gp_inhib on
@@ -535,7 +537,10 @@ class Network:
         s += k[1] * (ss - s)
         m += k[2] * (s - m)
         np.add(k[3] * s, k[4] * m, out=u["ru_avg_s_lrn"])
-        np.add(k[5] * s, k[6] * m, out=u["su_avg_s_lrn"])
+        if self._same_lrn_m:        # su_lrn_m == ru_lrn_m (the default): the same numbers
+            u["su_avg_s_lrn"][:] = u["ru_avg_s_lrn"]
+        else:
+            np.add(k[5] * s, k[6] * m, out=u["su_avg_s_lrn"])
 
     def compute_act_stats(self) -> None:
         """Average and max act per layer (and pool) for the next cycle's feedback inhibition."""
