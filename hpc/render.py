@@ -23,11 +23,12 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # (EX_TEMPFAIL from sysexits.h: a temporary failure, retry later.)
 RESUME_EXIT = 75
 # The engine's command for one run ({python}, {model}, {output}, {run_dir} are filled in already
-# quoted; the rest is shell code) and whether it honours the checkpoint contract (USR1 ->
-# checkpoint, exit RESUME_EXIT; restarted -> continue). C++ emergent cannot checkpoint, so its
-# jobs get no warning signal: they run to the end or to TIMEOUT.
+# quoted, {resume} becomes --resume / --overwrite / nothing as the run file says (runstate.py);
+# the rest is shell code) and whether it keeps checkpoints in its run file so a run stopped by
+# the warning can continue (docs/hpc.md). C++ emergent cannot checkpoint, so its jobs get no
+# warning signal: they run to the end or to TIMEOUT. The native core cannot resume MPI runs.
 ENGINE_PAYLOADS = {
-    "native": "{python} -m emergent_py run {model} -o {output}",
+    "native": "{python} -m emergent_py run {model} -o {output} {resume}",
     "emergent": "{python} -m emergent_py emergent {model} --dir {run_dir}/emergent -o {output}",
 }
 ENGINE_CHECKPOINTS = {"native": True, "emergent": False}
@@ -67,10 +68,11 @@ def payload_command(template: str, python: str) -> str:
     """
     try:
         return template.format(python=shlex.quote(python), model=f'"$RUN_DIR/{MODEL_FILE}"',
-                               output=f'"$RUN_DIR/{RUN_FILE}"', run_dir='"$RUN_DIR"')
+                               output=f'"$RUN_DIR/{RUN_FILE}"', run_dir='"$RUN_DIR"',
+                               resume='"${RESUME_ARGS[@]}"')
     except (KeyError, IndexError, ValueError) as e:
         raise SubmitError(f"payload command {template!r}: {e!r} is not one of the placeholders "
-                          "{python}, {model}, {output}, {run_dir}") from e
+                          "{python}, {model}, {output}, {run_dir}, {resume}") from e
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def render_job(profile: Profile, inputs: ScriptInputs) -> str:
     return environment().get_template("job.sh.j2").render(
         directives=[Raw(d) for d in inputs.directives],
         modules=[Raw(m) for m in profile.modules], setup=[Raw(s) for s in profile.setup],
-        job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name,
+        job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name, python=inputs.python,
         n_runs=inputs.n_runs, run_line=Raw(run_line), launcher_sweep=launcher_sweep,
         resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE, checkpoint=inputs.checkpoint)
 

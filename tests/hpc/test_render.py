@@ -118,15 +118,22 @@ def test_site_scripts(tmp_path, model):
         s = (tmp_path / site / "job.sh").read_text()
         subprocess.run(["bash", "-n", str(tmp_path / site / "job.sh")], check=True)
         assert s.startswith("#!/bin/bash\n#SBATCH --job-name=RandomAssoc\n")
-        assert "#SBATCH --array=0-1" in s and "#SBATCH --signal=B:USR1@120" in s
+        assert "#SBATCH --array=0-1" in s
         launcher = load_profile(site).launcher
-        assert f"  {launcher} -n {res.np} python3 -m emergent_py run \"$RUN_DIR/model.json\" -o \"$RUN_DIR/run.h5\" &\n" in s
+        assert (f"  {launcher} -n {res.np} python3 -m emergent_py run \"$RUN_DIR/model.json\" "
+                '-o "$RUN_DIR/run.h5" "${RESUME_ARGS[@]}" &\n') in s
+        # the native core cannot resume MPI runs: no warning signal for --np > 1
+        assert "#SBATCH --signal" not in s and "trap on_usr1" not in s
         # every #SBATCH line precedes the first command
         lines = s.splitlines()
         first_cmd = next(i for i, l in enumerate(lines) if l and not l.startswith("#"))
         assert all(not l.startswith("#SBATCH") for l in lines[first_cmd:])
     assert "#SBATCH --account=abc123" in (tmp_path / "expanse/job.sh").read_text()
     assert "#SBATCH --array=0-1%1" in (tmp_path / "expanse/job.sh").read_text()
+    serial = create_job(tmp_path / "serial", model, load_profile("stampede3"), Resources("skx", 1, 1, "01:00:00"), pts)
+    s = (tmp_path / "serial" / "job.sh").read_text()
+    assert serial.manifest["checkpoint"] and "#SBATCH --signal=B:USR1@120" in s and "trap on_usr1 USR1" in s
+    assert '"$PYTHON" -m emergent_py.hpc.runstate "$RUN_DIR/run.h5"' in s
     assert "module purge\nmodule load gnutools\n" in (tmp_path / "comet/job.sh").read_text()
 
 

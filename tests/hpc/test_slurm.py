@@ -22,8 +22,10 @@ from emergent_py.hpc.jobfolder import create_job, load_job, submit_job
 from emergent_py.hpc.profile import load_profile, read_profile
 from emergent_py.hpc.request import Resources
 from emergent_py.hpc.sweep import expand, parse_sweep
+from emergent_py.hpc.runstate import run_state
 from emergent_py.hpc.track import collect, job_status
 from emergent_py.results import RunFile
+from emergent_py.spec import Full, Model, Network, Patterns, RunPlan, Sheet
 
 pytestmark = pytest.mark.slurm
 
@@ -37,6 +39,22 @@ SITES = {"comet": Resources("compute", 1, 2, "00:30:00", np=2),
          "stampede3": Resources("skx-dev", 1, 2, "00:30:00", np=2)}
 # 48 s of work in a 60 s job; SLURM warns when under 20 + 30 s are left: 10-40 s in
 RESUME_STEPS, RESUME_STEP_S, RESUME_SIGNAL_S = 96, 0.5, 20
+
+
+CORE_EPOCHS = 24
+
+
+def tiny_model() -> Model:
+    """A model the native core trains in about 0.3 s per epoch here."""
+    net = Network("Tiny")
+    inp, hid, out = net.layer("Input", (3, 3), kind="input"), net.layer("Hidden", (4, 4)), \
+        net.layer("Output", (3, 3), kind="target")
+    net.connect(inp, hid, Full())
+    net.connect(hid, out, Full())
+    net.connect(out, hid, Full(), cls="TopDown")
+    pats = Patterns.random(n=6, layers={"Input": (3, 3), "Output": (3, 3)}, pct_on=0.3, seed=3)
+    return Model(net, Sheet({".TopDown": {"wt_scale.rel": 0.2}}), pats,
+                 RunPlan(epochs=CORE_EPOCHS, stop_cnt_err=None, seed=5))
 
 
 def payload(*extra: str) -> str:
@@ -71,6 +89,8 @@ def jobs(slurm, model, tmp_path_factory):
                               payload=payload("--fail", "3"))
     made["stampede3"] = create_job(root / "stampede3", model, load_profile("stampede3"), SITES["stampede3"],
                                    one, payload=payload("--steps", "4"), python=sys.executable)
+    # the real native core (`python -m emergent_py run ... -o ... [--resume]`), default payload
+    made["core"] = create_job(root / "core", tiny_model(), local, Resources(time="10"), expand([], [5]))
     # like `local` but jobs resubmit themselves after a checkpoint (as on Stampede2)
     text = (REPO / "hpc" / "profiles" / "local.toml").read_text()
     (root / "localresubmit.toml").write_text(text.replace('name = "local"', 'name = "localresubmit"')
@@ -92,6 +112,12 @@ def jobs(slurm, model, tmp_path_factory):
         assert time.time() < end, f"{job.folder}: run 1 did not start"
         time.sleep(0.2)
     subprocess.run(["scancel", "--signal=USR1", "--batch", f"{job.job_id}_1"], check=True)
+    # warn the core's run once it has checkpointed 3 epochs (it checkpoints after every epoch)
+    job, end = made["core"], time.time() + 90
+    while run_state(str(job.run_file(0)))[1] < 3:
+        assert time.time() < end, f"{job.folder}: the core's run made no progress: {log_text(job)}"
+        time.sleep(0.2)
+    subprocess.run(["scancel", "--signal=USR1", "--batch", job.job_id], check=True)
     yield made
     ids = [j.job_id for j in made.values() if j.job_id]
     subprocess.run(["scancel", *ids], capture_output=True)
@@ -174,7 +200,7 @@ def test_job_hitting_its_time_limit_resumes_to_the_uninterrupted_result(jobs, tm
     log = log_text(job)
     assert (row.state, row.exit_code, row.run_file) == ("COMPLETED", 0, "complete"), log
     assert "time-limit warning (USR1)" in log and "checkpointed at step" in log
-    assert "requeueing job" in log and "restart 1)" in log and "resuming at step" in log
+    assert "requeueing job" in log and "restart 1, run file: resume" in log and "resuming at step" in log
     with RunFile(job.run_file(0)) as rf:
         got = rf.epochs.to_dict()
         assert len(rf.provenance["resumed"]) > 2
@@ -227,3 +253,28 @@ def test_warned_array_task_resubmits_itself_and_tracking_follows(jobs, tmp_path)
     with RunFile(job.run_file(1)) as rf:
         got = rf.epochs.to_dict()
     assert all(got[k].tobytes() == ref[k].tobytes() for k in ref)
+
+
+def test_native_core_run_stopped_by_the_warning_resumes_bitwise(jobs, tmp_path):
+    """The real `emergent-py run`: killed by the forwarded warning after >= 3 epochs, requeued,
+    restarted with --resume from its last per-epoch checkpoint; equal to an uninterrupted run."""
+    job = jobs["core"]
+    assert "-m emergent_py run" in (job.folder / "job.sh").read_text() and job.manifest["checkpoint"]
+    (row,) = wait(job, 180)
+    log = log_text(job)
+    assert (row.state, row.exit_code, row.run_file) == ("COMPLETED", 0, "complete"), log
+    assert "time-limit warning (USR1)" in log and "continues in the next job" in log
+    assert "restart 1, run file: resume" in log
+    ref = tmp_path / "ref.h5"
+    subprocess.run([sys.executable, "-m", "emergent_py", "run", str(job.run_dir(0) / "model.json"), "-o", str(ref),
+                    "-q"], check=True, capture_output=True, timeout=300)
+    with RunFile(job.run_file(0)) as got, RunFile(ref) as want:
+        assert len(got.provenance["resumed"]) > 2
+        g, w = got.epochs.to_dict(), want.epochs.to_dict()
+        assert list(g) == list(w) and len(g["epoch"]) == CORE_EPOCHS
+        for name in w:
+            if name == "epoch_time_tot":             # wall-clock seconds, not a result
+                continue
+            assert g[name].dtype == w[name].dtype and g[name].tobytes() == w[name].tobytes(), name
+        gw, ww = got.weights(), want.weights()
+        assert all(gw[k].tobytes() == ww[k].tobytes() for k in ww)
