@@ -49,6 +49,7 @@ import numpy as np
 
 from ..errors import FormatError
 from . import provenance as _prov
+from .state import overwrite_tree, read_tree, write_tree
 from .table import Table
 
 SCHEMA = "emergent_py.run"
@@ -344,10 +345,10 @@ class RunWriter:
         self._check_open()
         g = self._f.require_group("checkpoint")
         slot = "b" if g.attrs.get("current") == "a" else "a"
-        if not (slot in g and _overwrite_tree(g[slot], state)):
+        if not (slot in g and overwrite_tree(g[slot], state)):
             if slot in g:
                 del g[slot]
-            _write_tree(g.create_group(slot, track_order=True), state, "checkpoint")
+            write_tree(g.create_group(slot, track_order=True), state, "checkpoint")
         self._f.flush()
         g.attrs["current"] = slot
         g.attrs["time"] = _prov.now()
@@ -486,104 +487,6 @@ def _repack(path: str, compression: str | None) -> None:
                 os.unlink(tmp)
 
 
-# --------------------------------------------------------------------------------- nested state
-def _write_tree(g, value: Mapping[str, Any], where: str) -> None:
-    g.attrs["kind"] = "dict"
-    for key, v in value.items():
-        if not isinstance(key, str) or not key or "/" in key:
-            raise FormatError(f"{where}: key {key!r} must be a non-empty string without '/'")
-        _write_item(g, key, v, f"{where}.{key}")
-
-
-def _write_item(g, key: str, v: Any, where: str) -> None:
-    if isinstance(v, Mapping):
-        _write_tree(g.create_group(key, track_order=True), v, where)
-        return
-    if isinstance(v, (list, tuple)):
-        sub = g.create_group(key, track_order=True)
-        sub.attrs["kind"] = "list" if isinstance(v, list) else "tuple"
-        sub.attrs["length"] = len(v)
-        for i, item in enumerate(v):
-            _write_item(sub, str(i), item, f"{where}[{i}]")
-        return
-    if v is None:
-        ds, kind = g.create_dataset(key, data=np.zeros(0, np.uint8)), "none"
-    elif isinstance(v, (bool, np.bool_)) and not isinstance(v, np.ndarray):
-        ds, kind = g.create_dataset(key, data=bool(v)), "bool"
-    elif isinstance(v, int) and not isinstance(v, np.integer):
-        if -(1 << 63) <= v < (1 << 63):
-            ds, kind = g.create_dataset(key, data=np.int64(v)), "int"
-        else:                                    # e.g. PCG64 128-bit state
-            ds, kind = g.create_dataset(key, data=str(v), dtype=_STR), "bigint"
-    elif isinstance(v, float):
-        ds, kind = g.create_dataset(key, data=np.float64(v)), "float"
-    elif isinstance(v, str):
-        ds, kind = g.create_dataset(key, data=v, dtype=_STR), "str"
-    elif isinstance(v, bytes):
-        ds, kind = g.create_dataset(key, data=np.frombuffer(v, np.uint8)), "bytes"
-    elif isinstance(v, np.generic):
-        ds, kind = g.create_dataset(key, data=v), "npscalar"
-    elif isinstance(v, np.ndarray):
-        if v.dtype.kind in "US" or v.dtype == object:
-            ds = g.create_dataset(key, data=np.asarray(v, dtype=str).astype(object), dtype=_STR)
-            kind = "strarray"
-        elif v.dtype.kind in "biufc":
-            ds, kind = g.create_dataset(key, data=v), "array"
-        else:
-            raise FormatError(f"{where}: array dtype {v.dtype} cannot be stored; use numbers, bools or strings")
-    else:
-        raise FormatError(f"{where}: {type(v).__name__} value cannot be stored in a checkpoint; use dicts, "
-                          f"lists, numpy arrays/scalars, int, float, bool, str, bytes or None")
-    ds.attrs["kind"] = kind
-
-
-def _overwrite_tree(g, state: Mapping[str, Any], where: str = "checkpoint") -> bool:
-    """Update the existing slot ``g`` in place: arrays that keep their shape and dtype are
-    overwritten where they are (so the file does not grow per checkpoint), other leaves are
-    replaced. False when the dict structure differs (the caller then rewrites the slot)."""
-    h5py = _h5py()
-    if g.attrs.get("kind") != "dict" or set(g) != set(state):
-        return False
-    for key, value in state.items():
-        obj = g[key]
-        if isinstance(value, Mapping):
-            if not isinstance(obj, h5py.Group) or not _overwrite_tree(obj, value, f"{where}.{key}"):
-                return False
-        elif (isinstance(value, np.ndarray) and value.dtype.kind in "biufc" and isinstance(obj, h5py.Dataset)
-              and obj.attrs.get("kind") == "array" and obj.shape == value.shape and obj.dtype == value.dtype):
-            obj[...] = value
-        else:
-            del g[key]
-            _write_item(g, key, value, f"{where}.{key}")
-    return True
-
-
-def _read_item(obj) -> Any:
-    kind = obj.attrs.get("kind", "array")
-    if kind == "dict":
-        return {k: _read_item(obj[k]) for k in obj}
-    if kind in ("list", "tuple"):
-        items = [_read_item(obj[str(i)]) for i in range(int(obj.attrs["length"]))]
-        return items if kind == "list" else tuple(items)
-    if kind == "none":
-        return None
-    if kind == "bool":
-        return bool(obj[()])
-    if kind == "int":
-        return int(obj[()])
-    if kind == "bigint":
-        return int(obj.asstr()[()])
-    if kind == "float":
-        return float(obj[()])
-    if kind == "str":
-        return obj.asstr()[()]
-    if kind == "bytes":
-        return obj[()].tobytes()
-    if kind == "strarray":
-        return np.array(obj.asstr()[()], dtype=str)
-    return obj[()]                                   # npscalar / array keep their dtype
-
-
 # ----------------------------------------------------------------------------------------- reading
 class RunFile:
     """Read a run file (also one whose writer was killed).
@@ -713,7 +616,7 @@ class RunFile:
         g = self._f.get("checkpoint")
         if g is None or "current" not in g.attrs:
             return None
-        return _read_item(g[g.attrs["current"]])
+        return read_tree(g[g.attrs["current"]])
 
     def close(self) -> None:
         self._f.close()
