@@ -80,6 +80,7 @@ class Network:
         self.nan_check = True
         self._act_runs: dict = {}
         self.last_spike = -10 ** 9    # tot_cycle of the latest v_m reset anywhere (refractory fast path)
+        self.refr_until = np.full(0, -np.inf)
         self._run = None
         self.init_weights(weights)
 
@@ -229,12 +230,23 @@ class Network:
             u[v][:] = self.avg_init
         u["avg_l_lrn"][:] = self.avg_l_lrn_min + self.avg_l_lrn_fact * (u["avg_l"] - self.avg_l_min)
         u["spk_t"][:] = -1
+        self._sync_refractory()
         self.pending[:] = 0
         for k in ("acts_avg", "acts_max", "net_avg", "net_max", "ffi", "fbi", "g_i", "acts_m", "acts_p"):
             self.lay[k][:] = 0
         for pool in self.pools:
             for k in ("ffi", "fbi", "g_i", "acts_avg"):
                 pool[k][:] = 0
+
+    def _sync_refractory(self) -> None:
+        """Derived from spk_t: the last tot_cycle of each unit's v_m refractory period (leabra.md
+        5.2: skipped while spk_t > 0 and tot_cycle - spk_t <= t_r), and the latest reset."""
+        spk_t = self.units["spk_t"].astype(np.float64)
+        if self.refr_until.shape != spk_t.shape:
+            self.refr_until = np.empty_like(spk_t)
+            self._act_runs = {}
+        self.refr_until[:] = np.where(spk_t > 0, spk_t + self.t_r, -np.inf)
+        self.last_spike = int(spk_t.max()) if spk_t.size and spk_t.max() > 0 else -10 ** 9
 
     # ------------------------------------------------------------------ trial level
     def compute_weights(self) -> None:
@@ -501,8 +513,8 @@ class Network:
             if self.tot_cycle - self.last_spike > self.t_r:
                 v_m[:] = v_new
                 r.I_net[:] = i2
-            else:
-                run = ~((r.spk_t > 0) & (self.tot_cycle - r.spk_t <= self.t_r))
+            else:     # skipped while spk_t > 0 and tot_cycle - spk_t <= t_r
+                run = self.tot_cycle > r.refr_until
                 np.copyto(v_m, v_new, where=run)
                 np.copyto(r.I_net, i2, where=run)
             # activation (5.5): sub-threshold regime on v_m_eq, else gelin on g_e
@@ -522,9 +534,11 @@ class Network:
             spk = v_m > k.thr
             r.spike[:] = spk
             if spk.any():
-                v_m[spk] = k.vm_r[spk] if isinstance(k.vm_r, np.ndarray) else k.vm_r
-                r.I_net[spk] = 0
-                r.spk_t[spk] = self.tot_cycle
+                np.copyto(v_m, k.vm_r, where=spk)
+                np.copyto(r.I_net, 0, where=spk)
+                np.copyto(r.spk_t, self.tot_cycle, where=spk)
+                if self.tot_cycle > 0:
+                    np.copyto(r.refr_until, self.tot_cycle + self.t_r, where=spk)
                 self.last_spike = self.tot_cycle
 
     def compute_act_post(self) -> None:
@@ -744,6 +758,7 @@ class Network:
         self.cycle_n, self.tot_cycle = c["cycle"], c["tot_cycle"]
         self.quarter_n, self.total_trials = c["quarter"], c["total_trials"]
         self.rng.bit_generator.state = st["rng"]
+        self._sync_refractory()
         self.any_bias = bool(np.any(self.units["bias_wt"] != 0))
 
 
@@ -755,6 +770,7 @@ class _ActRun:
         for v in ("net", "gc_i", "v_m_eq", "v_m", "spk_t", "I_net", "act_raw", "act_nd", "act", "act_eq",
                   "da", "spike"):
             setattr(self, v, u[v][sl])
+        self.refr_until = net.refr_until[sl]
         lays = [l for l in net.lay_list if sl.start <= l.start and l.stop <= sl.stop]
         self.lay_lo, self.lay_hi = lays[0].index, lays[-1].index + 1
         self.sizes = net.sizes[self.lay_lo:self.lay_hi]
