@@ -91,6 +91,8 @@ def jobs(slurm, model, tmp_path_factory):
                                    one, payload=payload("--steps", "4"), python=sys.executable)
     # the real native core (`python -m emergent_py run ... -o ... [--resume]`), default payload
     made["core"] = create_job(root / "core", tiny_model(), local, Resources(time="10"), expand([], [5]))
+    made["core_mpi"] = create_job(root / "core_mpi", tiny_model(), local, Resources(ntasks=2, np=2, time="10"),
+                                  expand([], [5]))
     # like `local` but jobs resubmit themselves after a checkpoint (as on Stampede2)
     text = (REPO / "hpc" / "profiles" / "local.toml").read_text()
     (root / "localresubmit.toml").write_text(text.replace('name = "local"', 'name = "localresubmit"')
@@ -155,6 +157,19 @@ def test_mpi_job_writes_a_run_file_from_two_ranks(jobs, model):
         xs = [np.tanh(gi * x + g.standard_normal(500)) for x, g in zip(xs, rngs)]
         assert got["mean"][step] == (xs[0].sum() + xs[1].sum()) / n
         assert got["sumsq"][step] == (xs[0] * xs[0]).sum() + (xs[1] * xs[1]).sum()
+
+
+def test_native_core_mpi_run_on_two_ranks(jobs):
+    """The real `emergent-py run` as 2 MPI ranks (srun --mpi=pmix -n 2): emergent's dmem."""
+    job = jobs["core_mpi"]
+    assert 'srun --mpi=pmix -n 2 ' in (job.folder / "job.sh").read_text() and not job.manifest["checkpoint"]
+    (row,) = wait(job, 180)
+    log = log_text(job)
+    assert (row.state, row.exit_code, row.run_file) == ("COMPLETED", 0, "complete"), log
+    assert "dmem: 2 ranks" in log
+    with RunFile(job.run_file(0)) as rf:
+        assert rf.provenance["mpi_size"] == 2 and len(rf.epochs) == CORE_EPOCHS
+        assert list(rf.epochs["epoch"]) == list(range(CORE_EPOCHS))
 
 
 def test_sweep_runs_as_one_array_and_collects(jobs, capsys, tmp_path):
