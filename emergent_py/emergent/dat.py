@@ -421,6 +421,12 @@ def write_dat(path: str | os.PathLike, columns: Mapping[str, object] | DatTable,
     atomic_write(path, "".join(out).encode("utf-8"))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str, data: bytes) -> None:
     """Write ``data`` (gzip-compressed if ``path`` ends in ``.gz``) to a temporary file in the
     same folder, then rename it to ``path``: a reader never sees a half-written file."""
@@ -431,6 +437,7 @@ def atomic_write(path: str, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
