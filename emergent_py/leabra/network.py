@@ -404,23 +404,23 @@ class Network:
         above = act > self.send_thr
         d = act - sent
         send_up = above & (np.abs(d) > self.delta_thr)
-        send_dn = ~above & (sent > self.send_thr)
+        send_dn = (sent > self.send_thr) & ~above
         mask = send_up | send_dn
-        idx = np.flatnonzero(mask)
-        if len(idx) == 0:
+        counts = np.add.reduceat(mask, self.starts, dtype=np.int64).tolist()
+        if not any(counts):
             return
-        delta = np.where(send_up, d, -sent)[idx]
-        sent[idx] = np.where(send_up[idx], act[idx], self.dtype(0))
-        bounds = np.searchsorted(idx, self.starts).tolist() + [len(idx)]
+        zero = self.dtype(0)
+        # the sent change: act - act_sent going up, -act_sent when falling below threshold, else 0
+        delta = np.where(send_up, d, np.where(send_dn, -sent, zero))
+        np.copyto(sent, np.where(send_up, act, zero), where=mask)
         for l in self.lay_list:
-            a, b = bounds[l.index], bounds[l.index + 1]
-            if a == b:
+            k = counts[l.index]
+            if k == 0:
                 continue
-            local = idx[a:b] - l.start
-            dl = delta[a:b]
+            dl = delta[l.slice]
             for p in self.send_prjns[l.name]:
                 if not self.hard_clamped[p.recv.index]:
-                    p.send_delta(local, dl, self.pending[p.recv.slice])
+                    p.send_delta(dl, k, self.pending[p.recv.slice])
 
     def compute_netin_integ(self) -> None:
         """Net-input integration of non-clamped units (leabra.md 3.3)."""

@@ -111,23 +111,22 @@ class Projection:
         n_exp = min(n_avg + 2, n_max)
         return f(1) / f(n_exp)
 
-    def send_delta(self, local: np.ndarray, delta: np.ndarray, out: np.ndarray) -> None:
-        """Add ``scale_eff * delta[i] * wt[local[i], :]`` to ``out`` (the receivers' pending input)."""
-        eff = delta * self.scale_eff
-        if len(local) > 1 and (self.send.n < GATHER_MIN_SENDERS
-                                or len(local) > DENSE_SEND_FRACTION * self.send.n):
-            full = np.zeros(self.send.n, dtype=self.dtype)
-            full[local] = eff
-            out += full @ self.wt
-        elif len(local) == 1:
+    def send_delta(self, delta: np.ndarray, k: int, out: np.ndarray) -> None:
+        """Add ``scale_eff * delta[s] * wt[s, :]`` over senders s to ``out`` (the receivers'
+        pending input); ``delta`` (n_send,) is 0 except at the ``k`` senders that send."""
+        if k > 1 and (self.send.n < GATHER_MIN_SENDERS or k > DENSE_SEND_FRACTION * self.send.n):
+            out += (delta * self.scale_eff) @ self.wt
+            return
+        local = np.flatnonzero(delta)
+        eff = delta[local] * self.scale_eff
+        if k == 1:
             out += eff[0] * self.wt[local[0]]
-        else:
-            k = len(local)
-            if self._gather is None:        # reused buffer: no large temporary per cycle
-                self._gather = np.empty((max(1, int(DENSE_SEND_FRACTION * self.send.n)) + 1, self.recv.n),
-                                        dtype=self.dtype)
-            rows = np.take(self.wt, local, axis=0, out=self._gather[:k])
-            out += eff @ rows
+            return
+        if self._gather is None:        # reused buffer: no large temporary per cycle
+            self._gather = np.empty((max(1, int(DENSE_SEND_FRACTION * self.send.n)) + 1, self.recv.n),
+                                    dtype=self.dtype)
+        rows = np.take(self.wt, local, axis=0, out=self._gather[:k])
+        out += eff @ rows
 
     # -- learning
     def compute_dwt(self, units: dict, lrate_mod) -> None:
