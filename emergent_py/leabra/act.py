@@ -42,6 +42,10 @@ class Nxx1Consts:
     interp_val: Any
     dtype: Any
 
+    @property
+    def neg_sig_gain_nvar(self):
+        return -self.sig_gain_nvar
+
     def fast(self) -> "Nxx1Consts":
         """The same constants with scalars as Python floats (exactly the dtype values): numpy
         treats them as weak scalars, so results are identical and each operation is cheaper."""
@@ -74,7 +78,7 @@ def nxx1_eval(x: np.ndarray, c: Nxx1Consts) -> np.ndarray:
     """NOISY_XX1 of ``x`` (already in ``c.dtype``) with precomputed constants ``c``."""
     one = c.dtype(1)
     with np.errstate(over="ignore"):
-        below = c.sig_mult_eff / (one + np.exp(-(x * c.sig_gain_nvar)))
+        below = c.sig_mult_eff / (one + np.exp(x * c.neg_sig_gain_nvar))    # -(x*a) == x*(-a) exactly
     bridge = c.sig_val_at_0 + (x / c.interp_range) * c.interp_val
     above = xx1_gain_cor(np.maximum(x, c.interp_range), c)
     out = np.where(x < 0, below, np.where(x < c.interp_range, bridge, above))
@@ -105,6 +109,18 @@ def inet_from_g(v, g_e, g_l, g_i, e_e, e_l, e_i):
     return g_e * (e_e - v) + g_l * (e_l - v) + g_i * (e_i - v)
 
 
+def g_e_thr_consts(g_l, e_e, e_l, e_i, thr):
+    """The g_i-independent parts of :func:`g_e_thr`: ``(e_i - thr, g_l*(e_l - thr), thr - e_e)``."""
+    return e_i - thr, g_l * (e_l - thr), thr - e_e
+
+
+def g_e_thr_from(g_i, consts):
+    """:func:`g_e_thr` from :func:`g_e_thr_consts` (the same float operations, constants hoisted)."""
+    c_i, c_l, c_d = consts
+    return (g_i * c_i + c_l) / c_d
+
+
 def g_e_thr(g_i, g_l, e_e, e_l, e_i, thr):
-    """Excitatory conductance that puts v at ``thr`` given g_i and leak (leabra.md 5.3; g_k = 0)."""
-    return (g_i * (e_i - thr) + g_l * (e_l - thr)) / (thr - e_e)
+    """Excitatory conductance that puts v at ``thr`` given g_i and leak (leabra.md 5.3; g_k = 0):
+    ``(g_i*(e_i - thr) + g_l*(e_l - thr)) / (thr - e_e)``."""
+    return g_e_thr_from(g_i, g_e_thr_consts(g_l, e_e, e_l, e_i, thr))

@@ -17,7 +17,7 @@ from ..errors import BackendError
 from ..spec.model import Model
 from ..spec.network import LayerKind
 from . import stats as _stats
-from .act import Nxx1Consts, fast_scalar, g_e_thr, inet_from_g, nxx1_eval
+from .act import Nxx1Consts, fast_scalar, g_e_thr_consts, g_e_thr_from, inet_from_g, nxx1_eval
 from .inhib import fffb
 from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .projection import Projection
@@ -498,28 +498,29 @@ class Network:
                 r.gc_i[:] = gi_unit[sl]
             g_e = r.net if k.unit_g_e else r.net * k.g_bar_e      # x 1 is exact: skip it
             g_i = r.gc_i if k.unit_g_i else r.gc_i * k.g_bar_i
-            # v_m_eq: Euler; drives the activation
-            v_eq = r.v_m_eq
-            v_eq += k.vm_rate * inet_from_g(v_eq, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
+            # v_m_eq (Euler; drives the activation) and v_m (midpoint, bookkeeping only, skipped
+            # for t_r cycles after a reset): I(v) at both in one stacked evaluation
+            v_eq, v_m = r.v_m_eq, r.v_m
+            i_both = inet_from_g(np.stack((v_eq, v_m)), g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
+            v_eq += k.vm_rate * i_both[0]
             np.minimum(v_eq, k.vm_hi, out=v_eq)
             np.maximum(v_eq, k.vm_lo, out=v_eq)
-            # v_m: midpoint, bookkeeping only; skipped for t_r cycles after a reset
-            v_m = r.v_m
-            i1 = inet_from_g(v_m, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
-            i2 = inet_from_g(v_m + k.half_rate_cyc * i1, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
-            v_new = v_m + k.vm_rate_cyc * i2
-            np.minimum(v_new, k.vm_hi, out=v_new)
-            np.maximum(v_new, k.vm_lo, out=v_new)
+            i2 = inet_from_g(v_m + k.half_rate_cyc * i_both[1], g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
             if self.tot_cycle - self.last_spike > self.t_r:
-                v_m[:] = v_new
+                v_m += k.vm_rate_cyc * i2
+                np.minimum(v_m, k.vm_hi, out=v_m)
+                np.maximum(v_m, k.vm_lo, out=v_m)
                 r.I_net[:] = i2
-            else:     # skipped while spk_t > 0 and tot_cycle - spk_t <= t_r
+            else:
+                v_new = v_m + k.vm_rate_cyc * i2
+                np.minimum(v_new, k.vm_hi, out=v_new)
+                np.maximum(v_new, k.vm_lo, out=v_new)
                 run = self.tot_cycle > r.refr_until
                 np.copyto(v_m, v_new, where=run)
                 np.copyto(r.I_net, i2, where=run)
             # activation (5.5): sub-threshold regime on v_m_eq, else gelin on g_e
             sub = (r.act_raw < k.vm_act_thr) & (v_eq <= k.thr)
-            x = np.where(sub, v_eq - k.thr, g_e - g_e_thr(g_i, k.g_l, k.e_e, k.e_l, k.e_i, k.thr))
+            x = np.where(sub, v_eq - k.thr, g_e - g_e_thr_from(g_i, k.ge_thr_c))
             a_new = nxx1_eval(x, k.nxx1)
             a_cur = r.act_nd
             a_new = a_cur + k.vm_rate * (a_new - a_cur)
@@ -781,6 +782,7 @@ class _ActRun:
             setattr(k, name, c(getattr(net, name)))
         k.g_l = c(net.g_bar_l)
         k.half_rate_cyc = net.dtype(0.5) * k.vm_rate_cyc
+        k.ge_thr_c = tuple(fast_scalar(c) for c in g_e_thr_consts(k.g_l, k.e_e, k.e_l, k.e_i, k.thr))
         k.nxx1 = (net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)).fast()
         for name, v in list(vars(k).items()):
             setattr(k, name, fast_scalar(v))
