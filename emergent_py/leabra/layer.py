@@ -85,6 +85,8 @@ _IN_SCOPE = (
     ("layer", "inhib_misc.fb_up_immed", False, "switch it off"),
     ("layer", "inhib_misc.net_thr", 0.0, "use 0"),
     ("layer", "cos_diff.lrate_mod", False, "switch it off"),
+    ("layer", "clamp.avg", False, "switch it off (soft clamping adds ext * clamp.gain)"),
+    ("unit", "avg_l_mod.mod", "LAY_ERR_MOD", "use LAY_ERR_MOD (the only modulation leabra.md specifies)"),
 )
 
 
@@ -97,6 +99,3 @@ def check_unit_spec(layer: str, unit, lspec) -> None:
         if value != ok:
             raise BackendError(f"layer '{layer}': {path} = {value!r} is not supported by the native "
                                f"core; {fix}")
-    if unit.avg_l_mod.mod == "NET_ERR_MOD":
-        raise BackendError(f"layer '{layer}': avg_l_mod.mod = 'NET_ERR_MOD' is not supported by the "
-                           "native core; use LAY_ERR_MOD or NO_MOD")

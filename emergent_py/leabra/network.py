@@ -142,15 +142,14 @@ class Network:
         # layer-level
         self.lay_act_thr = L(lambda p: p.unit.avg_l.lay_act_thr)
         self.lay_mod_min = L(lambda p: p.unit.avg_l_mod.lay_mod_min)
-        self.lay_mod_on = np.array([self.model.layer_params[l.name].unit.avg_l_mod.mod != "NO_MOD"
-                                    for l in self.lay_list])
         self.targ_init = L(lambda p: p.layer.avg_act.targ_init)
         self.avg_act_dt = one / L(lambda p: p.layer.avg_act.tau)
         self.avg_act_adjust = L(lambda p: p.layer.avg_act.adjust)
         self.avg_act_fixed = np.array([self.model.layer_params[l.name].layer.avg_act.fixed for l in self.lay_list])
         self.avg_act_first = np.array([self.model.layer_params[l.name].layer.avg_act.use_first
                                        for l in self.lay_list])
-        self.use_ext_act = [self.model.layer_params[l.name].layer.avg_act.use_ext_act for l in self.lay_list]
+        self.use_ext_act = np.array([self.model.layer_params[l.name].layer.avg_act.use_ext_act
+                                     and l.kind is not LayerKind.HIDDEN for l in self.lay_list])
         self.cos_avg_dt = one / L(lambda p: p.layer.cos_diff.avg_tau)
         self.lay_decay = L(lambda p: p.layer.decay.trial)
         self.lay_lrate = L(lambda p: p.layer.lay_lrate)
@@ -339,9 +338,22 @@ class Network:
         for l in self.lay_list:
             if self.hard_clamped[l.index]:
                 self._hard_clamp(l.slice)
+        if self.use_ext_act.any():
+            self._ext_act_avg()
         self._free_runs()
         self._net_ex()
         self.compute_netin_scale()
+
+    def _ext_act_avg(self) -> None:
+        """avg_act.use_ext_act (leabra.md 8.1): a non-hidden layer's acts_p_avg_eff is the mean of
+        its targ (target layers) or ext (input layers), targ_init where that mean is 0."""
+        u, f = self.units, self.dtype
+        for l in self.lay_list:
+            if not self.use_ext_act[l.index]:
+                continue
+            vals = u["targ"][l.slice] if l.kind in (LayerKind.TARGET, LayerKind.OUTPUT) else u["ext"][l.slice]
+            m = f(np.sum(vals, dtype=f) / f(l.n))
+            self.lay["acts_p_avg_eff"][l.index] = m if m != 0 else self.targ_init[l.index]
 
     def _hard_clamp(self, sl: slice) -> None:
         """Hard clamping (leabra.md 6)."""
@@ -647,12 +659,9 @@ class Network:
                 var = lay["cos_diff_var"][i]
                 lay["cos_diff_var"][i] = (f(2) * (f(1) - dt) * d * (dt * d) if var == 0
                                           else (f(1) - dt) * (var + d * dt * d))
-            if self.is_hidden[i] and self.lay_mod_on[i]:
+            if self.is_hidden[i]:       # LAY_ERR_MOD (the only mode in scope)
                 lay["cos_diff_avg_lrn"][i] = f(1) - lay["cos_diff_avg"][i]
                 lay["mod_avg_l_lrn"][i] = max(lay["cos_diff_avg_lrn"][i], self.lay_mod_min[i])
-            elif self.is_hidden[i]:      # NO_MOD: full BCM share
-                lay["cos_diff_avg_lrn"][i] = f(1) - lay["cos_diff_avg"][i]
-                lay["mod_avg_l_lrn"][i] = 1
             else:
                 lay["cos_diff_avg_lrn"][i] = 0
                 lay["mod_avg_l_lrn"][i] = 0

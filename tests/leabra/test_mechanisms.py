@@ -107,3 +107,20 @@ def test_relative_scale_normalized(basic_model):
     assert net.projections["Input->Hidden"].scale_eff == pytest.approx(1 / 1.2, rel=1e-6)
     assert net.projections["Output->Hidden"].scale_eff == pytest.approx(0.2 / 1.2, rel=1e-6)
     assert net.projections["Hidden->Output"].scale_eff == pytest.approx(1.0)
+
+
+def test_use_ext_act_sets_sending_scale_from_the_pattern():
+    """avg_act.use_ext_act (8.1): the input layer's expected activity is its pattern's mean
+    (2 of 25 units on: 0.08), so a full projection from it gets sa = 1/round(0.08*25) = 1/2."""
+    net = SpecNet("Ext")
+    net.layer("S", (5, 5), kind="input")
+    net.layer("R", (5, 5))
+    net.connect("S", "R", Full())
+    row = np.zeros((1, 5, 5), np.float32)
+    row[0, 0, :2] = 1
+    m = Model(net, Sheet({"#S": {"avg_act.use_ext_act": True}}), Patterns({"S": row}), RunPlan(epochs=1))
+    n = Network(m)
+    n.apply_inputs(0)
+    n.quarter_init()
+    assert n.lay["acts_p_avg_eff"][0] == pytest.approx(0.08)
+    assert n.projections["S->R"].scale_eff == pytest.approx(0.5)
