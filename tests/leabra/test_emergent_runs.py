@@ -184,3 +184,16 @@ def test_trial_boundary_feedback_inhibition_is_stale(reference, basic_model):
     assert got == pytest.approx(want, abs=2e-6)
     # the feedback term alone: gi * fb_dt * fb * stale average (fbi was decayed to 0, ffi is 0 here)
     assert got == pytest.approx(1.8 * (1 / 1.4) * stale, rel=1e-5)
+
+
+def test_stdassoc_from_the_emergent_project_itself(reference, stdassoc_run):
+    """The same run with the model read from emergent's LeabraStd.proj (emergent_py.emergent's
+    project loader) instead of the hand-written spec: identical trial sse and weights."""
+    from emergent_py.emergent.project import load_project
+    folder, _, run, log = stdassoc_run
+    model = load_project(folder / "LeabraStd.proj")
+    other = Run(model, weights=wts_dict(read_wts(folder / "LeabraStd_init_bin.00_0000.wts.gz"), model))
+    other_log = other.run(5)
+    np.testing.assert_array_equal(other_log.column("sse", "trial"), log.column("sse", "trial"))
+    for p in other.net.prjn_list:
+        np.testing.assert_array_equal(p.wt, run.net.projections[p.name].wt)
