@@ -7,6 +7,7 @@ cred_expire = 10 s before it starts again).
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,24 @@ def tiny_model() -> Model:
                  RunPlan(epochs=CORE_EPOCHS, stop_cnt_err=None, seed=5))
 
 
+def core_checkpoint_caught_up(path: Path, epochs: int) -> bool:
+    """True when the native core's run file holds >= ``epochs`` epoch rows and its checkpoint is
+    of the last of them.
+
+    The core appends an epoch row, then writes the checkpoint; a run killed between the two
+    resumes from the older checkpoint and logs that epoch twice (reported to core/results).
+    Warning the run right after the checkpoint caught up keeps this test about the job side.
+    """
+    if run_state(str(path))[0] != "resume":
+        return False
+    try:
+        with RunFile(path) as rf:
+            rows, ck = len(rf.epochs), rf.checkpoint()
+        return rows >= epochs and json.loads(ck["json"])["run"]["epoch"] == rows
+    except Exception:   # noqa: BLE001 - the file is being written
+        return False
+
+
 def payload(*extra: str) -> str:
     import shlex
     return " ".join(["{python}", shlex.quote(str(PAYLOAD)), "{model}", "-o", "{output}", *extra])
@@ -100,26 +119,36 @@ def jobs(slurm, model, tmp_path_factory):
     made["resubmit"] = create_job(root / "resubmit", model, read_profile(root / "localresubmit.toml"),
                                   Resources(time="5"), expand([], [1, 2]),
                                   payload=payload("--steps", "40", "--step-s", "0.25"))
+    # Stampede2: no arrays; the sweep runs as one TACC-launcher job (paramrun shim here)
+    made["launcher"] = create_job(root / "launcher", model, load_profile("stampede2"),
+                                  Resources("development", 1, 3, "00:10:00"),
+                                  expand([parse_sweep("lay_inhib.gi=1.6,1.8,2.0")], [1]),
+                                  payload=payload("--steps", "40", "--step-s", "0.25"), python=sys.executable)
     old_path = os.environ["PATH"]
     try:
         for name, job in made.items():
-            if name == "stampede3":          # jobs inherit the submitter's PATH: ibrun/module shims
+            if name in ("stampede3", "launcher"):   # jobs inherit the submitter's PATH: the shims
                 os.environ["PATH"] = f"{SHIMS}{os.pathsep}{old_path}"
             made[name] = submit_job(job)
     finally:
         os.environ["PATH"] = old_path
-    # warn task 1 of the resubmit job by hand, as soon as its payload is up (it made its run file)
-    job, end = made["resubmit"], time.time() + 60
-    while not job.run_file(1).exists():
-        assert time.time() < end, f"{job.folder}: run 1 did not start"
+    # Warnings sent by hand (scancel --signal=USR1 --batch), each as soon as its runs are up:
+    # task 1 of the resubmit job; the launcher job once two of its runs made their run files;
+    # the core's run once it has checkpointed 2 epochs (it checkpoints after every epoch) and the
+    # checkpoint has caught up with the epoch log (see core_checkpoint_caught_up).
+    pending = {
+        f"{made['resubmit'].job_id}_1": lambda: made["resubmit"].run_file(1).exists(),
+        made["launcher"].job_id: lambda: all(made["launcher"].run_file(i).exists() for i in (0, 1)),
+        made["core"].job_id: lambda: core_checkpoint_caught_up(made["core"].run_file(0), 2),
+    }
+    end = time.time() + 90
+    while pending:
+        for target, ready in list(pending.items()):
+            if ready():
+                subprocess.run(["scancel", "--signal=USR1", "--batch", target], check=True)
+                del pending[target]
+        assert time.time() < end, f"runs of {list(pending)} did not start"
         time.sleep(0.2)
-    subprocess.run(["scancel", "--signal=USR1", "--batch", f"{job.job_id}_1"], check=True)
-    # warn the core's run once it has checkpointed 3 epochs (it checkpoints after every epoch)
-    job, end = made["core"], time.time() + 90
-    while run_state(str(job.run_file(0)))[1] < 3:
-        assert time.time() < end, f"{job.folder}: the core's run made no progress: {log_text(job)}"
-        time.sleep(0.2)
-    subprocess.run(["scancel", "--signal=USR1", "--batch", job.job_id], check=True)
     yield made
     ids = [j.job_id for j in made.values() if j.job_id]
     subprocess.run(["scancel", *ids], capture_output=True)
@@ -293,3 +322,21 @@ def test_native_core_run_stopped_by_the_warning_resumes_bitwise(jobs, tmp_path):
             assert g[name].dtype == w[name].dtype and g[name].tobytes() == w[name].tobytes(), name
         gw, ww = got.weights(), want.weights()
         assert all(gw[k].tobytes() == ww[k].tobytes() for k in ww)
+
+
+def test_launcher_job_warned_resubmits_and_finishes_every_point(jobs, tmp_path):
+    """Stampede2 style: the warning reaches every running task through the launcher's process
+    group; the unfinished runs continue in a resubmitted job, the finished one is not rerun."""
+    job = jobs["launcher"]
+    assert not job.manifest["array"] and (job.folder / "tasks.txt").exists()
+    rows = wait(job, 150)
+    ((new_id, task),) = job.resubmits()
+    assert task is None and [r.job_id for r in rows] == [new_id] * 3
+    assert [(r.state, r.exit_code, r.run_file) for r in rows] == [("COMPLETED", 0, "complete")] * 3, log_text(job)
+    log = log_text(job)
+    assert f"resubmitted as job {new_id}" in log and log.count("resuming at step") == 2
+    for i in range(3):
+        ref = reference(job.run_dir(i), tmp_path / f"ref{i}.h5", 40)
+        with RunFile(job.run_file(i)) as rf:
+            got = rf.epochs.to_dict()
+        assert all(got[k].tobytes() == ref[k].tobytes() for k in ref)
