@@ -4,6 +4,8 @@ Source: leabra.md section 1 (control flow), 3 (net input), 4 (FFFB), 5 (activati
 6 (clamping), 7-8 (running averages), 9 (learning), 10 (init). Every unit variable of the whole
 network lives in one flat array (``self.units[name]``), so each step is a handful of numpy calls
 for the whole network, not one per layer or unit; layers are slices (:class:`LayerView`).
+The per-cycle steps live in ``cycle.py`` and the derived constants in ``consts.py`` (mixins);
+this module holds the state, initialization, the trial/quarter steps and the orchestration.
 
 >>> net = Network(model)            # doctest: +SKIP
 >>> net.trial(0)                    # run pattern row 0: 4 quarters x 25 cycles
@@ -17,8 +19,8 @@ from ..errors import BackendError
 from ..spec.model import Model
 from ..spec.network import LayerKind
 from . import stats as _stats
-from .act import Nxx1Consts, fast_scalar, g_e_thr_consts, g_e_thr_from, inet_from_g, nxx1_eval
-from .inhib import fffb
+from .consts import NetworkConsts
+from .cycle import CycleSteps
 from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .projection import Projection
 from .weights import init_weights
@@ -26,7 +28,7 @@ from .weights import init_weights
 MINUS, PLUS = "MINUS", "PLUS"
 
 
-class Network:
+class Network(NetworkConsts, CycleSteps):
     """A model instantiated for the native core.
 
     Parameters
@@ -83,115 +85,6 @@ class Network:
         self.refr_until = np.full(0, -np.inf)
         self._run = None
         self.init_weights(weights)
-
-    # ------------------------------------------------------------------ constants
-    def _per_unit(self, get):
-        """A unit constant: one dtype scalar if all layers agree, else a (n_units,) array."""
-        vals = [get(self.model.layer_params[l.name]) for l in self.lay_list]
-        if all(v == vals[0] for v in vals):
-            return self.dtype(vals[0])
-        return np.repeat(np.asarray(vals, dtype=self.dtype), self.sizes)
-
-    def _per_layer(self, get):
-        return np.array([get(self.model.layer_params[l.name]) for l in self.lay_list], dtype=self.dtype)
-
-    def _build_consts(self) -> None:
-        f, one = self.dtype, self.dtype(1)
-        U, L = self._per_unit, self._per_layer
-        self.nxx1 = Nxx1Consts.build([self.model.layer_params[l.name].unit.act for l in self.lay_list],
-                                     self.sizes, f)
-        self.thr = U(lambda p: p.unit.act.thr)
-        self.vm_act_thr = U(lambda p: p.unit.act.vm_act_thr)
-        self.send_thr = U(lambda p: p.unit.opt_thresh.send)
-        self.delta_thr = U(lambda p: p.unit.opt_thresh.delta)
-        integ = U(lambda p: p.unit.dt.integ)
-        self.vm_rate = integ * (one / U(lambda p: p.unit.dt.vm_tau))
-        self.vm_rate_cyc = integ * (one / U(lambda p: p.unit.dt.vm_tau) / U(lambda p: p.unit.dt.vm_cyc))
-        self.net_rate = integ * (one / U(lambda p: p.unit.dt.net_tau))
-        self.net_gain = U(lambda p: p.unit.act_misc.net_gain)
-        self.g_bar_e, self.g_bar_l, self.g_bar_i = (U(lambda p, c=c: getattr(p.unit.g_bar, c)) for c in "eli")
-        self.e_e, self.e_l, self.e_i = (U(lambda p, c=c: getattr(p.unit.e_rev, c)) for c in "eli")
-        self.vm_lo, self.vm_hi = U(lambda p: p.unit.vm_range.min), U(lambda p: p.unit.vm_range.max)
-        self.act_lo, self.act_hi = U(lambda p: p.unit.act_range.min), U(lambda p: p.unit.act_range.max)
-        self.clamp_lo, self.clamp_hi = U(lambda p: p.unit.clamp_range.min), U(lambda p: p.unit.clamp_range.max)
-        self.vm_r = U(lambda p: p.unit.spike_misc.vm_r)
-        self.t_r = max(p.unit.spike_misc.t_r for p in self.model.layer_params.values())
-        self.init_vm = U(lambda p: p.unit.init.v_m)
-        self.init_act = U(lambda p: p.unit.init.act)
-        self.init_net = U(lambda p: p.unit.init.netin)
-        self.act_gain = U(lambda p: p.unit.act.gain)
-        self.ss_rate = integ * (one / U(lambda p: p.unit.act_avg.ss_tau))
-        self.s_rate = integ * (one / U(lambda p: p.unit.act_avg.s_tau))
-        self.m_rate = integ * (one / U(lambda p: p.unit.act_avg.m_tau))
-        self.ru_lrn_m = U(lambda p: p.unit.act_avg.ru_lrn_m)
-        self.su_lrn_m = U(lambda p: p.unit.act_avg.su_lrn_m)
-        self.ru_lrn_s, self.su_lrn_s = one - self.ru_lrn_m, one - self.su_lrn_m
-        self._post_k = [fast_scalar(x) for x in (self.ss_rate, self.s_rate, self.m_rate, self.ru_lrn_s,
-                                                  self.ru_lrn_m, self.su_lrn_s, self.su_lrn_m)]
-        self._same_lrn_m = bool(np.all(self.ru_lrn_m == self.su_lrn_m))
-        self.avg_init = U(lambda p: p.unit.act_misc.avg_init)
-        self.act_avg_dt = one / U(lambda p: p.unit.act_misc.avg_tau)
-        self.avg_l_init = U(lambda p: p.unit.avg_l.init)
-        self.avg_l_gain = U(lambda p: p.unit.avg_l.gain)
-        self.avg_l_min = U(lambda p: p.unit.avg_l.min)
-        self.avg_l_dt = one / U(lambda p: p.unit.avg_l.tau)
-        self.avg_l_lrn_min = U(lambda p: p.unit.avg_l.lrn_min)
-        self.avg_l_lrn_fact = ((U(lambda p: p.unit.avg_l.lrn_max) - self.avg_l_lrn_min)
-                               / (self.avg_l_gain - self.avg_l_min))
-        self.decay = U(lambda p: p.layer.decay.trial)
-        # layer-level
-        self.lay_act_thr = L(lambda p: p.unit.avg_l.lay_act_thr)
-        self.lay_mod_min = L(lambda p: p.unit.avg_l_mod.lay_mod_min)
-        self.targ_init = L(lambda p: p.layer.avg_act.targ_init)
-        self.avg_act_dt = one / L(lambda p: p.layer.avg_act.tau)
-        self.avg_act_adjust = L(lambda p: p.layer.avg_act.adjust)
-        self.avg_act_fixed = np.array([self.model.layer_params[l.name].layer.avg_act.fixed for l in self.lay_list])
-        self.avg_act_first = np.array([self.model.layer_params[l.name].layer.avg_act.use_first
-                                       for l in self.lay_list])
-        self.use_ext_act = np.array([self.model.layer_params[l.name].layer.avg_act.use_ext_act
-                                     and l.kind is not LayerKind.HIDDEN for l in self.lay_list])
-        self.cos_avg_dt = one / L(lambda p: p.layer.cos_diff.avg_tau)
-        self.lay_decay = L(lambda p: p.layer.decay.trial)
-        self.lay_lrate = L(lambda p: p.layer.lay_lrate)
-        self.avg_correct = L(lambda p: p.unit.act.avg_correct)
-        self.clamp_hard = np.array([self.model.layer_params[l.name].layer.clamp.hard for l in self.lay_list])
-        self.clamp_gain = U(lambda p: p.layer.clamp.gain)
-        self.sse_tol = L(lambda p: p.unit.sse_tol)
-        self.inhib = [self.model.layer_params[l.name].layer for l in self.lay_list]
-        self.lay_inhib = {k: L(lambda p, k=k: getattr(p.layer.lay_inhib, k))
-                          for k in ("gi", "ff", "fb", "ff0", "max_vs_avg")}
-        self.lay_inhib["fb_dt"] = one / L(lambda p: p.layer.lay_inhib.fb_tau)
-        self.lay_inhib["mva_zero"] = bool(np.all(self.lay_inhib["max_vs_avg"] == 0))
-        self.lay_inhib_on = np.array([p.lay_inhib.on for p in self.inhib])
-        self.all_inhib_on = bool(self.lay_inhib_on.all())
-        # pools (unit groups) of 4-D layers with unit_gp_inhib on
-        self.pools = []
-        for l, ls in zip(self.lay_list, self.inhib):
-            if ls.unit_gp_inhib.on:
-                if len(l.shape) != 4:
-                    raise BackendError(f"layer '{l.name}': unit_gp_inhib.on needs a 4-D (GY, GX, UY, UX) shape")
-                g = ls.unit_gp_inhib
-                ng = l.shape[0] * l.shape[1]
-                self.pools.append({"layer": l, "ng": ng, "ffi": np.zeros(ng, f), "fbi": np.zeros(ng, f),
-                                   "g_i": np.zeros(ng, f), "acts_avg": np.zeros(ng, f),
-                                   "p": {k: f(getattr(g, k)) for k in ("gi", "ff", "fb", "ff0", "max_vs_avg")}
-                                   | {"fb_dt": one / f(g.fb_tau)}})
-        kinds = [l.kind for l in self.lay_list]
-        self.is_input = np.array([k is LayerKind.INPUT for k in kinds])
-        self.is_target = np.array([k is LayerKind.TARGET for k in kinds])
-        self.is_comp = np.array([k in (LayerKind.TARGET, LayerKind.OUTPUT) for k in kinds])
-        self.is_hidden = np.array([k is LayerKind.HIDDEN for k in kinds])
-        self.ext_flag = np.zeros(self.n_layers, dtype=bool)
-        self.hard_clamped = np.zeros(self.n_layers, dtype=bool)
-        self.unit_clamped = np.zeros(self.n_units, dtype=bool)
-        self.free_runs: list[slice] = []
-        self.net_ex = np.zeros(self.n_units, dtype=f)
-        self.bias_abs = L(lambda p: p.bias.wt_scale.abs)
-        self.bias_learn = np.array([self.model.layer_params[l.name].bias.learn for l in self.lay_list])
-        self.bias_learn_u = np.repeat(self.bias_learn, self.sizes)
-        self.bias_lrate = U(lambda p: p.bias.lrate)
-        self.bias_dwt_thresh = U(lambda p: p.bias.dwt_thresh)
-        self.any_bias = False
 
     # ------------------------------------------------------------------ init
     def init_weights(self, weights: dict | None = None) -> None:
@@ -409,175 +302,6 @@ class Network:
             self.lay["bias_scale"][l.index] = self.bias_abs[l.index] / f(n) if n else self.bias_abs[l.index]
 
     # ------------------------------------------------------------------ cycle
-    def send_netin_delta(self) -> None:
-        """Sender-based delta net input (leabra.md 3.1): only senders whose act moved send."""
-        u = self.units
-        act, sent = u["act"], u["act_sent"]
-        above = act > self.send_thr
-        d = act - sent
-        send_up = above & (np.abs(d) > self.delta_thr)
-        send_dn = (sent > self.send_thr) & ~above
-        mask = send_up | send_dn
-        counts = np.add.reduceat(mask, self.starts, dtype=np.int64).tolist()
-        if not any(counts):
-            return
-        zero = self.dtype(0)
-        # the sent change: act - act_sent going up, -act_sent when falling below threshold, else 0
-        delta = np.where(send_up, d, np.where(send_dn, -sent, zero))
-        np.copyto(sent, np.where(send_up, act, zero), where=mask)
-        for l in self.lay_list:
-            k = counts[l.index]
-            if k == 0:
-                continue
-            dl = delta[l.slice]
-            for p in self.send_prjns[l.name]:
-                if not self.hard_clamped[p.recv.index]:
-                    p.send_delta(dl, k, self.pending[p.recv.slice])
-
-    def compute_netin_integ(self) -> None:
-        """Net-input integration of non-clamped units (leabra.md 3.3)."""
-        u = self.units
-        for sl in self.free_runs:
-            net_raw = u["net_raw"][sl]
-            net_raw += self.pending[sl]
-            self.pending[sl] = 0
-            syn = net_raw if not isinstance(self.net_gain, np.ndarray) and self.net_gain == 1 \
-                else self._c(self.net_gain, sl) * net_raw
-            if self.has_net_ex:
-                syn = syn + self.net_ex[sl]
-            net = u["net"][sl]
-            net += self._c(self.net_rate, sl) * (syn - net)
-            np.maximum(net, 0, out=net)
-
-    @staticmethod
-    def _c(x, sl):
-        return x[sl] if isinstance(x, np.ndarray) else x
-
-    def compute_netin_stats(self) -> None:
-        """Average and max net input per layer (leabra.md 4.3; net_thr 0: all units)."""
-        net = self.units["net"]
-        self.lay["net_avg"][:] = np.add.reduceat(net, self.starts) / self.sizes.astype(self.dtype)
-        self.lay["net_max"][:] = np.maximum.reduceat(net, self.starts)
-
-    def compute_inhib(self) -> None:
-        """FFFB inhibition per layer (and pool), skipping hard-clamped layers (leabra.md 4.2)."""
-        lay, p = self.lay, self.lay_inhib
-        free = self.free_layers
-        ffi, fbi, g_i = fffb(lay["net_avg"], lay["net_max"], lay["acts_avg"], lay["fbi"], p)
-        # adapt_gi stays 1 (inhib_adapt is out of scope and rejected), so it is not multiplied in
-        if not self.all_inhib_on:
-            g_i = np.where(self.lay_inhib_on, g_i, self.dtype(0))
-        np.copyto(lay["ffi"], ffi, where=free)
-        np.copyto(lay["fbi"], fbi, where=free)
-        np.copyto(lay["g_i"], g_i, where=free)
-        if self.pools:
-            self._pool_inhib()
-
-    def _pool_inhib(self) -> None:
-        u = self.units
-        for pool in self.pools:
-            l = pool["layer"]
-            if self.hard_clamped[l.index]:
-                continue
-            net = u["net"][l.slice].reshape(pool["ng"], -1)
-            ffi, fbi, g_i = fffb(net.mean(axis=1, dtype=self.dtype), net.max(axis=1), pool["acts_avg"],
-                                 pool["fbi"], pool["p"])
-            pool["ffi"][:], pool["fbi"][:] = ffi, fbi
-            pool["g_i"][:] = np.maximum(g_i * self.lay["adapt_gi"][l.index], self.lay["g_i"][l.index])
-
-    def _act_run(self, sl: slice) -> "_ActRun":
-        r = self._act_runs.get((sl.start, sl.stop))
-        if r is None:
-            r = self._act_runs[(sl.start, sl.stop)] = _ActRun(self, sl)
-        return r
-
-    def compute_act(self) -> None:
-        """Activation of non-clamped units (leabra.md 4.5, 5.2, 5.5)."""
-        if self.pools:
-            gi_unit = np.repeat(self.lay["g_i"], self.sizes)
-            for pool in self.pools:
-                l = pool["layer"]
-                gi_unit[l.slice] = np.repeat(pool["g_i"], l.n // pool["ng"])
-        else:
-            gi_unit = None
-        for sl in self.free_runs:
-            r = self._act_run(sl)
-            k = r.k
-            # inhibition (4.5): gc_i = group g_i (+ gi_syn, 0 without inhibitory projections)
-            if gi_unit is None:
-                r.gc_i[:] = np.repeat(self.lay["g_i"][r.lay_lo:r.lay_hi], r.sizes)
-            else:
-                r.gc_i[:] = gi_unit[sl]
-            g_e = r.net if k.unit_g_e else r.net * k.g_bar_e      # x 1 is exact: skip it
-            g_i = r.gc_i if k.unit_g_i else r.gc_i * k.g_bar_i
-            # v_m_eq (Euler; drives the activation) and v_m (midpoint, bookkeeping only, skipped
-            # for t_r cycles after a reset): I(v) at both in one stacked evaluation
-            v_eq, v_m = r.v_m_eq, r.v_m
-            i_both = inet_from_g(np.stack((v_eq, v_m)), g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
-            v_eq += k.vm_rate * i_both[0]
-            np.minimum(v_eq, k.vm_hi, out=v_eq)
-            np.maximum(v_eq, k.vm_lo, out=v_eq)
-            i2 = inet_from_g(v_m + k.half_rate_cyc * i_both[1], g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
-            if self.tot_cycle - self.last_spike > self.t_r:
-                v_m += k.vm_rate_cyc * i2
-                np.minimum(v_m, k.vm_hi, out=v_m)
-                np.maximum(v_m, k.vm_lo, out=v_m)
-                r.I_net[:] = i2
-            else:
-                v_new = v_m + k.vm_rate_cyc * i2
-                np.minimum(v_new, k.vm_hi, out=v_new)
-                np.maximum(v_new, k.vm_lo, out=v_new)
-                run = self.tot_cycle > r.refr_until
-                np.copyto(v_m, v_new, where=run)
-                np.copyto(r.I_net, i2, where=run)
-            # activation (5.5): sub-threshold regime on v_m_eq, else gelin on g_e
-            sub = (r.act_raw < k.vm_act_thr) & (v_eq <= k.thr)
-            x = np.where(sub, v_eq - k.thr, g_e - g_e_thr_from(g_i, k.ge_thr_c))
-            a_new = nxx1_eval(x, k.nxx1)
-            a_cur = r.act_nd
-            a_new = a_cur + k.vm_rate * (a_new - a_cur)
-            np.subtract(a_new, a_cur, out=r.da)
-            r.act_raw[:] = a_new
-            np.minimum(a_new, k.act_hi, out=a_new)
-            np.maximum(a_new, k.act_lo, out=a_new)
-            a_cur[:] = a_new
-            r.act[:] = a_new
-            r.act_eq[:] = a_new
-            # spike bookkeeping on v_m
-            spk = v_m > k.thr
-            r.spike[:] = spk
-            if spk.any():
-                np.copyto(v_m, k.vm_r, where=spk)
-                np.copyto(r.I_net, 0, where=spk)
-                np.copyto(r.spk_t, self.tot_cycle, where=spk)
-                if self.tot_cycle > 0:
-                    np.copyto(r.refr_until, self.tot_cycle + self.t_r, where=spk)
-                self.last_spike = self.tot_cycle
-
-    def compute_act_post(self) -> None:
-        """Running averages avg_ss, avg_s, avg_m and the learning averages (leabra.md 7), all units."""
-        u = self.units
-        a = u["act_nd"]
-        k = self._post_k
-        ss, s, m = u["avg_ss"], u["avg_s"], u["avg_m"]
-        ss += k[0] * (a - ss)
-        s += k[1] * (ss - s)
-        m += k[2] * (s - m)
-        np.add(k[3] * s, k[4] * m, out=u["ru_avg_s_lrn"])
-        if self._same_lrn_m:        # su_lrn_m == ru_lrn_m (the default): the same numbers
-            u["su_avg_s_lrn"][:] = u["ru_avg_s_lrn"]
-        else:
-            np.add(k[5] * s, k[6] * m, out=u["su_avg_s_lrn"])
-
-    def compute_act_stats(self) -> None:
-        """Average and max act per layer (and pool) for the next cycle's feedback inhibition."""
-        act = self.units["act"]
-        self.lay["acts_avg"][:] = np.add.reduceat(act, self.starts) / self.sizes.astype(self.dtype)
-        self.lay["acts_max"][:] = np.maximum.reduceat(act, self.starts)
-        for pool in self.pools:
-            l = pool["layer"]
-            pool["acts_avg"][:] = act[l.slice].reshape(pool["ng"], -1).mean(axis=1, dtype=self.dtype)
-
     def cycle(self) -> None:
         """One cycle (leabra.md 1.5), in emergent's order."""
         self.send_netin_delta()
@@ -591,16 +315,6 @@ class Network:
             self._check_finite()
         self.cycle_n += 1
         self.tot_cycle += 1
-
-    def _check_finite(self) -> None:
-        for v in ("act", "net", "v_m_eq"):
-            x = self.units[v]
-            if not np.isfinite(x).all():
-                i = int(np.flatnonzero(~np.isfinite(x))[0])
-                l = self.lay_list[int(np.searchsorted(self.starts, i, side="right") - 1)]
-                raise BackendError(f"non-finite {v} = {x[i]} in layer '{l.name}' unit {i - l.start} at "
-                                   f"cycle {self.cycle_n} of trial {self.total_trials} (tot_cycle "
-                                   f"{self.tot_cycle}); check the parameters of that layer")
 
     # ------------------------------------------------------------------ quarter
     def quarter_final(self) -> None:
@@ -770,36 +484,3 @@ class Network:
         self.rng.bit_generator.state = st["rng"]
         self._sync_refractory()
         self.any_bias = bool(np.any(self.units["bias_wt"] != 0))
-
-
-class _ActRun:
-    """Views and constants of one contiguous run of non-clamped units (built once, cached)."""
-
-    def __init__(self, net: Network, sl: slice) -> None:
-        u = net.units
-        for v in ("net", "gc_i", "v_m_eq", "v_m", "spk_t", "I_net", "act_raw", "act_nd", "act", "act_eq",
-                  "da", "spike"):
-            setattr(self, v, u[v][sl])
-        self.refr_until = net.refr_until[sl]
-        lays = [l for l in net.lay_list if sl.start <= l.start and l.stop <= sl.stop]
-        self.lay_lo, self.lay_hi = lays[0].index, lays[-1].index + 1
-        self.sizes = net.sizes[self.lay_lo:self.lay_hi]
-        c = lambda x: x[sl] if isinstance(x, np.ndarray) else x
-        k = self.k = type("ActConsts", (), {})()
-        for name in ("g_bar_e", "g_bar_i", "e_e", "e_l", "e_i", "vm_lo", "vm_hi", "vm_rate", "vm_rate_cyc",
-                     "thr", "vm_act_thr", "act_lo", "act_hi", "vm_r"):
-            setattr(k, name, c(getattr(net, name)))
-        k.g_l = c(net.g_bar_l)
-        k.half_rate_cyc = net.dtype(0.5) * k.vm_rate_cyc
-        k.ge_thr_c = tuple(fast_scalar(c) for c in g_e_thr_consts(k.g_l, k.e_e, k.e_l, k.e_i, k.thr))
-        k.nxx1 = (net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)).fast()
-        for name, v in list(vars(k).items()):
-            setattr(k, name, fast_scalar(v))
-        k.unit_g_e = not isinstance(k.g_bar_e, np.ndarray) and k.g_bar_e == 1
-        k.unit_g_i = not isinstance(k.g_bar_i, np.ndarray) and k.g_bar_i == 1
-
-
-def _slice_consts(c: Nxx1Consts, sl: slice) -> Nxx1Consts:
-    from dataclasses import replace
-    return replace(c, **{k: (v[sl] if isinstance(v, np.ndarray) else v)
-                         for k, v in c.__dict__.items() if k != "dtype"})
