@@ -18,6 +18,9 @@ from .learn import ConConsts, accumulate_dwt, apply_dwt, raw_dwt, wt_balance
 
 SYN_VARS = ("wt", "fwt", "dwt", "moment", "dwnorm")
 
+# synapses per block in learning and weight updates (~128 KiB of float32 per array: L2-sized)
+SYN_BLOCK = 32768
+
 # Measured (one BLAS thread): gathering k rows and a (k, n_recv) matvec beats one dense matvec
 # only below ~10% of the senders, and never for layers under ~200 units (call overhead).
 DENSE_SEND_FRACTION = 0.1
@@ -128,7 +131,12 @@ class Projection:
         rows = np.take(self.wt, local, axis=0, out=self._gather[:k])
         out += eff @ rows
 
-    # -- learning
+    # -- learning (every synapse operation is local to a sender's row, so rows are processed in
+    # cache-sized blocks: each numpy pass then reads and writes L2-resident data)
+    def _blocks(self, n_rows: int):
+        step = max(1, SYN_BLOCK // max(1, self.recv.n))
+        return [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
+
     def compute_dwt(self, units: dict, lrate_mod) -> None:
         """Accumulate this trial's dWt (leabra.md 9.3-9.5)."""
         cc = self.cc
@@ -141,23 +149,28 @@ class Projection:
             return
         all_rows = len(rows) == self.send.n
         sel = slice(None) if all_rows else rows
-        s = {k: units[k][ss][sel] for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_m")}
+        s_all = {k: units[k][ss][sel] for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_m")}
         r = {k: units[k][rs] for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_m", "avg_l", "avg_l_lrn")}
-        d = raw_dwt(cc, s, r)
         lrate_eff = cc.lrate * lrate_mod
         if cc.mom_on:
             lrate_eff = lrate_eff * cc.mom_lr_comp
-        mask = None if self.mask is None else self.mask[sel]
-        if all_rows:
-            accumulate_dwt(cc, d, self.dwt, self.dwnorm, self.moment, lrate_eff, mask)
-        else:
-            dwt, dwnorm, moment = self.dwt[rows], self.dwnorm[rows], self.moment[rows]
-            accumulate_dwt(cc, d, dwt, dwnorm, moment, lrate_eff, mask)
-            self.dwt[rows], self.dwnorm[rows], self.moment[rows] = dwt, dwnorm, moment
+        for b in self._blocks(len(rows)):
+            s = {k: v[b] for k, v in s_all.items()}
+            d = raw_dwt(cc, s, r)
+            if all_rows:
+                mask = None if self.mask is None else self.mask[b]
+                accumulate_dwt(cc, d, self.dwt[b], self.dwnorm[b], self.moment[b], lrate_eff, mask)
+            else:
+                rb = rows[b]
+                mask = None if self.mask is None else self.mask[rb]
+                dwt, dwnorm, moment = self.dwt[rb], self.dwnorm[rb], self.moment[rb]
+                accumulate_dwt(cc, d, dwt, dwnorm, moment, lrate_eff, mask)
+                self.dwt[rb], self.dwnorm[rb], self.moment[rb] = dwt, dwnorm, moment
 
     def compute_weights(self) -> None:
         if self.cc.learn:
-            apply_dwt(self.cc, self.wt, self.fwt, self.dwt, self.wb_inc, self.wb_dec)
+            for b in self._blocks(self.send.n):
+                apply_dwt(self.cc, self.wt[b], self.fwt[b], self.dwt[b], self.wb_inc, self.wb_dec)
 
     def compute_wt_bal(self, recv_act_avg) -> None:
         if self.cc.learn and self.cc.wt_bal.on:
