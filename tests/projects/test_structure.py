@@ -154,7 +154,7 @@ def test_pat_assoc_networks(project):
     assert np.array_equal(three.pattern_rows("Input"), mod.task_patterns("impossible")["Input"].reshape(4, 4))
     for model in (two, three):
         con = next(iter(model.prjn_params.values())).con
-        assert con.xcal.set_l_lrn and con.xcal.l_lrn == 0 and not con.wt_bal.on
+        assert not con.wt_bal.on and con.rule.rule == "XCAL_CHL" and con.xcal.l_lrn == 1.0
         assert model.layer_params["Output"].layer.lay_inhib.gi == pytest.approx(1.3)
     with pytest.raises(SpecError, match="impossibel.*Did you mean 'impossible'"):
         mod.build(task="impossibel")
