@@ -131,8 +131,11 @@ def plot_curves(panels: dict[str, list[SeedResult]], path: Path, title: str,
 
 def arguments(description: str, seeds: int, out: str) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--seeds", type=int, default=seeds, help=f"number of seeds, 0..N-1 (default {seeds})")
+    p.add_argument("--seeds", type=int, default=seeds, help=f"number of seeds (default {seeds})")
+    p.add_argument("--first-seed", type=int, default=0, help="seeds are FIRST..FIRST+N-1 (default 0)")
     p.add_argument("--epochs", type=int, default=None, help="epoch limit (default: the project's plan)")
     p.add_argument("--jobs", type=int, default=1, help="processes in parallel (default 1)")
     p.add_argument("-o", "--out", type=Path, default=Path(out), help=f"figure path (default {out})")
-    return p.parse_args()
+    args = p.parse_args()
+    args.seed_list = list(range(args.first_seed, args.first_seed + args.seeds))
+    return args

@@ -11,7 +11,7 @@ panels = {}
 for task, hidden in (("easy", False), ("hard", False), ("impossible", False), ("impossible", True)):
     label = f"{task}, {'with' if hidden else 'no'} hidden layer"
     print(label)
-    results = train_seeds("OReillyMunakataFrankEtAl2012_1", list(range(args.seeds)), args.jobs,
+    results = train_seeds("OReillyMunakataFrankEtAl2012_1", args.seed_list, args.jobs,
                           args.epochs, task=task, hidden=hidden)
     print(summary(label, results))
     panels[label] = results

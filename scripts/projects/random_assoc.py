@@ -7,6 +7,6 @@ from common import arguments, plot_curves, summary, train_seeds
 
 args = arguments(__doc__, seeds=10, out="random_assoc.png")
 print("RandomAssoc (LeabraStd-style random associator), native core")
-results = train_seeds("RandomAssoc", list(range(args.seeds)), args.jobs, args.epochs)
+results = train_seeds("RandomAssoc", args.seed_list, args.jobs, args.epochs)
 print(summary("RandomAssoc", results))
 plot_curves({"RandomAssoc": results}, args.out, "25 random associations: errors per epoch")

@@ -85,17 +85,20 @@ def test_random_assoc_every_seed(train):
 # ---------------------------------------------------------------------------------- family trees
 
 def test_family_trees_error_falls(train):
-    """A few epochs of the 104 questions: the summed error falls well below its start."""
-    run, log = train("Hinton1986_1", seed=0, epochs=6)
-    sse = log.column("avg_sse")
-    assert len(sse) == 6
+    """5 epochs of the 104 questions: the error falls well below its start (seed 0 measured:
+    avg_sse 2.06 -> 1.28, cnt_err 103 -> 93; it reaches the criterion at epoch 64)."""
+    run, log = train("Hinton1986_1", seed=0, epochs=5)
+    sse, cnt = log.column("avg_sse"), log.column("cnt_err")
+    assert len(sse) == 5
     assert sse[-1] < 0.8 * sse[0], sse
+    assert cnt[-1] < cnt[0], cnt
 
 
 @pytest.mark.slow
 def test_family_trees_learn_all_questions(train):
     run, log = train("Hinton1986_1", seed=0)
     assert run.stopped and log.column("cnt_err")[-1] == 0
+    assert len(log.epochs) <= 100                 # README: seed 0 stops after 64 epochs
 
 
 # ------------------------------------------------------------------------------------- benchmark
