@@ -27,11 +27,9 @@ Values stay text (``member.raw``) until asked for: :meth:`Member.value` decodes 
 """
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Iterator, Union
 
 from ..errors import FormatError
@@ -699,13 +697,8 @@ class Dump:
     @classmethod
     def read(cls, path: str | os.PathLike) -> "Dump":
         """Read a ``.proj``/``.dtbl`` (optionally gzipped); FormatError names file and line."""
-        path = Path(path)
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as e:
-                raise FormatError(f"{path}: corrupt gzip data ({e})") from e
+        from .dat import read_bytes        # the package's one gunzip-aware reader
+        data = read_bytes(str(path))
         return cls.parse(data.decode("utf-8", "surrogateescape"), str(path))
 
     # -- writing

@@ -20,7 +20,6 @@ import numpy as np
 from ..errors import SpecError, did_you_mean
 from .fields import ParamGroup, get_path, leaf_fields, to_dict, with_path
 from .network import LayerKind, Network
-from .params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
 from .patterns import Patterns
 from .runplan import RunPlan
 from .sheet import TARGETS, Sel, Sheet, route
