@@ -147,7 +147,9 @@ def jobs(slurm, model, tmp_path_factory):
             if ready():
                 subprocess.run(["scancel", "--signal=USR1", "--batch", target], check=True)
                 del pending[target]
-        assert time.time() < end, f"runs of {list(pending)} did not start"
+        assert time.time() < end, (f"runs of {list(pending)} did not get going:\n"
+                                   + "\n".join(log_text(j)[-3000:] for j in made.values()
+                                                if any(t.split("_")[0] == j.job_id for t in pending)))
         time.sleep(0.2)
     yield made
     ids = [j.job_id for j in made.values() if j.job_id]
