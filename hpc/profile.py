@@ -23,6 +23,7 @@ from ..errors import SubmitError, did_you_mean
 PACKAGE_PROFILES = Path(__file__).resolve().parent / "profiles"
 USER_PROFILES = Path("~/.config/emergent_py/clusters")
 SWEEP_MODES = ("array", "launcher")
+TASK_DIRECTIVES = ("ntasks", "ntasks-per-node")
 RESUME_MODES = ("requeue", "resubmit")
 
 _TIME = re.compile(r"^(?:(?P<d>\d+)-)?(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2})$")
@@ -76,7 +77,8 @@ class Profile:
 
     ``required`` and ``forbidden`` hold sbatch long-option names without dashes (``account``,
     ``mem``, ``gres``, ``array``). ``python`` is the interpreter jobs run; empty means the
-    interpreter that submits (the local test cluster).
+    interpreter that submits (the local test cluster). ``tasks`` is how the task count is
+    written: ``ntasks`` (total) or ``ntasks-per-node`` (SDSC's examples make it mandatory).
     """
     name: str
     description: str
@@ -93,6 +95,7 @@ class Profile:
     local_scratch: str
     python: str = ""
     setup: tuple[str, ...] = ()
+    tasks: str = "ntasks"
 
     def partition(self, name: str | None) -> Partition:
         """The partition called ``name`` (the default one for None); SubmitError names the choices."""
@@ -111,7 +114,7 @@ _FIELDS: dict[str, tuple[str, bool]] = {
     "modules": ("str_list", True), "required": ("str_list", True), "forbidden": ("str_list", True),
     "sweep": ("str", True), "resume": ("str", True), "default_partition": ("str", True),
     "scratch": ("str", True), "local_scratch": ("str", True), "partitions": ("table", True),
-    "python": ("str", False), "setup": ("str_list", False),
+    "python": ("str", False), "setup": ("str_list", False), "tasks": ("str", False),
 }
 _PART_FIELDS = {"max_time": "str", "max_nodes": "int", "cores_per_node": "int"}
 
@@ -144,8 +147,8 @@ def profile_from_dict(data: dict, path: Path) -> Profile:
     if data["name"] != path.stem:
         raise SubmitError(f"{where}: field 'name' = {data['name']!r} must equal the file name "
                           f"'{path.stem}' (the name --cluster looks up)")
-    for key, choices in (("sweep", SWEEP_MODES), ("resume", RESUME_MODES)):
-        if data[key] not in choices:
+    for key, choices in (("sweep", SWEEP_MODES), ("resume", RESUME_MODES), ("tasks", TASK_DIRECTIVES)):
+        if key in data and data[key] not in choices:
             raise SubmitError(f"{where}: field '{key}' = {data[key]!r} must be one of "
                               f"{', '.join(choices)}")
     if "array" in data["forbidden"] and data["sweep"] == "array":
@@ -176,7 +179,7 @@ def profile_from_dict(data: dict, path: Path) -> Profile:
                    sweep=data["sweep"], resume=data["resume"],
                    default_partition=data["default_partition"], scratch=data["scratch"],
                    local_scratch=data["local_scratch"], python=data.get("python", ""),
-                   setup=tuple(data.get("setup", ())))
+                   setup=tuple(data.get("setup", ())), tasks=data.get("tasks", "ntasks"))
 
 
 def profile_dirs() -> list[Path]:

@@ -20,7 +20,7 @@ _DIRECTIVE_VALUE = re.compile(r"^[A-Za-z0-9_.,:@%=+/\-]+$")
 # slurmctld checks time limits (and sends --signal warnings) every 30 s, and sends the warning
 # once the time left is under the asked lead plus that period.
 SIGNAL_SLACK_S = 30
-OWN_DIRECTIVES = ("job-name", "partition", "nodes", "ntasks", "time", "account", "array", "output",
+OWN_DIRECTIVES = ("job-name", "partition", "nodes", "ntasks", "ntasks-per-node", "time", "account", "array", "output",
                   "error", "signal", "requeue", "open-mode", "mem", "gres")
 
 
@@ -91,6 +91,15 @@ def slurm_job_name(name: str) -> str:
     """
     safe = re.sub(r"[^A-Za-z0-9._+-]", "_", name)[:64]
     return safe or "emergent-py"
+
+
+def _tasks_directive(profile: Profile, ntasks: int, nodes: int) -> str:
+    if profile.tasks == "ntasks":
+        return _directive("ntasks", ntasks)
+    if ntasks % nodes:
+        raise SubmitError(f"-n {ntasks} tasks do not split evenly over -N {nodes} nodes, and "
+                          f"'{profile.name}' takes --ntasks-per-node; use a multiple of {nodes}")
+    return _directive("ntasks-per-node", ntasks // nodes)
 
 
 def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) -> list[str]:
@@ -164,7 +173,7 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
     lines = [_directive("job-name", slurm_job_name(job_name)),
              _directive("partition", part.name),
              _directive("nodes", res.nodes),
-             _directive("ntasks", ntasks),
+             _tasks_directive(profile, ntasks, res.nodes),
              _directive("time", format_time(seconds))]
     for name in ("account", "mem", "gres"):
         if asked[name] is not None:

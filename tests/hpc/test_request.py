@@ -13,7 +13,7 @@ from emergent_py.hpc.sweep import expand, parse_sweep
 def test_expanse_directives():
     lines = check_request(load_profile("expanse"), Resources("compute", 2, 256, "1-00:00:00", "abc123"), "m", 1)
     assert lines == ["#SBATCH --job-name=m", "#SBATCH --partition=compute", "#SBATCH --nodes=2",
-                     "#SBATCH --ntasks=256", "#SBATCH --time=1-00:00:00", "#SBATCH --account=abc123",
+                     "#SBATCH --ntasks-per-node=128", "#SBATCH --time=1-00:00:00", "#SBATCH --account=abc123",
                      "#SBATCH --output=logs/%j.out", "#SBATCH --signal=B:USR1@120",
                      "#SBATCH --requeue", "#SBATCH --open-mode=append"]
 
@@ -34,6 +34,13 @@ def test_expanse_directives():
 def test_bad_requests_are_refused(site, res, match):
     with pytest.raises(SubmitError, match=match):
         check_request(load_profile(site), res, "job", 1)
+
+
+def test_task_directive_follows_the_site():
+    s3 = check_request(load_profile("stampede3"), Resources("skx", 2, 96, "1:00:00"), "j", 1)
+    assert "#SBATCH --ntasks=96" in s3
+    with pytest.raises(SubmitError, match="-n 100 tasks do not split evenly over -N 2 nodes"):
+        check_request(load_profile("comet"), Resources("compute", 2, 100, "1:00:00"), "j", 1)
 
 
 def test_sweep_is_an_array_or_a_launcher_job():
