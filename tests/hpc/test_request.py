@@ -39,8 +39,8 @@ def test_bad_requests_are_refused(site, res, match):
 def test_task_directive_follows_the_site():
     s3 = check_request(load_profile("stampede3"), Resources("skx", 2, 96, "1:00:00"), "j", 1)
     assert "#SBATCH --ntasks=96" in s3
-    with pytest.raises(SubmitError, match="-n 100 tasks do not split evenly over -N 2 nodes"):
-        check_request(load_profile("comet"), Resources("compute", 2, 100, "1:00:00"), "j", 1)
+    with pytest.raises(SubmitError, match="-n 45 tasks do not split evenly over -N 2 nodes"):
+        check_request(load_profile("comet"), Resources("compute", 2, 45, "1:00:00"), "j", 1)
 
 
 def test_sweep_is_an_array_or_a_launcher_job():
