@@ -23,6 +23,16 @@ def fast_scalar(v):
     return float(v) if isinstance(v, (np.floating, float)) else v
 
 
+def const(v, dtype):
+    """A constant for per-cycle numpy calls: ``(n,)`` per-unit arrays as they are, scalars as 0-d
+    arrays of ``dtype``. Same values and the same float operations as a dtype scalar, but numpy
+    dispatches a 0-d array of the operand's dtype about twice as fast as a Python float or a
+    numpy scalar (measured: ~1.0 vs ~2.2 us per call on 100 floats)."""
+    if isinstance(v, np.ndarray) and v.ndim:
+        return v
+    return np.asarray(v, dtype=dtype)
+
+
 def xx1(z: np.ndarray) -> np.ndarray:
     """X/(X+1) rate function."""
     return z / (z + 1)
@@ -66,23 +76,51 @@ class Nxx1Consts:
         return cls(dtype=dtype, **vals)
 
 
-def xx1_gain_cor(x: np.ndarray, c: Nxx1Consts) -> np.ndarray:
-    """XX1 with the gain reduced by up to ``gain_cor`` within ``gain_cor_range`` nvars of threshold."""
+def nxx1_into(x: np.ndarray, c: Nxx1Consts, out: np.ndarray, work: np.ndarray,
+              mask: np.ndarray) -> np.ndarray:
+    """NOISY_XX1 of ``x`` into ``out`` with precomputed constants ``c``, without temporaries.
+
+    ``x, out``: (n,) arrays of ``c.dtype``; ``work``: (4, n) scratch of the dtype; ``mask``: (n,)
+    bool scratch. The three branches of leabra.md 5.4 are evaluated for every unit and selected
+    with masks: ``x < 0``: sig_mult_eff / (1 + exp(-x*sig_gain_nvar)); ``0 <= x < interp_range``:
+    the linear bridge; else XX1 with the gain reduced within gain_cor_range nvars of threshold.
+    The corrected gain ``gain*(1 - gain_cor*max(cor, 0))`` is exactly ``gain`` where ``cor < 0``
+    (``1 - gain_cor*0 == 1``), so it needs no branch. exp overflows (-> 0) far below threshold:
+    call under ``np.errstate(over="ignore")``."""
+    below, bridge, xm, g = work[0], work[1], work[2], work[3]
     one = c.dtype(1)
-    cor = (c.gain_cor_range - x / c.nvar) / c.gain_cor_range
-    g = np.where(cor < 0, c.gain, c.gain * (one - c.gain_cor * cor))
-    return xx1(g * x)
+    np.multiply(x, c.neg_sig_gain_nvar, out=below)            # -(x*a) == x*(-a) exactly
+    np.exp(below, out=below)
+    np.add(below, one, out=below)
+    np.divide(c.sig_mult_eff, below, out=below)
+    np.divide(x, c.interp_range, out=bridge)
+    np.multiply(bridge, c.interp_val, out=bridge)
+    np.add(bridge, c.sig_val_at_0, out=bridge)
+    # XX1gc(x) on max(x, interp_range) (the max only keeps the discarded lanes finite)
+    np.maximum(x, c.interp_range, out=xm)
+    np.divide(xm, c.nvar, out=g)                               # cor = (gcr - x/nvar)/gcr
+    np.subtract(c.gain_cor_range, g, out=g)
+    np.divide(g, c.gain_cor_range, out=g)
+    np.maximum(g, 0, out=g)
+    np.multiply(g, c.gain_cor, out=g)
+    np.subtract(one, g, out=g)
+    np.multiply(g, c.gain, out=g)                              # the corrected gain
+    np.multiply(g, xm, out=xm)                                 # z = gain * x
+    np.add(xm, one, out=out)
+    np.divide(xm, out, out=out)                                # z / (z + 1)
+    np.less(x, c.interp_range, out=mask)
+    np.copyto(out, bridge, where=mask)
+    np.less(x, 0, out=mask)
+    np.copyto(out, below, where=mask)
+    return out
 
 
 def nxx1_eval(x: np.ndarray, c: Nxx1Consts) -> np.ndarray:
-    """NOISY_XX1 of ``x`` (already in ``c.dtype``) with precomputed constants ``c``."""
-    one = c.dtype(1)
+    """NOISY_XX1 of ``x`` (already in ``c.dtype``; any shape the constants broadcast to)."""
+    x = np.asarray(x, dtype=c.dtype)
+    out = np.empty_like(x)
     with np.errstate(over="ignore"):
-        below = c.sig_mult_eff / (one + np.exp(x * c.neg_sig_gain_nvar))    # -(x*a) == x*(-a) exactly
-    bridge = c.sig_val_at_0 + (x / c.interp_range) * c.interp_val
-    above = xx1_gain_cor(np.maximum(x, c.interp_range), c)
-    out = np.where(x < 0, below, np.where(x < c.interp_range, bridge, above))
-    return out if out.dtype == c.dtype else out.astype(c.dtype)
+        return nxx1_into(x, c, out, np.empty((4,) + x.shape, dtype=c.dtype), np.empty(x.shape, dtype=bool))
 
 
 def noisy_xx1(x: np.ndarray, act: ActParams, dtype=np.float32) -> np.ndarray:

@@ -12,71 +12,133 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import BackendError
-from .act import Nxx1Consts, fast_scalar, g_e_thr_consts, g_e_thr_from, inet_from_g, nxx1_eval
+from .act import Nxx1Consts, const, g_e_thr_consts, nxx1_into
 from .inhib import fffb
 
 
 class CycleSteps:
-    """Per-cycle steps; needs the state and constants that :class:`~.network.Network` builds."""
+    """Per-cycle steps; needs the state and constants that :class:`~.network.Network` builds.
+
+    Every numpy call writes into a preallocated buffer (``out=``) and every scalar constant is a
+    0-d array of the working dtype (:func:`~.act.const`): at the benchmark's small sizes a cycle
+    is ~150 numpy calls on arrays of a few hundred floats, so per-call dispatch, not arithmetic,
+    is the cost. Each buffered step performs the same float operations in the same order as the
+    formula it implements, so results are bitwise those of the plain expressions."""
+
+    def _cycle_buffers(self) -> None:
+        """Scratch arrays and constants of the per-cycle steps (built once per network)."""
+        f, n = self.dtype, self.n_units
+        C = lambda v: const(v, f)
+        self._delta = np.zeros(n, f)
+        self._send_up = np.zeros(n, bool)
+        self._send_dn = np.zeros(n, bool)
+        self._send_mask = np.zeros(n, bool)
+        self._send_tmp = np.zeros(n, f)
+        self._send_thr = C(self.send_thr)
+        self._delta_thr = C(self.delta_thr)
+        self._post_tmp = np.zeros(n, f)
+        self._post_k = [C(x) for x in (self.ss_rate, self.s_rate, self.m_rate, self.ru_lrn_s, self.ru_lrn_m,
+                                       self.su_lrn_s, self.su_lrn_m)]
+        self._sizes_f = self.sizes.astype(f)
+        L = self.n_layers
+        self._lay_tmp = np.zeros((3, L), f)
+        self._lay_bool = np.zeros(L, bool)
+        p = self.lay_inhib
+        self._fffb_k = {k: C(p[k]) for k in ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt")}
+        self._zero = C(0)
+
+    def _quarter_plan(self) -> None:
+        """Per quarter: which projections send (receiver not hard clamped), per sending layer."""
+        self._send_plan = []
+        for l in self.lay_list:
+            prjns = [p for p in self.send_prjns[l.name] if not self.hard_clamped[p.recv.index]]
+            self._send_plan.append((l.slice, [(p, self.pending[p.recv.slice]) for p in prjns]))
+        for p in self.prjn_list:
+            p.scale_k = const(p.scale_eff, self.dtype)
 
     def send_netin_delta(self) -> None:
         """Sender-based delta net input (leabra.md 3.1): only senders whose act moved send."""
         u = self.units
         act, sent = u["act"], u["act_sent"]
-        above = act > self.send_thr
-        d = act - sent
-        send_up = above & (np.abs(d) > self.delta_thr)
-        send_dn = (sent > self.send_thr) & ~above
-        mask = send_up | send_dn
+        up, dn, mask, d = self._send_up, self._send_dn, self._send_mask, self._send_tmp
+        np.greater(act, self._send_thr, out=up)                 # above the send threshold
+        np.greater(sent, self._send_thr, out=dn)
+        np.greater(dn, up, out=dn)                              # was above, now not: un-send
+        np.subtract(act, sent, out=d)
+        delta = self._delta
+        np.absolute(d, out=delta)
+        np.greater(delta, self._delta_thr, out=mask)
+        np.logical_and(up, mask, out=up)                        # above and moved by > delta
+        np.logical_or(up, dn, out=mask)
         counts = np.add.reduceat(mask, self.starts, dtype=np.int64).tolist()
         if not any(counts):
             return
-        zero = self.dtype(0)
         # the sent change: act - act_sent going up, -act_sent when falling below threshold, else 0
-        delta = np.where(send_up, d, np.where(send_dn, -sent, zero))
-        np.copyto(sent, np.where(send_up, act, zero), where=mask)
-        for l in self.lay_list:
-            k = counts[l.index]
-            if k == 0:
+        delta.fill(0)
+        np.copyto(delta, d, where=up)
+        np.negative(sent, out=delta, where=dn)
+        np.copyto(sent, act, where=up)
+        np.copyto(sent, self._zero, where=dn)
+        for k, (sl, targets) in zip(counts, self._send_plan):
+            if k == 0 or not targets:
                 continue
-            dl = delta[l.slice]
-            for p in self.send_prjns[l.name]:
-                if not self.hard_clamped[p.recv.index]:
-                    p.send_delta(dl, k, self.pending[p.recv.slice])
+            dl = delta[sl]
+            for p, pend in targets:
+                p.send_delta(dl, k, pend)
 
     def compute_netin_integ(self) -> None:
         """Net-input integration of non-clamped units (leabra.md 3.3)."""
-        u = self.units
-        for sl in self.free_runs:
-            net_raw = u["net_raw"][sl]
-            net_raw += self.pending[sl]
-            self.pending[sl] = 0
-            syn = net_raw if not isinstance(self.net_gain, np.ndarray) and self.net_gain == 1 \
-                else self._c(self.net_gain, sl) * net_raw
+        for r in self._quarter_runs:
+            net_raw = r.net_raw
+            np.add(net_raw, r.pending, out=net_raw)
+            r.pending.fill(0)
+            syn = net_raw
+            if not r.unit_net_gain:
+                syn = np.multiply(r.net_gain, net_raw, out=r.tmp)
             if self.has_net_ex:
-                syn = syn + self.net_ex[sl]
-            net = u["net"][sl]
-            net += self._c(self.net_rate, sl) * (syn - net)
-            np.maximum(net, 0, out=net)
-
-    @staticmethod
-    def _c(x, sl):
-        return x[sl] if isinstance(x, np.ndarray) else x
+                syn = np.add(syn, r.net_ex, out=r.tmp)
+            net, t = r.net, r.tmp
+            np.subtract(syn, net, out=t)                        # net += rate * (syn - net)
+            np.multiply(r.net_rate, t, out=t)
+            np.add(net, t, out=net)
+            np.maximum(net, self._zero, out=net)
 
     def compute_netin_stats(self) -> None:
         """Average and max net input per layer (leabra.md 4.3; net_thr 0: all units)."""
-        net = self.units["net"]
-        self.lay["net_avg"][:] = np.add.reduceat(net, self.starts) / self.sizes.astype(self.dtype)
-        self.lay["net_max"][:] = np.maximum.reduceat(net, self.starts)
+        net, lay = self.units["net"], self.lay
+        np.add.reduceat(net, self.starts, out=lay["net_avg"])
+        np.divide(lay["net_avg"], self._sizes_f, out=lay["net_avg"])
+        np.maximum.reduceat(net, self.starts, out=lay["net_max"])
 
     def compute_inhib(self) -> None:
-        """FFFB inhibition per layer (and pool), skipping hard-clamped layers (leabra.md 4.2)."""
-        lay, p = self.lay, self.lay_inhib
+        """FFFB inhibition per layer (and pool), skipping hard-clamped layers (leabra.md 4.2).
+
+        The same formula as :func:`~.inhib.fffb` (which pools use), into buffers."""
+        lay, p = self.lay, self._fffb_k
         free = self.free_layers
-        ffi, fbi, g_i = fffb(lay["net_avg"], lay["net_max"], lay["acts_avg"], lay["fbi"], p)
+        ffi, fbi, g_i = self._lay_tmp
+        b = self._lay_bool
+        net_avg = lay["net_avg"]
+        if self.lay_inhib["mva_zero"]:      # avg + 0 * (max - avg) is exactly avg
+            ff_netin = net_avg
+        else:
+            ff_netin = np.subtract(lay["net_max"], net_avg, out=g_i)
+            np.multiply(p["max_vs_avg"], ff_netin, out=ff_netin)
+            np.add(net_avg, ff_netin, out=ff_netin)
+        np.subtract(ff_netin, p["ff0"], out=ffi)                # ff * (ff_netin - ff0) if > ff0 else 0
+        np.multiply(p["ff"], ffi, out=ffi)
+        np.greater(ff_netin, p["ff0"], out=b)
+        np.logical_not(b, out=b)
+        np.copyto(ffi, self._zero, where=b)
+        np.multiply(p["fb"], lay["acts_avg"], out=fbi)          # fbi + fb_dt * (fb * acts_avg - fbi)
+        np.subtract(fbi, lay["fbi"], out=fbi)
+        np.multiply(p["fb_dt"], fbi, out=fbi)
+        np.add(lay["fbi"], fbi, out=fbi)
+        np.add(ffi, fbi, out=g_i)                               # gi * (ffi + fbi)
+        np.multiply(p["gi"], g_i, out=g_i)
         # adapt_gi stays 1 (inhib_adapt is out of scope and rejected), so it is not multiplied in
         if not self.all_inhib_on:
-            g_i = np.where(self.lay_inhib_on, g_i, self.dtype(0))
+            np.copyto(g_i, self._zero, where=~self.lay_inhib_on)
         np.copyto(lay["ffi"], ffi, where=free)
         np.copyto(lay["fbi"], fbi, where=free)
         np.copyto(lay["g_i"], g_i, where=free)
@@ -110,53 +172,61 @@ class CycleSteps:
                 gi_unit[l.slice] = np.repeat(pool["g_i"], l.n // pool["ng"])
         else:
             gi_unit = None
-        for sl in self.free_runs:
-            r = self._act_run(sl)
+        for r in self._quarter_runs:
             k = r.k
             # inhibition (4.5): gc_i = group g_i (+ gi_syn, 0 without inhibitory projections)
             if gi_unit is None:
                 r.gc_i[:] = np.repeat(self.lay["g_i"][r.lay_lo:r.lay_hi], r.sizes)
             else:
-                r.gc_i[:] = gi_unit[sl]
-            g_e = r.net if k.unit_g_e else r.net * k.g_bar_e      # x 1 is exact: skip it
-            g_i = r.gc_i if k.unit_g_i else r.gc_i * k.g_bar_i
-            # v_m_eq (Euler; drives the activation) and v_m (midpoint, bookkeeping only, skipped
-            # for t_r cycles after a reset): I(v) at both in one stacked evaluation
-            v_eq, v_m = r.v_m_eq, r.v_m
-            i_both = inet_from_g(np.stack((v_eq, v_m)), g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
-            v_eq += k.vm_rate * i_both[0]
-            np.minimum(v_eq, k.vm_hi, out=v_eq)
-            np.maximum(v_eq, k.vm_lo, out=v_eq)
-            i2 = inet_from_g(v_m + k.half_rate_cyc * i_both[1], g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i)
+                r.gc_i[:] = gi_unit[r.sl]
+            g_e = r.net if k.unit_g_e else np.multiply(r.net, k.g_bar_e, out=r.g_e)   # x 1 is exact
+            g_i = r.gc_i if k.unit_g_i else np.multiply(r.gc_i, k.g_bar_i, out=r.g_i)
+            # v_m (midpoint, bookkeeping only, skipped for t_r cycles after a reset; row 0) and
+            # v_m_eq (Euler; drives the activation; row 1): rows of one (2, n) view of the state
+            vv, I, T = r.vv, r.I, r.T
+            v_m, v_eq = vv[0], vv[1]
+            inet_into(vv, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i, I, T)     # I(v_m), I(v_m_eq)
+            v_half = np.multiply(I[0], k.half_rate_cyc, out=T[0])
+            np.add(v_m, v_half, out=v_half)
+            inet_into(v_half, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i, I[0], T[1])   # I2 = I(v_half)
+            np.multiply(I, k.rates, out=T)              # vm_dt_cyc * I2, vm_dt * I(v_m_eq)
+            np.add(vv, T, out=T)
+            np.minimum(T, k.vm_hi, out=T)
+            np.maximum(T, k.vm_lo, out=T)
             if self.tot_cycle - self.last_spike > self.t_r:
-                v_m += k.vm_rate_cyc * i2
-                np.minimum(v_m, k.vm_hi, out=v_m)
-                np.maximum(v_m, k.vm_lo, out=v_m)
-                r.I_net[:] = i2
+                vv[...] = T
+                r.I_net[:] = I[0]
             else:
-                v_new = v_m + k.vm_rate_cyc * i2
-                np.minimum(v_new, k.vm_hi, out=v_new)
-                np.maximum(v_new, k.vm_lo, out=v_new)
-                run = self.tot_cycle > r.refr_until
-                np.copyto(v_m, v_new, where=run)
-                np.copyto(r.I_net, i2, where=run)
+                v_eq[:] = T[1]
+                run = np.greater(self.tot_cycle, r.refr_until, out=r.mask2)
+                np.copyto(v_m, T[0], where=run)
+                np.copyto(r.I_net, I[0], where=run)
             # activation (5.5): sub-threshold regime on v_m_eq, else gelin on g_e
-            sub = (r.act_raw < k.vm_act_thr) & (v_eq <= k.thr)
-            x = np.where(sub, v_eq - k.thr, g_e - g_e_thr_from(g_i, k.ge_thr_c))
-            a_new = nxx1_eval(x, k.nxx1)
+            sub, m = r.mask, r.mask2
+            np.less(r.act_raw, k.vm_act_thr, out=sub)
+            np.less_equal(v_eq, k.thr, out=m)
+            np.logical_and(sub, m, out=sub)
+            x = r.x
+            c_i, c_l, c_d = k.ge_thr_c                  # g_e - g_e_thr = g_e - (g_i*c_i + c_l)/c_d
+            np.multiply(g_i, c_i, out=x)
+            np.add(x, c_l, out=x)
+            np.divide(x, c_d, out=x)
+            np.subtract(g_e, x, out=x)
+            np.subtract(v_eq, k.thr, out=x, where=sub)
+            a_new = nxx1_into(x, k.nxx1, r.a_new, r.work, m)
             a_cur = r.act_nd
-            a_new = a_cur + k.vm_rate * (a_new - a_cur)
+            np.subtract(a_new, a_cur, out=a_new)        # a_cur + vm_dt * (a_new - a_cur)
+            np.multiply(k.vm_rate, a_new, out=a_new)
+            np.add(a_cur, a_new, out=a_new)
             np.subtract(a_new, a_cur, out=r.da)
             r.act_raw[:] = a_new
             np.minimum(a_new, k.act_hi, out=a_new)
-            np.maximum(a_new, k.act_lo, out=a_new)
-            a_cur[:] = a_new
-            r.act[:] = a_new
-            r.act_eq[:] = a_new
+            np.maximum(a_new, k.act_lo, out=r.act)
+            r.act3[1:] = r.act                          # act_eq = act_nd = act
             # spike bookkeeping on v_m
-            spk = v_m > k.thr
-            r.spike[:] = spk
+            spk = np.greater(v_m, k.thr, out=r.spike)
             if spk.any():
+                spk = spk != 0
                 np.copyto(v_m, k.vm_r, where=spk)
                 np.copyto(r.I_net, 0, where=spk)
                 np.copyto(r.spk_t, self.tot_cycle, where=spk)
@@ -169,21 +239,30 @@ class CycleSteps:
         u = self.units
         a = u["act_nd"]
         k = self._post_k
+        t = self._post_tmp
         ss, s, m = u["avg_ss"], u["avg_s"], u["avg_m"]
-        ss += k[0] * (a - ss)
-        s += k[1] * (ss - s)
-        m += k[2] * (s - m)
-        np.add(k[3] * s, k[4] * m, out=u["ru_avg_s_lrn"])
+        for x, src, rate in ((ss, a, k[0]), (s, ss, k[1]), (m, s, k[2])):   # x += rate * (src - x)
+            np.subtract(src, x, out=t)
+            np.multiply(rate, t, out=t)
+            np.add(x, t, out=x)
+        ru = u["ru_avg_s_lrn"]
+        np.multiply(k[3], s, out=ru)
+        np.multiply(k[4], m, out=t)
+        np.add(ru, t, out=ru)
         if self._same_lrn_m:        # su_lrn_m == ru_lrn_m (the default): the same numbers
-            u["su_avg_s_lrn"][:] = u["ru_avg_s_lrn"]
+            u["su_avg_s_lrn"][:] = ru
         else:
-            np.add(k[5] * s, k[6] * m, out=u["su_avg_s_lrn"])
+            su = u["su_avg_s_lrn"]
+            np.multiply(k[5], s, out=su)
+            np.multiply(k[6], m, out=t)
+            np.add(su, t, out=su)
 
     def compute_act_stats(self) -> None:
         """Average and max act per layer (and pool) for the next cycle's feedback inhibition."""
-        act = self.units["act"]
-        self.lay["acts_avg"][:] = np.add.reduceat(act, self.starts) / self.sizes.astype(self.dtype)
-        self.lay["acts_max"][:] = np.maximum.reduceat(act, self.starts)
+        act, lay = self.units["act"], self.lay
+        np.add.reduceat(act, self.starts, out=lay["acts_avg"])
+        np.divide(lay["acts_avg"], self._sizes_f, out=lay["acts_avg"])
+        np.maximum.reduceat(act, self.starts, out=lay["acts_max"])
         for pool in self.pools:
             l = pool["layer"]
             pool["acts_avg"][:] = act[l.slice].reshape(pool["ng"], -1).mean(axis=1, dtype=self.dtype)
@@ -200,30 +279,59 @@ class CycleSteps:
 
 
 class _ActRun:
-    """Views and constants of one contiguous run of non-clamped units (built once, cached)."""
+    """Views, scratch buffers and constants of one contiguous run of non-clamped units (built
+    once per run, cached)."""
 
     def __init__(self, net, sl: slice) -> None:
-        u = net.units
-        for v in ("net", "gc_i", "v_m_eq", "v_m", "spk_t", "I_net", "act_raw", "act_nd", "act", "act_eq",
-                  "da", "spike"):
+        u, f = net.units, net.dtype
+        n = sl.stop - sl.start
+        self.sl = sl
+        for v in ("net", "net_raw", "gc_i", "v_m_eq", "v_m", "spk_t", "I_net", "act_raw", "act_nd", "act",
+                  "act_eq", "da", "spike"):
             setattr(self, v, u[v][sl])
+        self.vv = net.unit_rows("v_m", "v_m_eq")[:, sl]
+        self.act3 = net.unit_rows("act", "act_eq", "act_nd")[:, sl]
+        self.pending = net.pending[sl]
         self.refr_until = net.refr_until[sl]
         lays = [l for l in net.lay_list if sl.start <= l.start and l.stop <= sl.stop]
         self.lay_lo, self.lay_hi = lays[0].index, lays[-1].index + 1
         self.sizes = net.sizes[self.lay_lo:self.lay_hi]
-        c = lambda x: x[sl] if isinstance(x, np.ndarray) else x
+        c = lambda x: const(x[sl] if isinstance(x, np.ndarray) else x, f)
+        self.net_gain, self.net_rate = c(net.net_gain), c(net.net_rate)
+        self.unit_net_gain = self.net_gain.ndim == 0 and self.net_gain == 1
+        self.net_ex = net.net_ex[sl]
         k = self.k = type("ActConsts", (), {})()
         for name in ("g_bar_e", "g_bar_i", "e_e", "e_l", "e_i", "vm_lo", "vm_hi", "vm_rate", "vm_rate_cyc",
                      "thr", "vm_act_thr", "act_lo", "act_hi", "vm_r"):
             setattr(k, name, c(getattr(net, name)))
         k.g_l = c(net.g_bar_l)
-        k.half_rate_cyc = net.dtype(0.5) * k.vm_rate_cyc
-        k.ge_thr_c = tuple(fast_scalar(c) for c in g_e_thr_consts(k.g_l, k.e_e, k.e_l, k.e_i, k.thr))
-        k.nxx1 = (net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)).fast()
-        for name, v in list(vars(k).items()):
-            setattr(k, name, fast_scalar(v))
-        k.unit_g_e = not isinstance(k.g_bar_e, np.ndarray) and k.g_bar_e == 1
-        k.unit_g_i = not isinstance(k.g_bar_i, np.ndarray) and k.g_bar_i == 1
+        k.half_rate_cyc = const(f(0.5) * k.vm_rate_cyc, f)
+        k.ge_thr_c = tuple(const(x, f) for x in g_e_thr_consts(k.g_l, k.e_e, k.e_l, k.e_i, k.thr))
+        nx = net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)
+        k.nxx1 = replace(nx, **{name: const(v, f) for name, v in nx.__dict__.items() if name != "dtype"})
+        # per-row rates of the (v_m, v_m_eq) update: vm_dt_cyc and vm_dt
+        k.rates = np.stack([np.broadcast_to(k.vm_rate_cyc, (n,)), np.broadcast_to(k.vm_rate, (n,))]).astype(f)
+        k.unit_g_e = k.g_bar_e.ndim == 0 and k.g_bar_e == 1
+        k.unit_g_i = k.g_bar_i.ndim == 0 and k.g_bar_i == 1
+        self.I, self.T = np.zeros((2, n), f), np.zeros((2, n), f)
+        self.work = np.zeros((4, n), f)
+        self.x, self.a_new, self.tmp = np.zeros(n, f), np.zeros(n, f), np.zeros(n, f)
+        self.g_e, self.g_i = np.zeros(n, f), np.zeros(n, f)
+        self.mask, self.mask2 = np.zeros(n, bool), np.zeros(n, bool)
+
+
+def inet_into(v, g_e, g_l, g_i, e_e, e_l, e_i, out, tmp):
+    """:func:`~.act.inet_from_g` into ``out`` (``tmp``: scratch of out's shape), same operations:
+    ``g_e*(e_e - v) + g_l*(e_l - v) + g_i*(e_i - v)`` summed left to right."""
+    np.subtract(e_e, v, out=out)
+    np.multiply(g_e, out, out=out)
+    np.subtract(e_l, v, out=tmp)
+    np.multiply(g_l, tmp, out=tmp)
+    np.add(out, tmp, out=out)
+    np.subtract(e_i, v, out=tmp)
+    np.multiply(g_i, tmp, out=tmp)
+    np.add(out, tmp, out=out)
+    return out
 
 
 def _slice_consts(c: Nxx1Consts, sl: slice) -> Nxx1Consts:

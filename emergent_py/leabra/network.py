@@ -61,7 +61,10 @@ class Network(NetworkConsts, CycleSteps):
         self.n_layers = len(self.lay_list)
         self.sizes = np.array([l.n for l in self.lay_list])
         self.starts = np.array([l.start for l in self.lay_list])
-        self.units = {v: np.zeros(self.n_units, dtype=dtype) for v in UNIT_VARS}
+        # one (n_vars, n_units) block: rows of related variables can be updated in one call
+        self._unit_block = np.zeros((len(UNIT_VARS), self.n_units), dtype=dtype)
+        self._unit_row = {v: i for i, v in enumerate(UNIT_VARS)}
+        self.units = {v: self._unit_block[i] for i, v in enumerate(UNIT_VARS)}
         self.lay = {v: np.zeros(self.n_layers, dtype=dtype) for v in LAYER_VARS}
         self.pending = np.zeros(self.n_units, dtype=dtype)
         self.projections: dict[str, Projection] = {}
@@ -72,6 +75,8 @@ class Network(NetworkConsts, CycleSteps):
         self.recv_prjns = {l.name: [p for p in self.prjn_list if p.recv is l] for l in self.lay_list}
         self.send_prjns = {l.name: [p for p in self.prjn_list if p.send is l] for l in self.lay_list}
         self._build_consts()
+        self._cycle_buffers()
+        self._quarter_runs = []
         # counters (leabra.md 1.1)
         self.cycle_n = 0          # emergent's network.cycle (0..99 within a trial)
         self.tot_cycle = 0
@@ -85,6 +90,14 @@ class Network(NetworkConsts, CycleSteps):
         self.refr_until = np.full(0, -np.inf)
         self._run = None
         self.init_weights(weights)
+        self._quarter_plan()
+
+    def unit_rows(self, *names: str) -> np.ndarray:
+        """A (len(names), n_units) view of unit variables that are consecutive in UNIT_VARS."""
+        i = self._unit_row[names[0]]
+        if [self._unit_row[v] for v in names] != list(range(i, i + len(names))):
+            raise BackendError(f"unit_rows{names}: not consecutive in UNIT_VARS")
+        return self._unit_block[i:i + len(names)]
 
     # ------------------------------------------------------------------ init
     def init_weights(self, weights: dict | None = None) -> None:
@@ -236,6 +249,8 @@ class Network(NetworkConsts, CycleSteps):
         self._free_runs()
         self._net_ex()
         self.compute_netin_scale()
+        self._quarter_runs = [self._act_run(sl) for sl in self.free_runs]
+        self._quarter_plan()
 
     def _ext_act_avg(self) -> None:
         """avg_act.use_ext_act (leabra.md 8.1): a non-hidden layer's acts_p_avg_eff is the mean of
@@ -282,7 +297,7 @@ class Network(NetworkConsts, CycleSteps):
         u = self.units
         bias = np.repeat(self.lay["bias_scale"], self.sizes) * u["bias_wt"]
         soft = np.repeat(self.ext_flag & ~self.clamp_hard, self.sizes)
-        self.net_ex = self.init_net + bias + np.where(soft, u["ext"] * self.clamp_gain, self.dtype(0))
+        self.net_ex[:] = self.init_net + bias + np.where(soft, u["ext"] * self.clamp_gain, self.dtype(0))
         self.has_net_ex = bool(np.any(self.net_ex != 0))
 
     def compute_netin_scale(self) -> None:
@@ -304,6 +319,10 @@ class Network(NetworkConsts, CycleSteps):
     # ------------------------------------------------------------------ cycle
     def cycle(self) -> None:
         """One cycle (leabra.md 1.5), in emergent's order."""
+        with np.errstate(over="ignore"):       # exp in NXX1 far below threshold (-> 0)
+            self._cycle()
+
+    def _cycle(self) -> None:
         self.send_netin_delta()
         self.compute_netin_integ()
         self.compute_netin_stats()
@@ -395,10 +414,11 @@ class Network(NetworkConsts, CycleSteps):
 
         ``on_cycle(net)``, if given, is called after every cycle."""
         self.quarter_init()
-        for _ in range(self.model.network_params.network.times.quarter):
-            self.cycle()
-            if on_cycle is not None:
-                on_cycle(self)
+        with np.errstate(over="ignore"):       # exp in NXX1 far below threshold (-> 0)
+            for _ in range(self.model.network_params.network.times.quarter):
+                self._cycle()
+                if on_cycle is not None:
+                    on_cycle(self)
         q = self.quarter_n
         self.quarter_final()
         if q == 3:

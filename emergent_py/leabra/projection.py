@@ -90,6 +90,7 @@ class Projection:
         self.wb_inc = np.ones(nr, dtype=dtype)
         self.wb_dec = np.ones(nr, dtype=dtype)
         self.scale_eff = dtype(0)
+        self.scale_k = np.asarray(self.scale_eff)      # 0-d copy of scale_eff (fast dispatch)
         self._gather = None
         self.abs, self.rel = dtype(con.wt_scale.abs), dtype(con.wt_scale.rel)
 
@@ -118,10 +119,10 @@ class Projection:
         """Add ``scale_eff * delta[s] * wt[s, :]`` over senders s to ``out`` (the receivers'
         pending input); ``delta`` (n_send,) is 0 except at the ``k`` senders that send."""
         if k > 1 and (self.send.n < GATHER_MIN_SENDERS or k > DENSE_SEND_FRACTION * self.send.n):
-            out += (delta * self.scale_eff) @ self.wt
+            out += (delta * self.scale_k) @ self.wt
             return
         local = np.flatnonzero(delta)
-        eff = delta[local] * self.scale_eff
+        eff = delta[local] * self.scale_k
         if k == 1:
             out += eff[0] * self.wt[local[0]]
             return
