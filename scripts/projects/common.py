@@ -38,8 +38,9 @@ class SeedResult:
     cnt_err: list[int]
     avg_sse: list[float]
     stopped: bool          # reached the plan's stop criterion
-    seconds: float
+    seconds: float          # wall clock
     n_trials: int
+    cpu_seconds: float = 0.0   # process CPU time (all threads): steadier on a loaded machine
 
     @property
     def epochs(self) -> int:
@@ -54,19 +55,23 @@ class SeedResult:
     def ms_per_trial(self) -> float:
         return 1000 * self.seconds / max(self.n_trials, 1)
 
+    @property
+    def cpu_ms_per_trial(self) -> float:
+        return 1000 * self.cpu_seconds / max(self.n_trials, 1)
+
 
 def train(project: str, seed: int, epochs: int | None = None, **build_kwargs) -> SeedResult:
     """Build ``project`` with ``build_kwargs`` and train it with ``seed`` on the native core."""
     from emergent_py import Model
     from emergent_py.leabra import Run
     model = Model(*load_project(project).build(**build_kwargs))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run = Run(model, seed=seed, record="epoch")
     log = run.run(epochs)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     return SeedResult(seed, [int(c) for c in log.column("cnt_err")],
                       [float(s) for s in log.column("avg_sse")], run.stopped, seconds,
-                      len(log.epochs) * model.patterns.n)
+                      len(log.epochs) * model.patterns.n, cpu)
 
 
 def train_seeds(project: str, seeds: list[int], jobs: int = 1, epochs: int | None = None,
@@ -75,7 +80,7 @@ def train_seeds(project: str, seeds: list[int], jobs: int = 1, epochs: int | Non
     def report(r: SeedResult) -> None:
         print(f"  seed {r.seed:3d}: {'stopped' if r.stopped else 'limit  '} after {r.epochs:4d} epochs, "
               f"first cnt_err 0 at {r.first_zero}, final cnt_err {r.cnt_err[-1]}, "
-              f"{r.seconds:7.1f}s ({r.ms_per_trial:.1f} ms/trial)", flush=True)
+              f"{r.seconds:7.1f}s ({r.ms_per_trial:.1f} ms/trial, CPU {r.cpu_ms_per_trial:.1f})", flush=True)
     results = []
     if jobs <= 1:
         for s in seeds:
