@@ -144,3 +144,13 @@ def arguments(description: str, seeds: int, out: str) -> argparse.Namespace:
     args = p.parse_args()
     args.seed_list = list(range(args.first_seed, args.first_seed + args.seeds))
     return args
+
+
+def reproduce(project: str, title: str, doc: str, seeds: int, out: str) -> list[SeedResult]:
+    """The whole script of a one-panel reproduction: arguments, seeds, summary, figure."""
+    args = arguments(doc, seeds=seeds, out=out)
+    print(f"{project} ({title}), native core")
+    results = train_seeds(project, args.seed_list, args.jobs, args.epochs)
+    print(summary(project, results))
+    plot_curves({project: results}, args.out, f"{title}: errors per epoch")
+    return results

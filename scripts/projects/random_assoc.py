@@ -3,10 +3,6 @@
 
     python scripts/projects/random_assoc.py [--seeds 10] [--jobs 2] [-o random_assoc.png]
 """
-from common import arguments, plot_curves, summary, train_seeds
+from common import reproduce
 
-args = arguments(__doc__, seeds=10, out="random_assoc.png")
-print("RandomAssoc (LeabraStd-style random associator), native core")
-results = train_seeds("RandomAssoc", args.seed_list, args.jobs, args.epochs)
-print(summary("RandomAssoc", results))
-plot_curves({"RandomAssoc": results}, args.out, "25 random associations: errors per epoch")
+reproduce("RandomAssoc", "25 random associations", __doc__, seeds=10, out="random_assoc.png")
