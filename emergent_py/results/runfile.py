@@ -177,9 +177,15 @@ class RunWriter:
                               f"existing {_short(old)} vs new {_short(new)}; write a new run file instead")
         if f.attrs.get("engine") != engine:
             raise FormatError(f"{self.path}: existing engine {f.attrs.get('engine')!r} vs new {engine!r}")
-        for level in LEVELS:                      # drop rows a killed writer left half-appended
+        # Rows after the checkpoint's position would be logged twice once the run continues from
+        # it (a kill between an epoch's row and its checkpoint): keep the rows the checkpoint saw.
+        ck = f.get("checkpoint")
+        slot = ck.attrs.get("current") if ck is not None else None
+        kept = json.loads(ck[slot].attrs.get("log_rows", "{}")) if slot else {}
+        for level in LEVELS:                      # and drop rows a killed writer left half-appended
             g = f[level]
-            n = int(g.attrs["n_rows"])
+            n = min(int(g.attrs["n_rows"]), int(kept.get(level, g.attrs["n_rows"])))
+            g.attrs["n_rows"] = n
             for name in json.loads(g.attrs["columns"]):
                 if g[name].shape[0] != n:
                     g[name].resize(n, axis=0)
@@ -349,6 +355,7 @@ class RunWriter:
             if slot in g:
                 del g[slot]
             write_tree(g.create_group(slot, track_order=True), state, "checkpoint")
+        g[slot].attrs["log_rows"] = json.dumps(self._n_rows)     # the rows this state has seen
         self._f.flush()
         g.attrs["current"] = slot
         g.attrs["time"] = _prov.now()

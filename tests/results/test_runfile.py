@@ -205,3 +205,29 @@ def test_read_while_the_writer_holds_the_file(tmp_path):
         proc.kill()
         proc.wait(10)
         proc.stdout.close()
+
+
+def test_resume_drops_rows_logged_after_the_checkpoint(tmp_path, model):
+    # a run killed between an epoch's row and its checkpoint continues from the older
+    # checkpoint: that epoch must not be logged twice
+    path = tmp_path / "run.h5"
+    w = RunWriter(path, model)
+    for e in (0, 1):
+        w.append_cycles(se.cycle_rows(e))
+        w.append_trials(se.trial_rows(e))
+        w.append_epoch(se.epoch_row(e))
+        w.write_checkpoint({"epoch": e + 1})
+    w.append_cycles(se.cycle_rows(2))
+    w.append_trials(se.trial_rows(2))
+    w.append_epoch(se.epoch_row(2))           # ... killed here, before its checkpoint
+    w.close(complete=False)
+    with RunFile(path) as r:
+        assert len(r.epochs) == 3 and r.checkpoint()["epoch"] == 2
+    with RunWriter(path, model, mode="a") as w:
+        for e in (2, 3):                      # the engine redoes epoch 2 from the checkpoint
+            w.append_cycles(se.cycle_rows(e))
+            w.append_trials(se.trial_rows(e))
+            w.append_epoch(se.epoch_row(e))
+            w.write_checkpoint({"epoch": e + 1})
+    with RunFile(path) as r:
+        check_run(r, 4)
