@@ -29,8 +29,6 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from ..leabra.bench import SIZES, bench_size, format_table
-    from ..leabra.alloc import keep_freed_memory
-    keep_freed_memory()    # reuse freed large temporaries (see leabra/alloc.py)
     rows = []
     for tok in args.sizes.split(","):
         tok = tok.strip().upper()

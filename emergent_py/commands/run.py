@@ -68,8 +68,6 @@ def _run(args, dmem) -> int:
         raise SpecError(f"--seed {args.seed}: must be >= 0")
     if args.resume and not args.output:
         raise SpecError("--resume needs -o RUN.h5 (the run file to continue)")
-    from ..leabra.alloc import keep_freed_memory
-    keep_freed_memory()    # reuse freed large temporaries (see leabra/alloc.py)
     model = load_model(args.spec)
     if args.np > 1 and dmem is None:  # checked the arguments and the spec once; now start the ranks
         if args.resume:

@@ -19,28 +19,36 @@ def xcal(x, th, d_thr, d_rev, d_rev_ratio):
     return out
 
 
-def powf(x, p, out=None):
+def powf(x, p, out=None, work64=None):
     """``x ** p`` rounded as a correctly rounded float32 ``powf`` would be, fast.
 
     numpy's float32 power is a slow scalar loop; for float32 input this evaluates in float64
     (integer p: repeated multiplication, else exp(p*log(x))) and rounds once to float32.
-    float64 input uses numpy's power directly."""
+    float64 input uses numpy's power directly. ``work64``: optional two float64 scratch arrays
+    of x's shape (no temporaries then)."""
     if x.dtype != np.float32:
         return np.power(x, p, out=out)
-    x64 = x.astype(np.float64)
+    if work64 is None:
+        work64 = (np.empty(x.shape, np.float64), np.empty(x.shape, np.float64))
+    acc_buf, base = work64
+    np.copyto(base, x)                              # exact widening
     pf = float(p)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if pf.is_integer() and 1 <= pf <= 16:
-            n, base, acc = int(pf), x64, None
+            n, acc = int(pf), None
             while n:
                 if n & 1:
-                    acc = base.copy() if acc is None else np.multiply(acc, base, out=acc)
+                    if acc is None:
+                        acc = acc_buf
+                        np.copyto(acc, base)
+                    else:
+                        np.multiply(acc, base, out=acc)
                 n >>= 1
                 if n:
-                    base = base * base
+                    np.multiply(base, base, out=base)
             r = acc
         else:
-            r = np.log(x64)
+            r = np.log(base, out=base)
             r *= pf
             np.exp(r, out=r)
     if out is None:
@@ -65,6 +73,34 @@ def sig_inv(w, gain, off):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = one / (one + powf((one - w) / w, one / gain) / off)
     return np.where(w <= 0, w.dtype.type(0), np.where(w >= one, one, r))
+
+
+class Scratch:
+    """Reusable scratch arrays for the learning steps of one network: ``size`` elements each
+    (at least one block of synapses, see projection.SYN_BLOCK), viewed as (k, n_recv) blocks.
+    Preallocated so that learning makes no large temporaries (no page faults, no allocator
+    tuning needed)."""
+
+    def __init__(self, size: int, dtype) -> None:
+        self.size = size
+        self._f = [np.empty(size, dtype) for _ in range(4)]
+        self._b = np.empty(size, bool)
+        self._d = [np.empty(size, np.float64) for _ in range(2)]
+        self._v = [np.empty(size, dtype) for _ in range(2)]
+
+    def vec(self, i: int, n: int) -> np.ndarray:
+        """Scratch vector ``i`` (0 or 1) of length ``n``."""
+        return self._v[i][:n]
+
+    def block(self, shape):
+        """(f0, f1, f2, f3, b, (d0, d1), (v0, v1)): views of ``shape`` (v*: of shape[-1])."""
+        n = int(np.prod(shape))
+        if n > self.size:
+            raise ValueError(f"scratch of {self.size} elements is too small for a {shape} block")
+        r = lambda a: a[:n].reshape(shape)
+        m = shape[-1] if len(shape) else 1
+        return (*(r(a) for a in self._f), r(self._b), tuple(r(a) for a in self._d),
+                tuple(a[:m] for a in self._v))
 
 
 class ConConsts:
@@ -98,22 +134,21 @@ class ConConsts:
         self.wt_bal = con.wt_bal
 
 
-def raw_dwt(cc: ConConsts, s: dict, r: dict):
+def raw_dwt(cc: ConConsts, s: dict, r: dict, scratch: Scratch | None = None):
     """Raw weight change d (leabra.md 9.4) for every synapse, shape (n_send, n_recv).
 
-    ``s`` and ``r`` map unit variable names to the sending / receiving units' arrays."""
+    ``s`` and ``r`` map unit variable names to the sending / receiving units' arrays. With
+    ``scratch`` the result is a view of it (valid until the scratch is used again)."""
     su, ru = s["su_avg_s_lrn"], r["ru_avg_s_lrn"]
-    srs = np.multiply.outer(su, ru)
     if cc.rule == "XCAL_CHL":
-        srm = np.multiply.outer(s["avg_m"], r["avg_m"])
-        bcm = xcal(srs, r["avg_l"], cc.d_thr, cc.d_rev, cc.d_rev_ratio)
-        err = xcal(srs, srm, cc.d_thr, cc.d_rev, cc.d_rev_ratio)
-    else:  # DELTA_FF_FB
-        bcm = xcal(srs, np.multiply.outer(su, r["avg_l"]), cc.d_thr, cc.d_rev, cc.d_rev_ratio)
-        if cc.feedback:
-            err = np.multiply.outer(s["ru_avg_s_lrn"] - s["avg_m"], r["su_avg_s_lrn"])
-        else:
-            err = np.multiply.outer(su, ru - r["avg_m"])
+        return _xcal_chl_dwt(cc, su, ru, s["avg_m"], r, scratch or Scratch(len(su) * len(ru), su.dtype))
+    # DELTA_FF_FB
+    srs = np.multiply.outer(su, ru)
+    bcm = xcal(srs, np.multiply.outer(su, r["avg_l"]), cc.d_thr, cc.d_rev, cc.d_rev_ratio)
+    if cc.feedback:
+        err = np.multiply.outer(s["ru_avg_s_lrn"] - s["avg_m"], r["su_avg_s_lrn"])
+    else:
+        err = np.multiply.outer(su, ru - r["avg_m"])
     bcm *= cc.l_lrn if cc.set_l_lrn else r["avg_l_lrn"]
     if cc.m_lrn != 1:
         err *= cc.m_lrn
@@ -121,7 +156,39 @@ def raw_dwt(cc: ConConsts, s: dict, r: dict):
     return bcm
 
 
-def accumulate_dwt(cc: ConConsts, d, dwt, dwnorm, moment, lrate_eff, mask=None) -> None:
+def _xcal_chl_dwt(cc: ConConsts, su, ru, s_avg_m, r: dict, scratch: Scratch):
+    """XCAL_CHL d = f(srs, avg_l) * avg_l_lrn + f(srs, srm) * m_lrn into scratch, the same float
+    operations as :func:`xcal` twice; the shared ``x < d_thr`` zeroing is applied once to the
+    sum (0 * lrn + 0 is the same +0)."""
+    srs, srm, bcm, tmp, m, _, (thv, _) = scratch.block((len(su), len(ru)))
+    dt = srs.dtype.type
+    np.multiply.outer(su, ru, out=srs)
+    np.multiply.outer(s_avg_m, r["avg_m"], out=srm)
+    avg_l = r["avg_l"]
+    np.subtract(srs, avg_l, out=bcm)                        # bcm = f(srs, avg_l)
+    np.multiply(avg_l, cc.d_rev, out=thv)
+    np.greater(srs, thv, out=m)
+    np.logical_not(m, out=m)
+    np.multiply(srs, cc.d_rev_ratio, out=bcm, where=m)
+    np.multiply(srm, cc.d_rev, out=tmp)                     # err = f(srs, srm), into srm
+    np.greater(srs, tmp, out=m)
+    np.logical_not(m, out=m)
+    np.subtract(srs, srm, out=srm)
+    np.multiply(srs, cc.d_rev_ratio, out=srm, where=m)
+    if cc.set_l_lrn:
+        bcm *= cc.l_lrn
+    else:
+        bcm *= r["avg_l_lrn"]
+    if cc.m_lrn != 1:
+        srm *= cc.m_lrn
+    bcm += srm
+    np.less(srs, cc.d_thr, out=m)
+    np.copyto(bcm, dt(0), where=m)
+    return bcm
+
+
+def accumulate_dwt(cc: ConConsts, d, dwt, dwnorm, moment, lrate_eff, mask=None,
+                   scratch: Scratch | None = None) -> None:
     """dwt_norm + momentum + learning rate (leabra.md 9.5), in place on the given rows.
 
     ``d``, ``dwt``, ``dwnorm``, ``moment``: (k, n_recv) for the k learning senders;
@@ -130,12 +197,15 @@ def accumulate_dwt(cc: ConConsts, d, dwt, dwnorm, moment, lrate_eff, mask=None) 
     projection rows; the caller writes them back."""
     if mask is not None:
         d = np.where(mask, d, d.dtype.type(0))
+    if scratch is None or scratch.size < d.size:
+        scratch = Scratch(d.size, d.dtype)
+    step = scratch.block(d.shape)[3]
     if cc.norm_on:
         dwnorm *= cc.norm_decay_dt_c
-        np.maximum(dwnorm, np.abs(d), out=dwnorm)
+        np.maximum(dwnorm, np.absolute(d, out=step), out=dwnorm)
         # emergent uses norm 1 where dwnorm == 0; there d and moment are 0 too, so the step is 0
         # either way and the mask is not needed
-        norm = np.maximum(dwnorm, cc.norm_min)
+        norm = np.maximum(dwnorm, cc.norm_min, out=step)
         np.divide(cc.norm_lr_comp, norm, out=norm)
     else:
         norm = None
@@ -146,53 +216,65 @@ def accumulate_dwt(cc: ConConsts, d, dwt, dwnorm, moment, lrate_eff, mask=None) 
     else:
         src = d
     if norm is None:
-        step = src.copy()
+        np.copyto(step, src)
     else:
-        step = norm
         step *= src
     step *= lrate_eff
     dwt += step
     if cc.norm_on and cc.norm_level == "SEND_CONS":
         # the shared maximum takes effect for the next trial (leabra.md 9.5)
-        dwnorm[...] = (dwnorm if mask is None else np.where(mask, dwnorm, 0)).max(axis=1, keepdims=True)
-        if mask is not None:
+        if mask is None:
+            row_max = scratch.vec(0, d.shape[0])
+            np.maximum.reduce(dwnorm, axis=1, out=row_max)
+            dwnorm[...] = row_max[:, None]
+        else:
+            dwnorm[...] = np.where(mask, dwnorm, 0).max(axis=1, keepdims=True)
             dwnorm *= mask
 
 
-def sig_into(f, gain, off, out):
+def sig_into(f, gain, off, out, work64=None):
     """SIG of weights already within [0, 1] into ``out`` (in place, no masks): at f = 0 the ratio
-    is +inf and SIG 0, at f = 1 it is 0 and SIG 1, as the bounded formula gives."""
+    is +inf and SIG 0, at f = 1 it is 0 and SIG 1, as the bounded formula gives. ``work64``:
+    optional float64 scratch for :func:`powf`."""
     one = f.dtype.type(1)
     with np.errstate(divide="ignore", over="ignore"):
         np.subtract(one, f, out=out)
         if off != 1:
             out *= off
         np.divide(out, f, out=out)
-        powf(out, gain, out=out)
+        powf(out, gain, out=out, work64=work64)
     out += one
     np.divide(one, out, out=out)
     return out
 
 
-def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1) -> None:
+def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1, scratch: Scratch | None = None) -> None:
     """Compute_Weights for one projection (leabra.md 9.6), in place; only synapses with dwt != 0.
 
-    ``wt, fwt, dwt``: (n_send, n_recv); ``wb_inc, wb_dec``: (n_recv,) weight-balance factors."""
-    nz = dwt != 0
-    n_nz = np.count_nonzero(nz)
+    ``wt, fwt, dwt``: (n_send, n_recv); ``wb_inc, wb_dec``: (n_recv,) weight-balance factors;
+    ``scratch``: optional :class:`Scratch` of at least dwt.size elements."""
+    n_nz = np.count_nonzero(dwt)
     if n_nz == 0:
         return
+    if scratch is None or scratch.size < dwt.size:
+        scratch = Scratch(dwt.size, dwt.dtype)
+    fac, neg, new_w, _, m, work64, _ = scratch.block(dwt.shape)
     one = dwt.dtype.type(1)
     inc_one = bool(np.all(wb_inc == 1))
     dec_one = bool(np.all(wb_dec == 1))
     if cc.soft_bound:
-        fac = np.subtract(one, fwt)                       # wb_inc * (1 - fwt) where dwt > 0
+        np.subtract(one, fwt, out=fac)                    # wb_inc * (1 - fwt) where dwt > 0
         if not inc_one:
             fac *= wb_inc
-        neg = fwt if dec_one else wb_dec * fwt            # wb_dec * fwt otherwise
-        np.copyto(fac, neg, where=~(dwt > 0))
+        if dec_one:                                       # wb_dec * fwt otherwise
+            neg = fwt
+        else:
+            np.multiply(wb_dec, fwt, out=neg)
+        np.greater(dwt, 0, out=m)
+        np.logical_not(m, out=m)
+        np.copyto(fac, neg, where=m)
     else:
-        fac = np.where(dwt > 0, wb_inc, wb_dec).astype(dwt.dtype)
+        fac[...] = np.where(dwt > 0, wb_inc, wb_dec)
     fac *= dwt
     fac += fwt                                            # fwt + dwt * fac
     bounded = cc.wt_lo is not None and cc.wt_hi is not None and cc.wt_lo >= 0 and cc.wt_hi <= 1
@@ -200,16 +282,22 @@ def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1) -> None:
         np.maximum(fac, cc.wt_lo, out=fac)
     if cc.wt_hi is not None:
         np.minimum(fac, cc.wt_hi, out=fac)
-    new_w = sig_into(fac, cc.sig_gain, cc.sig_off, np.empty_like(fac)) if bounded else \
-        sig(fac, cc.sig_gain, cc.sig_off)
+    every = n_nz == dwt.size
+    if bounded:
+        # every synapse changes (the usual case): SIG straight into wt
+        new_w = sig_into(fac, cc.sig_gain, cc.sig_off, wt if every and scale == 1 else new_w, work64)
+    else:
+        new_w[...] = sig(fac, cc.sig_gain, cc.sig_off)
     if scale != 1:
         new_w *= scale
-    if n_nz == nz.size:
+    if every:
         fwt[...] = fac
-        wt[...] = new_w
+        if new_w is not wt:
+            wt[...] = new_w
     else:
-        np.copyto(fwt, fac, where=nz)
-        np.copyto(wt, new_w, where=nz)
+        np.not_equal(dwt, 0, out=m)
+        np.copyto(fwt, fac, where=m)
+        np.copyto(wt, new_w, where=m)
     dwt[...] = 0
 
 

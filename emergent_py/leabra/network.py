@@ -22,6 +22,7 @@ from . import stats as _stats
 from .consts import NetworkConsts
 from .cycle import CycleSteps
 from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
+from .learn import Scratch
 from .projection import Projection
 from .weights import init_weights
 
@@ -72,6 +73,10 @@ class Network(NetworkConsts, CycleSteps):
             self.projections[ps.name] = Projection(ps, model.prjn_params[ps.name].con,
                                                    self.layers[ps.send], self.layers[ps.recv], dtype)
         self.prjn_list = list(self.projections.values())
+        need = max((p.scratch_size() for p in self.prjn_list), default=0)
+        shared = Scratch(need, dtype) if need else None        # one learning scratch for all
+        for p in self.prjn_list:
+            p.scratch = shared
         self.recv_prjns = {l.name: [p for p in self.prjn_list if p.recv is l] for l in self.lay_list}
         self.send_prjns = {l.name: [p for p in self.prjn_list if p.send is l] for l in self.lay_list}
         self._build_consts()

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import BackendError
 from ..spec.network import Full, OneToOne, Projection as PrjnSpec, UniformRandom
 from ..spec.params import ConSpec
-from .learn import ConConsts, accumulate_dwt, apply_dwt, raw_dwt, wt_balance
+from .learn import ConConsts, Scratch, accumulate_dwt, apply_dwt, raw_dwt, wt_balance
 
 SYN_VARS = ("wt", "fwt", "dwt", "moment", "dwnorm")
 
@@ -92,6 +92,7 @@ class Projection:
         self.scale_eff = dtype(0)
         self.scale_k = np.asarray(self.scale_eff)      # 0-d copy of scale_eff (fast dispatch)
         self._gather = None
+        self.scratch: Scratch | None = None      # learning scratch, shared by a network's projections
         self.abs, self.rel = dtype(con.wt_scale.abs), dtype(con.wt_scale.rel)
 
     # -- access
@@ -135,14 +136,28 @@ class Projection:
     # -- learning (every synapse operation is local to a sender's row, so rows are processed in
     # cache-sized blocks: each numpy pass then reads and writes L2-resident data)
     def _blocks(self, n_rows: int):
-        step = max(1, SYN_BLOCK // max(1, self.recv.n))
+        step = self._block_rows()
         return [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
+
+    def scratch_size(self) -> int:
+        """Elements of learning scratch this projection needs (one block of synapses)."""
+        return self._block_rows() * self.recv.n
+
+    def _scratch(self) -> Scratch:
+        need = self.scratch_size()
+        if self.scratch is None or self.scratch.size < need:
+            self.scratch = Scratch(need, self.dtype)
+        return self.scratch
+
+    def _block_rows(self) -> int:
+        return max(1, SYN_BLOCK // max(1, self.recv.n))
 
     def compute_dwt(self, units: dict, lrate_mod) -> None:
         """Accumulate this trial's dWt (leabra.md 9.3-9.5)."""
         cc = self.cc
         if not cc.learn:
             return
+        scratch = self._scratch()
         ss, rs = self.send.slice, self.recv.slice
         s_learn = ~((units["avg_s"][ss] < cc.lrn_thr) & (units["avg_m"][ss] < cc.lrn_thr))
         rows = np.flatnonzero(s_learn)
@@ -157,21 +172,23 @@ class Projection:
             lrate_eff = lrate_eff * cc.mom_lr_comp
         for b in self._blocks(len(rows)):
             s = {k: v[b] for k, v in s_all.items()}
-            d = raw_dwt(cc, s, r)
+            d = raw_dwt(cc, s, r, scratch)
             if all_rows:
                 mask = None if self.mask is None else self.mask[b]
-                accumulate_dwt(cc, d, self.dwt[b], self.dwnorm[b], self.moment[b], lrate_eff, mask)
+                accumulate_dwt(cc, d, self.dwt[b], self.dwnorm[b], self.moment[b], lrate_eff, mask, scratch)
             else:
                 rb = rows[b]
                 mask = None if self.mask is None else self.mask[rb]
                 dwt, dwnorm, moment = self.dwt[rb], self.dwnorm[rb], self.moment[rb]
-                accumulate_dwt(cc, d, dwt, dwnorm, moment, lrate_eff, mask)
+                accumulate_dwt(cc, d, dwt, dwnorm, moment, lrate_eff, mask, scratch)
                 self.dwt[rb], self.dwnorm[rb], self.moment[rb] = dwt, dwnorm, moment
 
     def compute_weights(self) -> None:
         if self.cc.learn:
+            scratch = self._scratch()
             for b in self._blocks(self.send.n):
-                apply_dwt(self.cc, self.wt[b], self.fwt[b], self.dwt[b], self.wb_inc, self.wb_dec)
+                apply_dwt(self.cc, self.wt[b], self.fwt[b], self.dwt[b], self.wb_inc, self.wb_dec,
+                          scratch=scratch)
 
     def compute_wt_bal(self, recv_act_avg) -> None:
         if self.cc.learn and self.cc.wt_bal.on:
