@@ -1,10 +1,9 @@
-"""Fixtures for the hpc tests: the local SLURM (scripts/slurm/start.sh), the test payload, models."""
+"""Fixtures for the hpc tests: the local SLURM (scripts/slurm/start.sh) and a model."""
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,7 @@ import pytest
 from emergent_py.spec import load_model
 
 REPO = Path(__file__).resolve().parents[2]
-PAYLOAD = Path(__file__).resolve().parent / "payload.py"
-SHIMS = REPO / "scripts" / "slurm" / "shims"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def payload_cmd(*extra: str) -> str:
-    """A --payload template running tests/hpc/payload.py (quoted path: the repo may hold spaces)."""
-    import shlex
-    return " ".join(["{python}", shlex.quote(str(PAYLOAD)), "{model}", "-o", "{output}", *extra])
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +43,3 @@ def slurm():
         pytest.skip(msg)
     return True
 
-
-def run_payload_here(model_json: Path, out: Path, *extra: str) -> None:
-    """Run the payload directly (no SLURM): the uninterrupted reference."""
-    subprocess.run([sys.executable, str(PAYLOAD), str(model_json), "-o", str(out), *extra],
-                   check=True, capture_output=True, text=True, timeout=120)
