@@ -176,7 +176,7 @@ class CycleSteps:
             k = r.k
             # inhibition (4.5): gc_i = group g_i (+ gi_syn, 0 without inhibitory projections)
             if gi_unit is None:
-                r.gc_i[:] = np.repeat(self.lay["g_i"][r.lay_lo:r.lay_hi], r.sizes)
+                np.take(self.lay["g_i"], r.unit_layer, out=r.gc_i)
             else:
                 r.gc_i[:] = gi_unit[r.sl]
             g_e = r.net if k.unit_g_e else np.multiply(r.net, k.g_bar_e, out=r.g_e)   # x 1 is exact
@@ -225,7 +225,7 @@ class CycleSteps:
             r.act3[1:] = r.act                          # act_eq = act_nd = act
             # spike bookkeeping on v_m
             spk = np.greater(v_m, k.thr, out=r.spike)
-            if spk.any():
+            if np.logical_or.reduce(spk):
                 spk = spk != 0
                 np.copyto(v_m, k.vm_r, where=spk)
                 np.copyto(r.I_net, 0, where=spk)
@@ -296,6 +296,7 @@ class _ActRun:
         lays = [l for l in net.lay_list if sl.start <= l.start and l.stop <= sl.stop]
         self.lay_lo, self.lay_hi = lays[0].index, lays[-1].index + 1
         self.sizes = net.sizes[self.lay_lo:self.lay_hi]
+        self.unit_layer = np.repeat(np.arange(self.lay_lo, self.lay_hi), self.sizes)   # layer of each unit
         c = lambda x: const(x[sl] if isinstance(x, np.ndarray) else x, f)
         self.net_gain, self.net_rate = c(net.net_gain), c(net.net_rate)
         self.unit_net_gain = self.net_gain.ndim == 0 and self.net_gain == 1

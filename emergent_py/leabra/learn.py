@@ -23,37 +23,46 @@ def powf(x, p, out=None, work64=None):
     """``x ** p`` rounded as a correctly rounded float32 ``powf`` would be, fast.
 
     numpy's float32 power is a slow scalar loop; for float32 input this evaluates in float64
-    (integer p: repeated multiplication, else exp(p*log(x))) and rounds once to float32.
-    float64 input uses numpy's power directly. ``work64``: optional two float64 scratch arrays
-    of x's shape (no temporaries then)."""
+    (integer p: binary powering by repeated multiplication, else exp(p*log(x))) and rounds once
+    to float32. float64 input uses numpy's power directly. ``work64``: optional two float64
+    scratch arrays of x's shape (no temporaries then). The float32 input is widened inside the
+    first multiplication and the last product is rounded straight into ``out``: the same
+    float64 products as widening first and rounding after."""
     if x.dtype != np.float32:
         return np.power(x, p, out=out)
+    if out is None:
+        out = np.empty(x.shape, np.float32)
     if work64 is None:
         work64 = (np.empty(x.shape, np.float64), np.empty(x.shape, np.float64))
-    acc_buf, base = work64
-    np.copyto(base, x)                              # exact widening
     pf = float(p)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if pf.is_integer() and 1 <= pf <= 16:
-            n, acc = int(pf), None
+            n, base, acc = int(pf), x, None
+            free = list(work64)         # float64 buffers not holding acc or base
             while n:
                 if n & 1:
+                    last = n >> 1 == 0
                     if acc is None:
-                        acc = acc_buf
-                        np.copyto(acc, base)
+                        acc = base
                     else:
-                        np.multiply(acc, base, out=acc)
+                        dst = out if last else (acc if acc.dtype == np.float64 else free.pop())
+                        acc = np.multiply(acc, base, out=dst, dtype=np.float64)
                 n >>= 1
                 if n:
-                    np.multiply(base, base, out=base)
-            r = acc
+                    if base.dtype == np.float64 and base is not acc:
+                        dst = base
+                    else:
+                        dst = free.pop() if free else None
+                    if dst is None or dst is acc:
+                        dst = next(b for b in work64 if b is not acc)
+                    base = np.multiply(base, base, out=dst, dtype=np.float64)
+            if acc is not out:
+                out[...] = acc
         else:
-            r = np.log(base, out=base)
+            r = np.log(x, out=work64[0], dtype=np.float64)
             r *= pf
             np.exp(r, out=r)
-    if out is None:
-        return r.astype(np.float32)
-    out[...] = r
+            out[...] = r
     return out
 
 
@@ -87,6 +96,7 @@ class Scratch:
         self._b = np.empty(size, bool)
         self._d = [np.empty(size, np.float64) for _ in range(2)]
         self._v = [np.empty(size, dtype) for _ in range(2)]
+        self._views: dict = {}
 
     def vec(self, i: int, n: int) -> np.ndarray:
         """Scratch vector ``i`` (0 or 1) of length ``n``."""
@@ -94,6 +104,12 @@ class Scratch:
 
     def block(self, shape):
         """(f0, f1, f2, f3, b, (d0, d1), (v0, v1)): views of ``shape`` (v*: of shape[-1])."""
+        views = self._views.get(shape)
+        if views is None:
+            views = self._views[shape] = self._block(shape)
+        return views
+
+    def _block(self, shape):
         n = int(np.prod(shape))
         if n > self.size:
             raise ValueError(f"scratch of {self.size} elements is too small for a {shape} block")
@@ -166,13 +182,13 @@ def _xcal_chl_dwt(cc: ConConsts, su, ru, s_avg_m, r: dict, scratch: Scratch):
     np.multiply.outer(s_avg_m, r["avg_m"], out=srm)
     avg_l = r["avg_l"]
     np.subtract(srs, avg_l, out=bcm)                        # bcm = f(srs, avg_l)
+    # x <= th*d_rev is xcal's not(x > th*d_rev) (both pick x*d_rev_ratio when x is NaN, and
+    # th is an average or a product of averages, never NaN when learning runs)
     np.multiply(avg_l, cc.d_rev, out=thv)
-    np.greater(srs, thv, out=m)
-    np.logical_not(m, out=m)
+    np.less_equal(srs, thv, out=m)
     np.multiply(srs, cc.d_rev_ratio, out=bcm, where=m)
     np.multiply(srm, cc.d_rev, out=tmp)                     # err = f(srs, srm), into srm
-    np.greater(srs, tmp, out=m)
-    np.logical_not(m, out=m)
+    np.less_equal(srs, tmp, out=m)
     np.subtract(srs, srm, out=srm)
     np.multiply(srs, cc.d_rev_ratio, out=srm, where=m)
     if cc.set_l_lrn:
@@ -270,17 +286,18 @@ def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1, scratch: Scr
             neg = fwt
         else:
             np.multiply(wb_dec, fwt, out=neg)
-        np.greater(dwt, 0, out=m)
-        np.logical_not(m, out=m)
+        np.less_equal(dwt, 0, out=m)      # not dwt > 0 (NaN dwt makes fac NaN either way)
         np.copyto(fac, neg, where=m)
     else:
         fac[...] = np.where(dwt > 0, wb_inc, wb_dec)
     fac *= dwt
     fac += fwt                                            # fwt + dwt * fac
     bounded = cc.wt_lo is not None and cc.wt_hi is not None and cc.wt_lo >= 0 and cc.wt_hi <= 1
-    if cc.wt_lo is not None:
+    if cc.wt_lo is not None and cc.wt_hi is not None:
+        np.clip(fac, cc.wt_lo, cc.wt_hi, out=fac)         # max(lo), then min(hi): one pass
+    elif cc.wt_lo is not None:
         np.maximum(fac, cc.wt_lo, out=fac)
-    if cc.wt_hi is not None:
+    elif cc.wt_hi is not None:
         np.minimum(fac, cc.wt_hi, out=fac)
     every = n_nz == dwt.size
     if bounded:
