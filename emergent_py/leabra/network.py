@@ -82,6 +82,7 @@ class Network(NetworkConsts, CycleSteps):
         self._build_consts()
         self._cycle_buffers()
         self._quarter_runs = []
+        self._scale_key = None          # acts_p_avg_eff the projection scales were computed for
         # counters (leabra.md 1.1)
         self.cycle_n = 0          # emergent's network.cycle (0..99 within a trial)
         self.tot_cycle = 0
@@ -306,19 +307,26 @@ class Network(NetworkConsts, CycleSteps):
         self.has_net_ex = bool(np.any(self.net_ex != 0))
 
     def compute_netin_scale(self) -> None:
-        """Projection scale factors and layer bias scale (leabra.md 3.2), every Quarter_Init."""
+        """Projection scale factors and layer bias scale (leabra.md 3.2), every Quarter_Init.
+
+        The scales are a function of the sending layers' acts_p_avg_eff only (the rest are spec
+        constants), so they are recomputed only when those values changed (once per trial)."""
         f = self.dtype
-        for l in self.lay_list:
-            prjns = self.recv_prjns[l.name]
-            sum_rel = f(0)
-            for p in prjns:
-                savg = self.lay["acts_p_avg_eff"][p.send.index] * self.avg_correct[p.send.index]
-                p.scale_eff = p.abs * p.rel * p.sa_factor(savg)
-                sum_rel += p.rel
-            if sum_rel > 0:
+        key = self.lay["acts_p_avg_eff"].tobytes()
+        if key != self._scale_key:
+            for l in self.lay_list:
+                prjns = self.recv_prjns[l.name]
+                sum_rel = f(0)
                 for p in prjns:
-                    p.scale_eff = f(p.scale_eff / sum_rel)
-            n = sum(p.ncons for p in prjns)
+                    savg = self.lay["acts_p_avg_eff"][p.send.index] * self.avg_correct[p.send.index]
+                    p.scale_eff = p.abs * p.rel * p.sa_factor(savg)
+                    sum_rel += p.rel
+                if sum_rel > 0:
+                    for p in prjns:
+                        p.scale_eff = f(p.scale_eff / sum_rel)
+            self._scale_key = key
+        for l in self.lay_list:
+            n = sum(p.ncons for p in self.recv_prjns[l.name])
             self.lay["bias_scale"][l.index] = self.bias_abs[l.index] / f(n) if n else self.bias_abs[l.index]
 
     # ------------------------------------------------------------------ cycle
