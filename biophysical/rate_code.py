@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
 import sys
 
 import numpy as np
 
 from emergent_py.errors import SpecError
+from emergent_py.fileio import atomic_output
 from emergent_py.leabra.act import g_e_thr, inet_from_g, noisy_xx1
 from emergent_py.spec.fields import ParamGroup, param
 from emergent_py.spec.params import ActParams, ChanParams, DtParams, UnitSpec
@@ -320,10 +320,9 @@ def plot(results: list[RateVsSpike], path: str) -> None:
     ax.set_title("emergent rate code vs spiking unit (CCN neuron protocol)")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    tmp = path + ".tmp.png"                # never leave a half-written PNG under the real name
-    fig.savefig(tmp, dpi=110)
+    with atomic_output(path) as tmp:       # never leave a half-written PNG under the real name
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import SubmitError
+from ..fileio import atomic_write
 from ..spec import Model
 from . import slurm
 from .profile import Profile
@@ -39,11 +39,7 @@ SCHEMA_VERSION = 1
 
 def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
     """Write ``text`` to ``path`` via a temporary file renamed into place."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    if mode is not None:
-        tmp.chmod(mode)
-    tmp.replace(path)
+    atomic_write(path, text, mode)
 
 
 def default_folder(model: Model, root: str | Path = "jobs") -> Path:

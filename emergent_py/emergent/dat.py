@@ -18,12 +18,12 @@ import gzip
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 
+from ..fileio import atomic_write  # noqa: F401  (re-exported for wts, dump)
 from ..errors import FormatError
 from ..results.table import Table
 
@@ -421,25 +421,3 @@ def write_dat(path: str | os.PathLike, columns: Mapping[str, object] | DatTable,
     atomic_write(path, "".join(out).encode("utf-8"))
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` (gzip-compressed if ``path`` ends in ``.gz``) to a temporary file in the
-    same folder, then rename it to ``path``: a reader never sees a half-written file."""
-    if path.endswith(".gz"):
-        data = gzip.compress(data, compresslevel=6, mtime=0)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..emergent.dat import read_dat
+from ..fileio import temp_name
 from ..emergent.wts import read_wts
 from ..errors import FormatError
-from .runfile import RunWriter, _temp_name
+from .runfile import RunWriter
 
 
 def _sha256(path: str) -> str:
@@ -91,7 +92,7 @@ def import_emergent(epoch_dat: str | os.PathLike, out: str | os.PathLike, trial_
     args = _args_file(sources["epoch"])
     if args:
         extra["emergent_args"] = Path(args).read_text(errors="replace").strip()
-    tmp = _temp_name(out) + ".h5"
+    tmp = temp_name(out) + ".h5"
     names = projection_names(model)
     try:
         with RunWriter(tmp, model, engine="emergent", engine_version=engine_version or "", mode="w",

@@ -13,7 +13,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import EmergentPyError
-from .runfile import RunFile, _temp_name
+from ..fileio import temp_name
+from .runfile import RunFile
 
 INSTALL_HINT = "plotting needs matplotlib: pip install 'ldlc-emergent[plot]'"
 #: statistic -> candidate epoch-log column names, first found is used
@@ -108,7 +109,7 @@ def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metric
         fig.suptitle(title or (", ".join(names) if names else "runs"))
         fig.tight_layout()
         out = os.fspath(out)
-        tmp = _temp_name(out)
+        tmp = temp_name(out)
         ext = os.path.splitext(out)[1].lstrip(".") or "png"
         fig.savefig(tmp, dpi=dpi, format=ext)
         plt.close(fig)

@@ -48,6 +48,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from ..errors import FormatError
+from ..fileio import temp_name
 from . import provenance as _prov
 from .state import overwrite_tree, read_tree, write_tree
 from .table import Table
@@ -149,7 +150,7 @@ class RunWriter:
             _check_schema(self.path)
             _repack(self.path, None)        # appending needs uncompressed logs (see module notes)
         else:                               # build the skeleton under a temporary name, then rename
-            tmp = _temp_name(self.path)
+            tmp = temp_name(self.path)
             try:
                 with h5py.File(tmp, "w", track_order=True) as f:
                     _create(f, model, model_json, engine, engine_version, seed, mpi_size, project_dir, extra)
@@ -433,11 +434,6 @@ def _short(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------- file helpers
-def _temp_name(path: str) -> str:
-    folder, base = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{base}.{os.getpid()}.tmp")
-
-
 def _open(path: str, mode: str):
     """h5py.File with creation-order tracking; readers skip HDF5's file lock so a running
     run (whose writer holds the lock) can be inspected."""
@@ -472,7 +468,7 @@ def _repack(path: str, compression: str | None) -> None:
         if all(src[lv][c].compression == compression for lv in LEVELS if lv in src
                for c in json.loads(src[lv].attrs["columns"])):
             return
-        tmp = _temp_name(path)
+        tmp = temp_name(path)
         try:
             with h5py.File(tmp, "w", track_order=True) as dst:
                 dst.attrs.update(src.attrs)

@@ -1,0 +1,50 @@
+"""Writing files so that a reader never sees a half-written one.
+
+Every output the package writes (projects, tables, weights, job folders, run files, plots) goes
+to a hidden temporary name beside its final name and is renamed into place only when complete
+(a rename within one folder is atomic on POSIX). This module is the one place that does it.
+"""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+from typing import Iterator
+
+
+def temp_name(path: str | os.PathLike) -> str:
+    """A hidden temporary name in the folder of ``path`` (same file system, so renaming is atomic)."""
+    folder, base = os.path.split(os.path.abspath(os.fspath(path)))
+    return os.path.join(folder, f".{base}.{os.getpid()}.tmp")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, mode: int | None = None) -> Iterator[str]:
+    """Yield a temporary path to write; on success it is renamed to ``path`` (with ``mode``, or
+    the usual umask permissions), on an exception it is removed and ``path`` is untouched."""
+    tmp = temp_name(path)
+    try:
+        yield tmp
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
+        os.replace(tmp, os.fspath(path))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int | None = None) -> None:
+    """Write ``data`` (text as UTF-8; gzip-compressed when ``path`` ends in ``.gz``) atomically."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if os.fspath(path).endswith(".gz"):
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    with atomic_output(path, mode) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
