@@ -179,16 +179,25 @@ class CycleSteps:
                 np.take(self.lay["g_i"], r.unit_layer, out=r.gc_i)
             else:
                 r.gc_i[:] = gi_unit[r.sl]
-            g_e = r.net if k.unit_g_e else np.multiply(r.net, k.g_bar_e, out=r.g_e)   # x 1 is exact
-            g_i = r.gc_i if k.unit_g_i else np.multiply(r.gc_i, k.g_bar_i, out=r.g_i)
+            # conductances (g_e, g_l, g_i) as the rows of r.G (g_l fixed): x 1 is exact, skipped
+            G = r.G
+            g_e, g_i = G[0, 0], G[2, 0]
+            if k.unit_g_e:
+                np.copyto(g_e, r.net)
+            else:
+                np.multiply(r.net, k.g_bar_e, out=g_e)
+            if k.unit_g_i:
+                np.copyto(g_i, r.gc_i)
+            else:
+                np.multiply(r.gc_i, k.g_bar_i, out=g_i)
             # v_m (midpoint, bookkeeping only, skipped for t_r cycles after a reset; row 0) and
             # v_m_eq (Euler; drives the activation; row 1): rows of one (2, n) view of the state
             vv, I, T = r.vv, r.I, r.T
             v_m, v_eq = vv[0], vv[1]
-            inet_into(vv, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i, I, T)     # I(v_m), I(v_m_eq)
+            inet_into(vv, G, k.E, I, r.W2)                          # I(v_m), I(v_m_eq)
             v_half = np.multiply(I[0], k.half_rate_cyc, out=T[0])
             np.add(v_m, v_half, out=v_half)
-            inet_into(v_half, g_e, k.g_l, g_i, k.e_e, k.e_l, k.e_i, I[0], T[1])   # I2 = I(v_half)
+            inet_into(v_half, G[:, 0], k.E[:, 0], I[0], r.W1)       # I2 = I(v_half)
             np.multiply(I, k.rates, out=T)              # vm_dt_cyc * I2, vm_dt * I(v_m_eq)
             np.add(vv, T, out=T)
             np.minimum(T, k.vm_hi, out=T)
@@ -306,6 +315,8 @@ class _ActRun:
                      "thr", "vm_act_thr", "act_lo", "act_hi", "vm_r"):
             setattr(k, name, c(getattr(net, name)))
         k.g_l = c(net.g_bar_l)
+        k.E = np.stack([np.broadcast_to(v, (1, np.size(v))) for v in np.broadcast_arrays(k.e_e, k.e_l, k.e_i)]
+                       ).astype(f)          # (3, 1, 1) or (3, 1, n)
         k.half_rate_cyc = const(f(0.5) * k.vm_rate_cyc, f)
         k.ge_thr_c = tuple(const(x, f) for x in g_e_thr_consts(k.g_l, k.e_e, k.e_l, k.e_i, k.thr))
         nx = net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)
@@ -317,21 +328,23 @@ class _ActRun:
         self.I, self.T = np.zeros((2, n), f), np.zeros((2, n), f)
         self.work = np.zeros((4, n), f)
         self.x, self.a_new, self.tmp = np.zeros(n, f), np.zeros(n, f), np.zeros(n, f)
-        self.g_e, self.g_i = np.zeros(n, f), np.zeros(n, f)
+        self.G = np.zeros((3, 1, n), f)
+        self.G[1, 0] = k.g_l
+        self.W2, self.W1 = np.zeros((3, 2, n), f), np.zeros((3, n), f)
         self.mask, self.mask2 = np.zeros(n, bool), np.zeros(n, bool)
 
 
-def inet_into(v, g_e, g_l, g_i, e_e, e_l, e_i, out, tmp):
-    """:func:`~.act.inet_from_g` into ``out`` (``tmp``: scratch of out's shape), same operations:
-    ``g_e*(e_e - v) + g_l*(e_l - v) + g_i*(e_i - v)`` summed left to right."""
-    np.subtract(e_e, v, out=out)
-    np.multiply(g_e, out, out=out)
-    np.subtract(e_l, v, out=tmp)
-    np.multiply(g_l, tmp, out=tmp)
-    np.add(out, tmp, out=out)
-    np.subtract(e_i, v, out=tmp)
-    np.multiply(g_i, tmp, out=tmp)
-    np.add(out, tmp, out=out)
+def inet_into(v, G, E, out, work):
+    """:func:`~.act.inet_from_g` into ``out`` with the three channels stacked, the same
+    operations: ``g_e*(e_e - v) + g_l*(e_l - v) + g_i*(e_i - v)`` summed left to right.
+
+    ``G``: the conductances (g_e, g_l, g_i) and ``E`` the reversal potentials (e_e, e_l, e_i)
+    stacked on axis 0, shaped to broadcast with ``v`` ((3, n) and (3, 1) for v (n,); (3, 1, n)
+    and (3, 1, 1) for v (2, n)); ``work``: (3, *v.shape) scratch."""
+    np.subtract(E, v, out=work)          # e_c - v for the three channels in one call
+    np.multiply(G, work, out=work)       # g_c * (e_c - v)
+    np.add(work[0], work[1], out=out)
+    np.add(out, work[2], out=out)
     return out
 
 
