@@ -141,7 +141,7 @@ class Projection:
 
     def scratch_size(self) -> int:
         """Elements of learning scratch this projection needs (one block of synapses)."""
-        return self._block_rows() * self.recv.n
+        return min(self._block_rows(), self.send.n) * self.recv.n
 
     def _scratch(self) -> Scratch:
         need = self.scratch_size()
