@@ -10,17 +10,13 @@ arithmetic); per-unit constants may be arrays (one value per unit) where layers 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..spec.params import ActParams
-
-
-def fast_scalar(v):
-    """A 0-d float constant as the Python float of the same value (arrays pass through)."""
-    return float(v) if isinstance(v, (np.floating, float)) else v
 
 
 def const(v, dtype):
@@ -56,10 +52,13 @@ class Nxx1Consts:
     def neg_sig_gain_nvar(self):
         return -self.sig_gain_nvar
 
-    def fast(self) -> "Nxx1Consts":
-        """The same constants with scalars as Python floats (exactly the dtype values): numpy
-        treats them as weak scalars, so results are identical and each operation is cheaper."""
-        return replace(self, **{k: fast_scalar(v) for k, v in self.__dict__.items() if k != "dtype"})
+    def prepared(self, sl: slice | None = None) -> SimpleNamespace:
+        """The constants as :func:`nxx1_into` takes them: 0-d arrays of the dtype (or the ``sl``
+        slice of per-unit arrays), with ``neg_sig_gain_nvar`` and ``one`` precomputed."""
+        f = self.dtype
+        v = {k: const(x[sl] if sl is not None and isinstance(x, np.ndarray) else x, f)
+             for k, x in self.__dict__.items() if k != "dtype"}
+        return SimpleNamespace(**v, neg_sig_gain_nvar=const(-v["sig_gain_nvar"], f), one=const(1, f))
 
     @classmethod
     def build(cls, acts: Sequence[ActParams], sizes: Sequence[int] | None = None,
@@ -76,11 +75,12 @@ class Nxx1Consts:
         return cls(dtype=dtype, **vals)
 
 
-def nxx1_into(x: np.ndarray, c: Nxx1Consts, out: np.ndarray, work: np.ndarray,
+def nxx1_into(x: np.ndarray, c: SimpleNamespace, out: np.ndarray, work: np.ndarray,
               mask: np.ndarray) -> np.ndarray:
-    """NOISY_XX1 of ``x`` into ``out`` with precomputed constants ``c``, without temporaries.
+    """NOISY_XX1 of ``x`` into ``out`` with constants ``c`` (:meth:`Nxx1Consts.prepared`),
+    without temporaries.
 
-    ``x, out``: (n,) arrays of ``c.dtype``; ``work``: (4, n) scratch of the dtype; ``mask``: (n,)
+    ``x, out``: (n,) arrays of the constants' dtype; ``work``: (4, n) scratch of the dtype; ``mask``: (n,)
     bool scratch. The three branches of leabra.md 5.4 are evaluated for every unit and selected
     with masks: ``x < 0``: sig_mult_eff / (1 + exp(-x*sig_gain_nvar)); ``0 <= x < interp_range``:
     the linear bridge; else XX1 with the gain reduced within gain_cor_range nvars of threshold.
@@ -88,7 +88,7 @@ def nxx1_into(x: np.ndarray, c: Nxx1Consts, out: np.ndarray, work: np.ndarray,
     (``1 - gain_cor*0 == 1``), so it needs no branch. exp overflows (-> 0) far below threshold:
     call under ``np.errstate(over="ignore")``."""
     below, bridge, xm, g = work[0], work[1], work[2], work[3]
-    one = c.dtype(1)
+    one = c.one
     np.multiply(x, c.neg_sig_gain_nvar, out=below)            # -(x*a) == x*(-a) exactly
     np.exp(below, out=below)
     np.add(below, one, out=below)
@@ -120,7 +120,7 @@ def nxx1_eval(x: np.ndarray, c: Nxx1Consts) -> np.ndarray:
     x = np.asarray(x, dtype=c.dtype)
     out = np.empty_like(x)
     with np.errstate(over="ignore"):
-        return nxx1_into(x, c, out, np.empty((4,) + x.shape, dtype=c.dtype), np.empty(x.shape, dtype=bool))
+        return nxx1_into(x, c.prepared(), out, np.empty((4,) + x.shape, dtype=c.dtype), np.empty(x.shape, dtype=bool))
 
 
 def noisy_xx1(x: np.ndarray, act: ActParams, dtype=np.float32) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import BackendError
 from ..spec.network import LayerKind
-from .act import Nxx1Consts, fast_scalar
+from .act import Nxx1Consts
 
 
 class NetworkConsts:
@@ -57,8 +57,6 @@ class NetworkConsts:
         self.ru_lrn_m = U(lambda p: p.unit.act_avg.ru_lrn_m)
         self.su_lrn_m = U(lambda p: p.unit.act_avg.su_lrn_m)
         self.ru_lrn_s, self.su_lrn_s = one - self.ru_lrn_m, one - self.su_lrn_m
-        self._post_k = [fast_scalar(x) for x in (self.ss_rate, self.s_rate, self.m_rate, self.ru_lrn_s,
-                                                  self.ru_lrn_m, self.su_lrn_s, self.su_lrn_m)]
         self._same_lrn_m = bool(np.all(self.ru_lrn_m == self.su_lrn_m))
         self.avg_init = U(lambda p: p.unit.act_misc.avg_init)
         self.act_avg_dt = one / U(lambda p: p.unit.act_misc.avg_tau)

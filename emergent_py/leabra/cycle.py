@@ -7,12 +7,10 @@ compute_act_stats. ``Network.cycle`` calls them in that order.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from ..errors import BackendError
-from .act import Nxx1Consts, const, g_e_thr_consts, nxx1_into
+from .act import const, g_e_thr_consts, nxx1_into
 from .inhib import fffb
 
 
@@ -76,7 +74,8 @@ class CycleSteps:
         # the sent change: act - act_sent going up, -act_sent when falling below threshold, else 0
         delta.fill(0)
         np.copyto(delta, d, where=up)
-        np.negative(sent, out=delta, where=dn)
+        np.negative(sent, out=d)                                # (cheaper than a masked negative)
+        np.copyto(delta, d, where=dn)
         np.copyto(sent, act, where=up)
         np.copyto(sent, self._zero, where=dn)
         for k, (sl, targets) in zip(counts, self._send_plan):
@@ -176,7 +175,7 @@ class CycleSteps:
             k = r.k
             # inhibition (4.5): gc_i = group g_i (+ gi_syn, 0 without inhibitory projections)
             if gi_unit is None:
-                np.take(self.lay["g_i"], r.unit_layer, out=r.gc_i)
+                self.lay["g_i"].take(r.unit_layer, out=r.gc_i)
             else:
                 r.gc_i[:] = gi_unit[r.sl]
             # conductances (g_e, g_l, g_i) as the rows of r.G (g_l fixed): x 1 is exact, skipped
@@ -221,7 +220,8 @@ class CycleSteps:
             np.add(x, c_l, out=x)
             np.divide(x, c_d, out=x)
             np.subtract(g_e, x, out=x)
-            np.subtract(v_eq, k.thr, out=x, where=sub)
+            np.subtract(v_eq, k.thr, out=r.tmp)        # (a masked ufunc call costs 2 calls)
+            np.copyto(x, r.tmp, where=sub)
             a_new = nxx1_into(x, k.nxx1, r.a_new, r.work, m)
             a_cur = r.act_nd
             np.subtract(a_new, a_cur, out=a_new)        # a_cur + vm_dt * (a_new - a_cur)
@@ -319,8 +319,7 @@ class _ActRun:
                        ).astype(f)          # (3, 1, 1) or (3, 1, n)
         k.half_rate_cyc = const(f(0.5) * k.vm_rate_cyc, f)
         k.ge_thr_c = tuple(const(x, f) for x in g_e_thr_consts(k.g_l, k.e_e, k.e_l, k.e_i, k.thr))
-        nx = net.nxx1 if not isinstance(net.nxx1.gain, np.ndarray) else _slice_consts(net.nxx1, sl)
-        k.nxx1 = replace(nx, **{name: const(v, f) for name, v in nx.__dict__.items() if name != "dtype"})
+        k.nxx1 = net.nxx1.prepared(sl)
         # per-row rates of the (v_m, v_m_eq) update: vm_dt_cyc and vm_dt
         k.rates = np.stack([np.broadcast_to(k.vm_rate_cyc, (n,)), np.broadcast_to(k.vm_rate, (n,))]).astype(f)
         k.unit_g_e = k.g_bar_e.ndim == 0 and k.g_bar_e == 1
@@ -346,8 +345,3 @@ def inet_into(v, G, E, out, work):
     np.add(work[0], work[1], out=out)
     np.add(out, work[2], out=out)
     return out
-
-
-def _slice_consts(c: Nxx1Consts, sl: slice) -> Nxx1Consts:
-    return replace(c, **{k: (v[sl] if isinstance(v, np.ndarray) else v)
-                         for k, v in c.__dict__.items() if k != "dtype"})
