@@ -1,9 +1,10 @@
 """Rate-code unit equations: noisy XX1, currents, threshold conductance (leabra.md 5).
 
 This is the one implementation of emergent 8.6's closed-form NOISY_XX1 (:func:`noisy_xx1`,
-evaluated by :func:`nxx1_eval` on precomputed constants); the native core, the tests and
-``emergent_py.biophysical``'s rate-code comparison all import it from here. The other unit
-formulas (:func:`inet_from_g`, :func:`g_e_thr`) live here too and work on scalars or arrays.
+evaluated by :func:`nxx1_into` into preallocated buffers, which :func:`nxx1_eval` wraps); the
+native core, the tests and ``emergent_py.biophysical``'s rate-code comparison all import it from
+here. The other unit formulas (:func:`inet_from_g` and its buffered, channel-stacked form
+:func:`inet_into`; :func:`g_e_thr`) live here too.
 
 All constants are converted to the working dtype once (float32 by default, emergent's
 arithmetic); per-unit constants may be arrays (one value per unit) where layers differ.
@@ -27,11 +28,6 @@ def const(v, dtype):
     if isinstance(v, np.ndarray) and v.ndim:
         return v
     return np.asarray(v, dtype=dtype)
-
-
-def xx1(z: np.ndarray) -> np.ndarray:
-    """X/(X+1) rate function."""
-    return z / (z + 1)
 
 
 @dataclass(frozen=True)
@@ -145,6 +141,20 @@ def inet_from_g(v, g_e, g_l, g_i, e_e, e_l, e_i):
     Summed left to right as emergent does; every argument a scalar or array of the working dtype.
     """
     return g_e * (e_e - v) + g_l * (e_l - v) + g_i * (e_i - v)
+
+
+def inet_into(v, G, E, out, work):
+    """:func:`inet_from_g` into ``out`` with the three channels stacked, the same
+    operations: ``g_e*(e_e - v) + g_l*(e_l - v) + g_i*(e_i - v)`` summed left to right.
+
+    ``G``: the conductances (g_e, g_l, g_i) and ``E`` the reversal potentials (e_e, e_l, e_i)
+    stacked on axis 0, shaped to broadcast with ``v`` ((3, n) and (3, 1) for v (n,); (3, 1, n)
+    and (3, 1, 1) for v (2, n)); ``work``: (3, *v.shape) scratch."""
+    np.subtract(E, v, out=work)          # e_c - v for the three channels in one call
+    np.multiply(G, work, out=work)       # g_c * (e_c - v)
+    np.add(work[0], work[1], out=out)
+    np.add(out, work[2], out=out)
+    return out
 
 
 def g_e_thr_consts(g_l, e_e, e_l, e_i, thr):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BackendError
-from .act import const, g_e_thr_consts, nxx1_into
+from .act import const, g_e_thr_consts, inet_into, nxx1_into
 from .inhib import fffb
 
 
@@ -331,17 +331,3 @@ class _ActRun:
         self.G[1, 0] = k.g_l
         self.W2, self.W1 = np.zeros((3, 2, n), f), np.zeros((3, n), f)
         self.mask, self.mask2 = np.zeros(n, bool), np.zeros(n, bool)
-
-
-def inet_into(v, G, E, out, work):
-    """:func:`~.act.inet_from_g` into ``out`` with the three channels stacked, the same
-    operations: ``g_e*(e_e - v) + g_l*(e_l - v) + g_i*(e_i - v)`` summed left to right.
-
-    ``G``: the conductances (g_e, g_l, g_i) and ``E`` the reversal potentials (e_e, e_l, e_i)
-    stacked on axis 0, shaped to broadcast with ``v`` ((3, n) and (3, 1) for v (n,); (3, 1, n)
-    and (3, 1, 1) for v (2, n)); ``work``: (3, *v.shape) scratch."""
-    np.subtract(E, v, out=work)          # e_c - v for the three channels in one call
-    np.multiply(G, work, out=work)       # g_c * (e_c - v)
-    np.add(work[0], work[1], out=out)
-    np.add(out, work[2], out=out)
-    return out
