@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import SpecError
-from ..spec.fields import default_of, leaf_fields
+from ..spec.fields import get_path, leaf_fields
 from ..spec.sheet import TARGETS
 
 NAME = "params"
@@ -22,9 +22,10 @@ def run(args) -> int:
     for t in types:
         print(f"{t} selectors:")
         for record, prefix, cls in TARGETS[t]:
+            defaults = cls()            # a record's own defaults (e.g. e_rev) differ from its group class's
             for path, f in leaf_fields(cls):
                 meta = f.metadata
-                line = f"  {prefix + path:<28} {default_of(f)!s:<10} {meta['doc']}"
+                line = f"  {prefix + path:<28} {get_path(defaults, path)!s:<10} {meta['doc']}"
                 rng = [f"min {meta['min']}" if meta["min"] is not None else "",
                        f"max {meta['max']}" if meta["max"] is not None else "",
                        f"unit {meta['unit']}" if meta["unit"] else "",

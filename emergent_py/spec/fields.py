@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import MISSING, field, fields
+from dataclasses import field, fields
 from typing import Any, ClassVar, Iterator
 
 from ..errors import SpecError, did_you_mean
@@ -203,9 +203,3 @@ def from_dict(cls: type, data: dict[str, Any], where: str = "") -> ParamGroup:
             value = from_dict(f.metadata["group"], value, f"{where}.{key}")
         kwargs[f.name] = value
     return cls(**kwargs)
-
-
-def default_of(f: dataclasses.Field) -> Any:
-    if f.default is not MISSING:
-        return f.default
-    return f.default_factory()  # type: ignore[misc]

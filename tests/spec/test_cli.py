@@ -58,6 +58,16 @@ def test_params_lists_names_with_defaults(capsys):
     assert "xcal.d_rev" in out and "0.1" in out
 
 
+def test_params_shows_each_records_own_defaults(capsys):
+    # groups whose default differs per member (e_rev vs g_bar, clamp_range vs act_range) or per record
+    assert main(["params", "Layer"]) == 0
+    values = {l.split()[0]: l.split()[1] for l in capsys.readouterr().out.splitlines()[1:]}
+    assert values["e_rev.l"] == "0.3" and values["e_rev.i"] == "0.25" and values["g_bar.l"] == "0.2"
+    assert values["clamp_range.max"] == "0.95" and values["vm_range.max"] == "2.0"
+    assert values["unit_gp_inhib.on"] == "False" and values["lay_inhib.on"] == "True"
+    assert values["bias.rnd.mean"] == "0.0" and values["bias.rnd.var"] == "0.0"
+
+
 BAD_MODEL = '''
 from emergent_py import Full, Network, Patterns, RunPlan, Sheet
 
