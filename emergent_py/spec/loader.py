@@ -40,7 +40,7 @@ def load_model(spec: str | os.PathLike) -> Model:
         return load_project(path)
     if path.suffix != ".py":
         raise SpecError(f"{path}: a model is a .py file with build() or a .json model file")
-    module = _import_file(path)
+    module = import_model_file(path)
     build = getattr(module, "build", None)
     if not callable(build):
         raise SpecError(f"{path}: defines no build() function (it must return a Model or "
@@ -64,7 +64,10 @@ def as_model(result: object, where: str) -> Model:
                     "a tuple (network, params, patterns, plan)")
 
 
-def _import_file(path: Path):
+def import_model_file(path: str | os.PathLike):
+    """Import a model file (e.g. ``projects/<name>/model.py``) as a module; errors name the file
+    and line. Projects are folders, not a package: this is how one project reuses another's code."""
+    path = Path(path)
     name = f"emergent_py_model_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

@@ -6,18 +6,16 @@ impossible task, which the two-layer network cannot learn.
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from emergent_py.spec.loader import import_model_file
 
 _PAT_ASSOC = Path(__file__).resolve().parent.parent / "OReillyMunakataFrankEtAl2012_1" / "model.py"
 
 
 def _pat_assoc():
     """The sibling project's module (one definition of the tasks and the network)."""
-    spec = importlib.util.spec_from_file_location("emergent_py_project_pat_assoc", _PAT_ASSOC)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_model_file(_PAT_ASSOC)
 
 
 def build(task: str = "impossible", epochs: int = 100, seed: int = 0):

@@ -7,15 +7,15 @@ optionally plots the learning curves (matplotlib, optional dependency).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from emergent_py.spec.loader import import_model_file
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECTS = REPO / "projects"
@@ -24,11 +24,7 @@ PROJECTS = REPO / "projects"
 def load_project(name: str):
     """Import ``projects/<name>/model.py`` (projects are folders, not a package)."""
     path = PROJECTS / name / "model.py"
-    spec = importlib.util.spec_from_file_location(f"emergent_py_project_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module          # dataclasses in the module look it up
-    spec.loader.exec_module(module)
-    return module
+    return import_model_file(path)
 
 
 @dataclass

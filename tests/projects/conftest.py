@@ -1,13 +1,13 @@
 """Fixtures for the example projects under projects/ (imported by path: they are not a package)."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
+
+from emergent_py.spec.loader import import_model_file
 import pytest
 
 PROJECTS = Path(__file__).resolve().parents[2] / "projects"
@@ -16,11 +16,7 @@ PROJECTS = Path(__file__).resolve().parents[2] / "projects"
 def load_project(name: str):
     """Import ``projects/<name>/model.py`` as a module."""
     path = PROJECTS / name / "model.py"
-    spec = importlib.util.spec_from_file_location(f"project_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module          # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return import_model_file(path)
 
 
 @pytest.fixture
