@@ -25,44 +25,62 @@ def powf(x, p, out=None, work64=None):
     numpy's float32 power is a slow scalar loop; for float32 input this evaluates in float64
     (integer p: binary powering by repeated multiplication, else exp(p*log(x))) and rounds once
     to float32. float64 input uses numpy's power directly. ``work64``: optional two float64
-    scratch arrays of x's shape (no temporaries then). The float32 input is widened inside the
-    first multiplication and the last product is rounded straight into ``out``: the same
-    float64 products as widening first and rounding after."""
+    scratch arrays of x's shape (no temporaries then). (Widening and rounding are separate
+    copies: numpy's mixed-dtype loops are several times slower than a cast copy plus a float64
+    loop.)"""
     if x.dtype != np.float32:
         return np.power(x, p, out=out)
     if out is None:
         out = np.empty(x.shape, np.float32)
     if work64 is None:
         work64 = (np.empty(x.shape, np.float64), np.empty(x.shape, np.float64))
+    other = {id(work64[0]): work64[1], id(work64[1]): work64[0]}
+    base = work64[1]
+    np.copyto(base, x)                                  # exact widening
     pf = float(p)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if pf.is_integer() and 1 <= pf <= 16:
-            n, base, acc = int(pf), x, None
-            free = list(work64)         # float64 buffers not holding acc or base
+            n, acc = int(pf), None
             while n:
                 if n & 1:
-                    last = n >> 1 == 0
                     if acc is None:
-                        acc = base
+                        acc = base                      # base moves on at its next squaring
                     else:
-                        dst = out if last else (acc if acc.dtype == np.float64 else free.pop())
-                        acc = np.multiply(acc, base, out=dst, dtype=np.float64)
+                        np.multiply(acc, base, out=acc)
                 n >>= 1
                 if n:
-                    if base.dtype == np.float64 and base is not acc:
-                        dst = base
-                    else:
-                        dst = free.pop() if free else None
-                    if dst is None or dst is acc:
-                        dst = next(b for b in work64 if b is not acc)
-                    base = np.multiply(base, base, out=dst, dtype=np.float64)
-            if acc is not out:
-                out[...] = acc
+                    dst = other[id(base)] if base is acc else base
+                    np.multiply(base, base, out=dst)
+                    base = dst
+            r = acc
         else:
-            r = np.log(x, out=work64[0], dtype=np.float64)
+            r = np.log(base, out=base)
             r *= pf
             np.exp(r, out=r)
-            out[...] = r
+    np.copyto(out, r, casting="same_kind")              # one rounding to float32
+    return out
+
+
+def select_into(out, cond, a, b, mask, tmp):
+    """``out = a where cond else b``, bit for bit, without a branch per element (numpy's masked
+    loops -- ``where=`` arguments, ``copyto(..., where=)`` -- are ~4x slower than this on
+    irregular masks, e.g. the signs of weight changes; on mostly-True masks copyto wins). ``a, b, out``: float arrays of one shape (out may be a or b); ``cond``:
+    bool; ``mask, tmp``: integer scratch of the floats' width."""
+    ai, bi, oi = (v.view(mask.dtype) for v in (a, b, out))
+    np.copyto(mask, cond)
+    np.negative(mask, out=mask)                         # all bits set where cond
+    np.bitwise_xor(ai, bi, out=tmp)
+    np.bitwise_and(tmp, mask, out=tmp)
+    np.bitwise_xor(bi, tmp, out=oi)                     # b ^ ((a ^ b) & mask)
+    return out
+
+
+def zero_where(out, cond, mask):
+    """``out[cond] = +0.0`` in place, bit for bit, branch-free (see :func:`select_into`)."""
+    np.copyto(mask, cond)
+    np.subtract(mask, 1, out=mask)                      # 0 where cond, all bits set elsewhere
+    oi = out.view(mask.dtype)
+    np.bitwise_and(oi, mask, out=oi)
     return out
 
 
@@ -93,7 +111,9 @@ class Scratch:
     def __init__(self, size: int, dtype) -> None:
         self.size = size
         self._f = [np.empty(size, dtype) for _ in range(4)]
-        self._b = np.empty(size, bool)
+        self._b = [np.empty(size, bool) for _ in range(2)]
+        ibits = np.dtype(f"i{np.dtype(dtype).itemsize}")
+        self._i = [np.empty(size, ibits) for _ in range(2)]
         self._d = [np.empty(size, np.float64) for _ in range(2)]
         self._v = [np.empty(size, dtype) for _ in range(2)]
         self._views: dict = {}
@@ -103,7 +123,8 @@ class Scratch:
         return self._v[i][:n]
 
     def block(self, shape):
-        """(f0, f1, f2, f3, b, (d0, d1), (v0, v1)): views of ``shape`` (v*: of shape[-1])."""
+        """(f0, f1, f2, f3, (b0, b1), (d0, d1), (v0, v1), (i0, i1)): views of ``shape``
+        (v*: of shape[-1]; i*: integers of the float width, for :func:`select_into`)."""
         views = self._views.get(shape)
         if views is None:
             views = self._views[shape] = self._block(shape)
@@ -115,8 +136,8 @@ class Scratch:
             raise ValueError(f"scratch of {self.size} elements is too small for a {shape} block")
         r = lambda a: a[:n].reshape(shape)
         m = shape[-1] if len(shape) else 1
-        return (*(r(a) for a in self._f), r(self._b), tuple(r(a) for a in self._d),
-                tuple(a[:m] for a in self._v))
+        return (*(r(a) for a in self._f), tuple(r(a) for a in self._b), tuple(r(a) for a in self._d),
+                tuple(a[:m] for a in self._v), tuple(r(a) for a in self._i))
 
 
 class ConConsts:
@@ -176,21 +197,22 @@ def _xcal_chl_dwt(cc: ConConsts, su, ru, s_avg_m, r: dict, scratch: Scratch):
     """XCAL_CHL d = f(srs, avg_l) * avg_l_lrn + f(srs, srm) * m_lrn into scratch, the same float
     operations as :func:`xcal` twice; the shared ``x < d_thr`` zeroing is applied once to the
     sum (0 * lrn + 0 is the same +0)."""
-    srs, srm, bcm, tmp, m, _, (thv, _) = scratch.block((len(su), len(ru)))
-    dt = srs.dtype.type
+    srs, srm, bcm, tmp, (m, _), _, (thv, _), (ib, it) = scratch.block((len(su), len(ru)))
     np.multiply.outer(su, ru, out=srs)
     np.multiply.outer(s_avg_m, r["avg_m"], out=srm)
     avg_l = r["avg_l"]
-    np.subtract(srs, avg_l, out=bcm)                        # bcm = f(srs, avg_l)
     # x <= th*d_rev is xcal's not(x > th*d_rev) (both pick x*d_rev_ratio when x is NaN, and
     # th is an average or a product of averages, never NaN when learning runs)
-    np.multiply(avg_l, cc.d_rev, out=thv)
+    np.multiply(avg_l, cc.d_rev, out=thv)                   # bcm = f(srs, avg_l)
     np.less_equal(srs, thv, out=m)
-    np.multiply(srs, cc.d_rev_ratio, out=bcm, where=m)
+    np.subtract(srs, avg_l, out=bcm)
+    np.multiply(srs, cc.d_rev_ratio, out=tmp)
+    np.copyto(bcm, tmp, where=m)        # (the mask is mostly True: faster than select_into here)
     np.multiply(srm, cc.d_rev, out=tmp)                     # err = f(srs, srm), into srm
     np.less_equal(srs, tmp, out=m)
     np.subtract(srs, srm, out=srm)
-    np.multiply(srs, cc.d_rev_ratio, out=srm, where=m)
+    np.multiply(srs, cc.d_rev_ratio, out=tmp)
+    np.copyto(srm, tmp, where=m)
     if cc.set_l_lrn:
         bcm *= cc.l_lrn
     else:
@@ -199,7 +221,7 @@ def _xcal_chl_dwt(cc: ConConsts, su, ru, s_avg_m, r: dict, scratch: Scratch):
         srm *= cc.m_lrn
     bcm += srm
     np.less(srs, cc.d_thr, out=m)
-    np.copyto(bcm, dt(0), where=m)
+    zero_where(bcm, m, ib)
     return bcm
 
 
@@ -269,12 +291,12 @@ def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1, scratch: Scr
 
     ``wt, fwt, dwt``: (n_send, n_recv); ``wb_inc, wb_dec``: (n_recv,) weight-balance factors;
     ``scratch``: optional :class:`Scratch` of at least dwt.size elements."""
-    n_nz = np.count_nonzero(dwt)
-    if n_nz == 0:
-        return
     if scratch is None or scratch.size < dwt.size:
         scratch = Scratch(dwt.size, dwt.dtype)
-    fac, neg, new_w, _, m, work64, _ = scratch.block(dwt.shape)
+    fac, neg, new_w, _, (nz, m), work64, _, (ib, it) = scratch.block(dwt.shape)
+    n_nz = np.count_nonzero(np.not_equal(dwt, 0, out=nz))  # (counting bools is fast, floats not)
+    if n_nz == 0:
+        return
     one = dwt.dtype.type(1)
     inc_one = bool(np.all(wb_inc == 1))
     dec_one = bool(np.all(wb_dec == 1))
@@ -287,7 +309,7 @@ def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1, scratch: Scr
         else:
             np.multiply(wb_dec, fwt, out=neg)
         np.less_equal(dwt, 0, out=m)      # not dwt > 0 (NaN dwt makes fac NaN either way)
-        np.copyto(fac, neg, where=m)
+        select_into(fac, m, neg, fac, ib, it)
     else:
         fac[...] = np.where(dwt > 0, wb_inc, wb_dec)
     fac *= dwt
@@ -312,9 +334,8 @@ def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1, scratch: Scr
         if new_w is not wt:
             wt[...] = new_w
     else:
-        np.not_equal(dwt, 0, out=m)
-        np.copyto(fwt, fac, where=m)
-        np.copyto(wt, new_w, where=m)
+        np.copyto(fwt, fac, where=nz)
+        np.copyto(wt, new_w, where=nz)
     dwt[...] = 0
 
 
