@@ -124,3 +124,35 @@ def test_use_ext_act_sets_sending_scale_from_the_pattern():
     n.quarter_init()
     assert n.lay["acts_p_avg_eff"][0] == pytest.approx(0.08)
     assert n.projections["S->R"].scale_eff == pytest.approx(0.5)
+
+
+def test_buffered_xcal_chl_dwt_is_the_plain_formula_bit_for_bit():
+    # the learning step works in preallocated scratch with fused zeroing; it must give exactly
+    # d = f(srs, avg_l) * avg_l_lrn + f(srs, srm) with the table-checked f above (leabra.md 9.4)
+    rng = np.random.default_rng(5)
+    cc = ConConsts(ConSpec(), f32)
+    s = {k: (rng.random(40, dtype=f32) * 0.6) for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_m")}
+    s["su_avg_s_lrn"][:5] = 0                                   # srs below d_thr
+    r = {k: (rng.random(30, dtype=f32) * 0.6) for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_m", "avg_l",
+                                                         "avg_l_lrn")}
+    srs = np.multiply.outer(s["su_avg_s_lrn"], r["ru_avg_s_lrn"])
+    srm = np.multiply.outer(s["avg_m"], r["avg_m"])
+    want = xcal(srs, r["avg_l"], cc.d_thr, cc.d_rev, cc.d_rev_ratio) * r["avg_l_lrn"] \
+        + xcal(srs, srm, cc.d_thr, cc.d_rev, cc.d_rev_ratio)
+    got = raw_dwt(cc, s, r)
+    assert got.tobytes() == want.astype(f32).tobytes()
+    assert (got == 0).sum() >= 5 * 30 and (got < 0).any() and (got > 0).any()
+
+
+def test_select_into_and_zero_where_are_bitwise_np_where():
+    from emergent_py.leabra.learn import select_into, zero_where
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(257).astype(f32)
+    b = rng.standard_normal(257).astype(f32)
+    a[:3] = (-0.0, np.nan, np.inf)
+    cond = rng.random(257) < 0.4
+    ib, it = np.empty(257, np.int32), np.empty(257, np.int32)
+    out = select_into(np.empty_like(a), cond, a, b, ib, it)
+    assert out.tobytes() == np.where(cond, a, b).tobytes()
+    z = zero_where(a.copy(), cond, ib)
+    assert z.tobytes() == np.where(cond, f32(0), a).tobytes()
