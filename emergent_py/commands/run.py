@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 
@@ -19,7 +20,19 @@ Runs the model's plan (epochs, stop criterion, trial order, weight-update mode) 
 emergent 8.6 computes it and prints one progress line per epoch on stderr
 (epoch, sse, pct_err, elapsed) and a summary on stdout. With -o the rows, a checkpoint after
 every epoch and the final weights go to an HDF5 run file (docs/runfile.md); --resume continues
-a run file from its last checkpoint, bitwise as if it had not stopped."""
+a run file from its last checkpoint, bitwise as if it had not stopped.
+
+With -o, SIGUSR1 or SIGTERM (a cluster's time-limit warning) stops the run at the checkpoint
+after the current epoch, marks the file incomplete and exits with status 75 (EX_TEMPFAIL:
+"continue me with --resume"); the signal never interrupts a file write."""
+
+# Exit status of a run stopped by a signal at a checkpoint, to be continued with --resume.
+RESUME_EXIT = 75
+STOP_SIGNALS = (signal.SIGUSR1, signal.SIGTERM)
+
+
+class _StopAtCheckpoint(Exception):
+    """Raised after an epoch's checkpoint when a stop signal has arrived."""
 
 
 def add_arguments(p) -> None:
@@ -43,6 +56,10 @@ class _FileObserver:
 
     def __init__(self, writer, record: str) -> None:
         self.writer, self.record, self.run = writer, record, None
+        self.stop_signal: int | None = None     # set by the signal handler; acted on after a checkpoint
+
+    def request_stop(self, signum, frame) -> None:
+        self.stop_signal = signum
 
     def on_trial(self, row: dict) -> None:
         if self.record in ("trial", "cycle"):
@@ -51,6 +68,8 @@ class _FileObserver:
     def on_epoch(self, row: dict) -> None:
         self.writer.append_epoch(row)
         self.writer.write_checkpoint(self.run.to_checkpoint())
+        if self.stop_signal is not None:
+            raise _StopAtCheckpoint()
 
 
 def run(args) -> int:
@@ -105,6 +124,9 @@ def _run(args, dmem) -> int:
         r.observer = obs
         if args.record == "cycle":
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
+        if dmem is None:      # an MPI run cannot resume, so it is not stopped early
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, obs.request_stop)
 
     def progress(row: dict) -> None:
         if not args.quiet:
@@ -116,6 +138,12 @@ def _run(args, dmem) -> int:
         if writer is not None:
             w, b = r.weights()
             writer.write_weights(r.epoch_n, w, biases=b)
+    except _StopAtCheckpoint:
+        writer.close(complete=False)
+        name = signal.Signals(obs.stop_signal).name
+        print(f"{model.name}: stopped by {name} at the checkpoint after epoch {r.epoch_n - 1}; "
+              f"continue with: emergent-py run {args.spec} -o {args.output} --resume", file=sys.stderr)
+        return RESUME_EXIT
     except BaseException:
         if writer is not None:
             writer.close(complete=False)

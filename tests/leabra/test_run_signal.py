@@ -1,0 +1,61 @@
+"""`emergent-py run -o`: a stop signal (a cluster's time-limit warning) ends the run at the next
+checkpoint with exit status 75, and --resume finishes it bitwise equal to an uninterrupted run."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from emergent_py.commands.run import RESUME_EXIT
+from emergent_py.results import RunFile
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = '''
+from emergent_py import Full, Network, Patterns, RunPlan, Sheet
+
+def build():
+    net = Network("Sig")
+    net.layer("Input", (3, 3), kind="input")
+    net.layer("Hidden", (4, 4))
+    net.layer("Output", (3, 3), kind="target")
+    net.connect("Input", "Hidden", Full())
+    net.connect("Hidden", "Output", Full())
+    net.connect("Output", "Hidden", Full(), cls="TopDown")
+    pats = Patterns.random(6, {"Input": (3, 3), "Output": (3, 3)}, pct_on=0.3, seed=2)
+    return net, Sheet({".TopDown": {"wt_scale.rel": 0.2}}), pats, RunPlan(epochs=40, stop_cnt_err=None, seed=3)
+'''
+
+
+def cli(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "emergent_py", "run", *map(str, args)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGUSR1, signal.SIGTERM])
+def test_stop_signal_ends_at_a_checkpoint_and_resume_matches(tmp_path, signum):
+    spec = tmp_path / "sig.py"
+    spec.write_text(MODEL)
+    ref, out = tmp_path / "ref.h5", tmp_path / "run.h5"
+    assert cli(spec, "-o", ref, "-q").wait(timeout=300) == 0
+    p = cli(spec, "-o", out)
+    for line in p.stderr:                       # wait until the run is under way
+        if line.startswith("epoch    2"):
+            break
+    p.send_signal(signum)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == RESUME_EXIT, err
+    assert f"stopped by {signal.Signals(signum).name} at the checkpoint after epoch" in err and "--resume" in err
+    with RunFile(out) as rf:
+        assert not rf.complete and rf.checkpoint() is not None
+        n = len(rf.epochs)
+        assert 3 <= n < 40 and rf.epochs["epoch"].tolist() == list(range(n))
+    r = cli(spec, "-o", out, "--resume", "-q")
+    assert r.wait(timeout=300) == 0, r.stderr.read()
+    with RunFile(out) as got, RunFile(ref) as want:
+        assert got.complete and len(got.epochs) == 40
+        for col in ("epoch", "avg_sse", "cnt_err", "avg_cos_err"):
+            assert got.epochs[col].tobytes() == want.epochs[col].tobytes(), col
+        gw, ww = got.weights(), want.weights()
+        assert gw.keys() == ww.keys() and all(gw[k].tobytes() == ww[k].tobytes() for k in ww)
