@@ -23,7 +23,7 @@ import numpy as np
 
 SIZES = ("MEDIUM", "LARGE")
 #: trials timed per run (after one warm-up epoch): enough for several updates of 10 trials
-TRIALS = {"SMALL": 200, "MEDIUM": 100, "LARGE": 20, "HUGE": 20}
+TRIALS = {"SMALL": 400, "MEDIUM": 200, "LARGE": 100, "HUGE": 40}
 N_PATTERNS = 10
 
 
@@ -84,6 +84,17 @@ def launch(size: str, n: int, n_trials: int) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
+def launch_pair(size: str, n_trials: int) -> list[dict]:
+    """Two independent 1-rank runs at the same time (no MPI): what the machine itself allows
+    when both cores compute (shared caches and memory bandwidth), the bound for N = 2."""
+    from emergent_py.leabra import parallel
+    prog = [sys.executable, os.path.abspath(__file__), "--child", size, "--trials", str(n_trials)]
+    procs = [subprocess.Popen(prog, env=parallel.launch_environ(), stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate()[0] for p in procs]
+    return [json.loads([l for l in o.splitlines() if l.startswith("RESULT ")][-1][len("RESULT "):]) for o in outs]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default=",".join(SIZES), help="comma-separated sizes (default MEDIUM,LARGE)")
@@ -103,10 +114,12 @@ def main() -> int:
     print(head)
     for size in [s.strip().upper() for s in a.sizes.split(",") if s.strip()]:
         n_trials = a.trials or TRIALS[size]
-        ones, manys = [], []
+        ones, manys, pairs = [], [], []
         for _ in range(a.repeat):
             ones.append(launch(size, 1, n_trials))
             manys.append(launch(size, a.np, n_trials))
+            if a.np == 2:
+                pairs.append(max(r["ms_per_trial"] for r in launch_pair(size, n_trials)))
         one = min(ones, key=lambda r: r["ms_per_trial"])
         many = min(manys, key=lambda r: r["ms_per_trial"])
         share = 100 * many["allreduce_s"] / many["wall_s"]
@@ -117,6 +130,12 @@ def main() -> int:
         print(f"        all repeats, ms/trial: 1 rank {[round(r['ms_per_trial'], 1) for r in ones]}, "
               f"{a.np} ranks {[round(r['ms_per_trial'], 1) for r in manys]}; Allreduce s per rank "
               f"(best run) {[round(x, 3) for x in many['all_allreduce_s']]}", flush=True)
+        if pairs:
+            pair = min(pairs)
+            print(f"        2 independent 1-rank runs at once: {pair:.1f} ms/trial each (slower of the two), so "
+                  f"this machine allows at most {2 * one['ms_per_trial'] / pair:.2f}x for 2 ranks; "
+                  f"dmem reaches {one['ms_per_trial'] / many['ms_per_trial'] / (2 * one['ms_per_trial'] / pair):.0%} "
+                  f"of that (repeats {[round(x, 1) for x in pairs]})", flush=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.2f} at end")
     return 0
