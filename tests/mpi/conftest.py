@@ -1,34 +1,15 @@
 """MPI test fixtures: real mpirun + mpi4py; under CI their absence is a failure, not a skip."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from emergent_py.leabra import parallel
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-IN_CI = os.environ.get("CI", "").lower() == "true"
-TINY = HERE / "tiny_model.py"
-DRIVER = HERE / "dmem_driver.py"
-#: a rank that dies must end the job within this many seconds (the issue's bound)
-ABORT_BOUND_S = 30
-
-
-def _need_mpi() -> None:
-    missing = [what for what, ok in (("mpirun", shutil.which("mpirun") is not None),
-                                     ("mpi4py", importlib.util.find_spec("mpi4py") is not None)) if not ok]
-    if missing:
-        msg = f"MPI tests need {' and '.join(missing)} (apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+from mpi_support import IN_CI, _need_mpi
 
 
 @pytest.fixture
@@ -43,10 +24,6 @@ def mpirun():
         return subprocess.run(cmd, env=parallel.launch_environ(env), capture_output=True, text=True,
                               timeout=timeout, cwd=cwd)
     return run
-
-
-def driver(*args: str) -> list[str]:
-    return [sys.executable, str(DRIVER), *map(str, args)]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ABORT_BOUND_S, REPO, TINY, driver
+from mpi_support import ABORT_BOUND_S, TINY, driver
 from emergent_py.leabra.network import Network
 from emergent_py.leabra.run import Run
 from emergent_py.leabra.stats import epoch_stats
@@ -123,7 +123,7 @@ def test_two_ranks_equal_grouped_serial_run(mpirun, tmp_path, mode):
 def test_cli_np_2_only_rank_0_prints_and_writes(tmp_path):
     """`emergent-py run SPEC --np 2 -o` launches mpirun itself; rank 0 alone prints and writes
     the run file, which holds the global rows (6 trial positions per epoch from both ranks)."""
-    from conftest import _need_mpi
+    from mpi_support import _need_mpi
     from emergent_py.results import RunFile
     _need_mpi()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}

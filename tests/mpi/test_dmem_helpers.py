@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import TINY
+from mpi_support import TINY
 from emergent_py.commands import run as run_cmd
 from emergent_py.errors import BackendError
 from emergent_py.leabra import parallel
