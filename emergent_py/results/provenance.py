@@ -22,7 +22,6 @@ ENV_KEYS = {
     "slurm_job_name": "SLURM_JOB_NAME",
     "slurm_ntasks": "SLURM_NTASKS",
 }
-_MPI_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE")
 
 
 def now() -> str:
@@ -46,10 +45,9 @@ def git_state(folder: str) -> dict[str, object]:
 
 
 def mpi_size_from_env() -> int:
-    for var in _MPI_SIZE_VARS:
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return 1
+    """Ranks of this process's MPI world (1 without MPI); one rule, the launcher's (parallel.py)."""
+    from ..leabra.parallel import world_size_from_env
+    return world_size_from_env()
 
 
 def collect(engine: str, engine_version: str | None, seed: int | None = None, mpi_size: int | None = None,
