@@ -3,29 +3,16 @@ checkpoint with exit status 75, and --resume finishes it bitwise equal to an uni
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from emergent_py import RunPlan
 from emergent_py.commands.run import RESUME_EXIT
 from emergent_py.results import RunFile
+from test_run import small_model
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = '''
-from emergent_py import Full, Network, Patterns, RunPlan, Sheet
-
-def build():
-    net = Network("Sig")
-    net.layer("Input", (3, 3), kind="input")
-    net.layer("Hidden", (4, 4))
-    net.layer("Output", (3, 3), kind="target")
-    net.connect("Input", "Hidden", Full())
-    net.connect("Hidden", "Output", Full())
-    net.connect("Output", "Hidden", Full(), cls="TopDown")
-    pats = Patterns.random(6, {"Input": (3, 3), "Output": (3, 3)}, pct_on=0.3, seed=2)
-    return net, Sheet({".TopDown": {"wt_scale.rel": 0.2}}), pats, RunPlan(epochs=40, stop_cnt_err=None, seed=3)
-'''
 
 
 def cli(*args, **kw):
@@ -35,8 +22,8 @@ def cli(*args, **kw):
 
 @pytest.mark.parametrize("signum", [signal.SIGUSR1, signal.SIGTERM])
 def test_stop_signal_ends_at_a_checkpoint_and_resume_matches(tmp_path, signum):
-    spec = tmp_path / "sig.py"
-    spec.write_text(MODEL)
+    spec = tmp_path / "small.json"
+    spec.write_text(small_model(RunPlan(epochs=40, stop_cnt_err=None, seed=3)).to_json())
     ref, out = tmp_path / "ref.h5", tmp_path / "run.h5"
     assert cli(spec, "-o", ref, "-q").wait(timeout=300) == 0
     p = cli(spec, "-o", out)
