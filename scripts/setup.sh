@@ -26,6 +26,9 @@ if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   exit 1
 fi
 if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then apt_install python3-venv; fi
+# a C compiler builds the native core's cycle kernel (emergent_py/leabra/kernel.c) on first use;
+# without one the core runs its numpy steps (several times slower at small sizes)
+if ! command -v cc >/dev/null; then apt_install gcc libc6-dev; fi
 case ",$extras," in *,mpi,*) apt_install openmpi-bin libopenmpi-dev ;; esac
 
 if [ ! -x .venv/bin/python ]; then

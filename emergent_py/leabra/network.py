@@ -21,6 +21,7 @@ from ..spec.network import LayerKind
 from . import stats as _stats
 from .consts import NetworkConsts
 from .cycle import CycleSteps
+from .kernel import choose as choose_kernel
 from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .learn import Scratch
 from .projection import Projection
@@ -40,10 +41,13 @@ class Network(NetworkConsts, CycleSteps):
         emergent's saved weights) and ``{"<layer>.bias": (n_units,)}`` bias weights, loaded
         instead of drawing random weights
     dtype : np.float32 (emergent's arithmetic, default) or np.float64
+    kernel : the per-cycle implementation: ``"auto"`` (default, or ``$EMERGENT_PY_KERNEL``): the
+        compiled C kernel (``kernel.py``) when it can be built and covers the network, else numpy;
+        ``"c"``: the C kernel or an error; ``"numpy"``: the numpy steps of ``cycle.py``
     """
 
     def __init__(self, model: Model, seed: int | None = None, weights: dict | None = None,
-                 dtype=np.float32) -> None:
+                 dtype=np.float32, kernel: str | None = None) -> None:
         if dtype not in (np.float32, np.float64):
             raise BackendError(f"dtype {dtype!r}: use numpy.float32 or numpy.float64")
         self.model, self.dtype = model, dtype
@@ -97,6 +101,12 @@ class Network(NetworkConsts, CycleSteps):
         self._run = None
         self.init_weights(weights)
         self._quarter_plan()
+        self.kernel = choose_kernel(self, kernel)
+
+    @property
+    def kernel_name(self) -> str:
+        """``"c"`` or ``"numpy"``: which implementation runs the cycles."""
+        return "numpy" if self.kernel is None else "c"
 
     def unit_rows(self, *names: str) -> np.ndarray:
         """A (len(names), n_units) view of unit variables that are consecutive in UNIT_VARS."""
@@ -332,8 +342,20 @@ class Network(NetworkConsts, CycleSteps):
     # ------------------------------------------------------------------ cycle
     def cycle(self) -> None:
         """One cycle (leabra.md 1.5), in emergent's order."""
-        with np.errstate(over="ignore"):       # exp in NXX1 far below threshold (-> 0)
-            self._cycle()
+        self._cycles(1)
+
+    def _cycles(self, n: int) -> None:
+        """``n`` cycles of the current quarter, by the C kernel or the numpy steps."""
+        if self.kernel is None:
+            with np.errstate(over="ignore"):       # exp in NXX1 far below threshold (-> 0)
+                for _ in range(n):
+                    self._cycle()
+            return
+        done = self.kernel.run(n)
+        self.cycle_n += done
+        self.tot_cycle += done
+        if done < n:
+            self._check_finite()
 
     def _cycle(self) -> None:
         self.send_netin_delta()
@@ -427,11 +449,13 @@ class Network(NetworkConsts, CycleSteps):
 
         ``on_cycle(net)``, if given, is called after every cycle."""
         self.quarter_init()
-        with np.errstate(over="ignore"):       # exp in NXX1 far below threshold (-> 0)
-            for _ in range(self.model.network_params.network.times.quarter):
-                self._cycle()
-                if on_cycle is not None:
-                    on_cycle(self)
+        n = self.model.network_params.network.times.quarter
+        if on_cycle is None:
+            self._cycles(n)
+        else:
+            for _ in range(n):
+                self._cycles(1)
+                on_cycle(self)
         q = self.quarter_n
         self.quarter_final()
         if q == 3:

@@ -16,6 +16,14 @@ from emergent_py.emergent.dat import read_dat
 from emergent_py.emergent.wts import read_wts
 from emergent_py.leabra import Network, Run
 
+@pytest.fixture(params=["numpy", "c"], autouse=True)
+def kernel(request, monkeypatch):
+    """Every check here runs on both cycle implementations: the numpy steps and the C kernel
+    (kernel.py; the C kernel must build here, so a missing compiler fails the "c" runs)."""
+    monkeypatch.setenv("EMERGENT_PY_KERNEL", request.param)
+    return request.param
+
+
 TRACE_VARS = ("act", "net", "gc_i", "v_m", "v_m_eq", "act_eq", "act_nd", "avg_ss", "avg_s", "avg_m",
               "avg_l", "act_m")
 
@@ -117,11 +125,12 @@ _RUNS: dict = {}
 
 
 @pytest.fixture
-def stdassoc_run(reference):
-    """The 5-epoch native run from emergent's initial weights (computed once per session)."""
-    if "std" not in _RUNS:
-        _RUNS["std"] = _stdassoc(reference)
-    return _RUNS["std"]
+def stdassoc_run(reference, kernel):
+    """The 5-epoch native run from emergent's initial weights (computed once per session and kernel)."""
+    if kernel not in _RUNS:
+        _RUNS[kernel] = _stdassoc(reference)
+        assert _RUNS[kernel][2].net.kernel_name == kernel
+    return _RUNS[kernel]
 
 
 def _stdassoc(reference):
@@ -133,18 +142,24 @@ def _stdassoc(reference):
     return folder, model, run, log
 
 
-def test_stdassoc_trial_sse(stdassoc_run):
+def test_stdassoc_trial_sse(stdassoc_run, kernel):
     folder, model, run, log = stdassoc_run
     ref = read_dat(folder / "LeabraStd_e5.trl.dat")
     assert list(np.asarray(ref["trial_name"])) == list(log.column("trial_name", "trial"))
-    diff = np.abs(np.asarray(ref["sse"], dtype=np.float64) - log.column("sse", "trial"))
-    # Measured: <= 1e-5 for 27 of 30 trials, 1.2e-5..3.2e-5 on 3 (the log has 6 significant
-    # digits, up to 5e-6 rounding at sse ~ 6). The residual is the float32 summation order of
-    # the 25-sender net inputs (BLAS vs emergent's sender loop), amplified near threshold: every
-    # summation order tried (sequential, fused multiply-add, float64) gives the same size of
-    # residual, while the final weights agree to 1e-6. See the core report.
-    assert np.sum(diff > 1e-5) <= 5
-    assert diff.max() <= 5e-5
+    want = np.asarray(ref["sse"], dtype=np.float64)
+    diff = np.abs(want - log.column("sse", "trial"))
+    # the log has 6 significant digits: the residual beyond its rounding
+    excess = diff - 0.5 * 10.0 ** (np.floor(np.log10(np.maximum(want, 1e-30))) - 5)
+    # Measured (excess over the print rounding): the C kernel, which sums net input sender by
+    # sender as emergent does, is within 1e-5 on 29 of 30 trials and 1.25e-5 on trial 2; the
+    # numpy steps (BLAS sums) are within 1e-5 on 28 and reach 2.7e-5. The final weights agree to
+    # 1e-6 either way; the residual is float32 summation order amplified near threshold.
+    if kernel == "c":
+        assert np.sum(excess > 1e-5) <= 1
+        assert excess.max() <= 1.5e-5
+    else:
+        assert np.sum(excess > 1e-5) <= 2
+        assert excess.max() <= 3e-5
     # cos_err (minus-phase output vs target), printed with 6 digits: measured <= 3.8e-6
     cos = np.abs(np.asarray(ref["cos_err"], dtype=np.float64) - log.column("cos_err", "trial"))
     assert cos.max() <= 1e-5

@@ -1,0 +1,249 @@
+"""The compiled cycle kernel: kernel.c built with the system C compiler, called through ctypes.
+
+The numpy steps in ``cycle.py`` are the reference implementation; ``kernel.c`` runs the same
+per-cycle equations for the whole network in one C loop, which removes numpy's per-call dispatch
+(~100 calls per cycle) and sends net input sender by sender without gathering weight rows. Only
+the standard library is used (ctypes and the ``cc`` that builds everything else on a cluster).
+
+Which implementation a network uses is its ``kernel`` argument, or else the environment variable
+``EMERGENT_PY_KERNEL``: ``auto`` (default: the C kernel when it can be built and the network is
+one it covers, numpy otherwise), ``c`` (the C kernel or an error saying why not) or ``numpy``.
+The C kernel covers float32 networks without unit-group (pool) inhibition.
+
+The shared library is built once per source version into ``$EMERGENT_PY_CACHE`` (default
+``~/.cache/emergent_py``), under a name that hashes the source, the compiler command and the
+platform; concurrent builders (MPI ranks) each write a temporary file and rename it into place.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BackendError
+
+SOURCE = Path(__file__).with_name("kernel.c")
+KERNELS = ("auto", "c", "numpy")
+# -ffp-contract=off: no fused multiply-adds, so every float32 operation rounds as numpy's does
+CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno")
+
+# unit state rows, unit constant rows and layer rows: the enums of kernel.c, in order
+UNIT_ROWS = ("act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_m", "v_m_eq", "I_net",
+             "gc_i", "da", "avg_ss", "avg_s", "avg_m", "ru_avg_s_lrn", "su_avg_s_lrn", "spike", "spk_t",
+             "pending", "net_ex")
+UC_ROWS = ("g_bar_e", "g_bar_i", "g_l", "e_e", "e_l", "e_i", "vm_lo", "vm_hi", "vm_rate", "vm_rate_cyc",
+           "half_rate_cyc", "thr", "vm_act_thr", "act_lo", "act_hi", "vm_r", "ge_c_i", "ge_c_l", "ge_c_d",
+           "nx_gain", "nx_nvar", "nx_gcr", "nx_gain_cor", "nx_neg_sgn", "nx_sig_mult_eff", "nx_sig_val_at_0",
+           "nx_interp_range", "nx_interp_val", "net_gain", "net_rate", "ss_rate", "s_rate", "m_rate",
+           "ru_s", "ru_m", "su_s", "su_m", "send_thr", "delta_thr")
+LAYER_ROWS = ("net_avg", "net_max", "acts_avg", "acts_max", "ffi", "fbi", "g_i")
+LC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "inhib_on", "size")
+ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS)
+
+_p = ctypes.c_void_p
+
+
+class _Net(ctypes.Structure):
+    _fields_ = [("n_units", ctypes.c_int64), ("n_layers", ctypes.c_int64), ("n_prjns", ctypes.c_int64),
+                ("su_same", ctypes.c_int64), ("lay_start", _p), ("lay_size", _p),
+                ("u", _p * len(UNIT_ROWS)), ("refr_until", _p), ("uc", _p), ("l", _p * len(LAYER_ROWS)),
+                ("lc", _p), ("p_send", _p), ("p_recv", _p), ("p_wt", _p), ("p_scale", _p),
+                ("t_r", ctypes.c_int64)]
+
+
+# ------------------------------------------------------------------------------ building
+def cache_dir() -> Path:
+    d = os.environ.get("EMERGENT_PY_CACHE")
+    if d:
+        return Path(d)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "emergent_py"
+
+
+def compiler() -> list[str]:
+    """The C compiler command: ``$CC`` (may carry flags) or the first of cc, gcc, clang."""
+    cc = os.environ.get("CC")
+    if cc:
+        return shlex.split(cc)
+    for name in ("cc", "gcc", "clang"):
+        path = shutil.which(name)
+        if path:
+            return [path]
+    raise BackendError("no C compiler (cc, gcc or clang) on PATH for the compiled cycle kernel; "
+                       "install one (apt-get install gcc) or use the numpy kernel (EMERGENT_PY_KERNEL=numpy)")
+
+
+_LIB: ctypes.CDLL | None = None
+_LIB_ERROR: str | None = None
+
+
+def library_path() -> Path:
+    cmd = compiler() + list(CFLAGS)
+    key = hashlib.sha256(SOURCE.read_bytes() + "\0".join(cmd).encode() +
+                         f"{platform.machine()}-{sys.platform}".encode()).hexdigest()[:16]
+    return cache_dir() / f"leabra_kernel-{key}.so"
+
+
+def build(path: Path) -> None:
+    """Compile kernel.c into ``path`` (via a temporary file in the same folder and a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.so", dir=path.parent)
+    os.close(fd)
+    cmd = compiler() + list(CFLAGS) + ["-o", tmp, str(SOURCE), "-lm"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise BackendError(f"compiling the cycle kernel failed ({shlex.join(cmd)}):\n{done.stderr.strip()}")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load() -> ctypes.CDLL:
+    """The kernel library, built on first use; BackendError saying why when it cannot be."""
+    global _LIB, _LIB_ERROR
+    if _LIB is not None:
+        return _LIB
+    if _LIB_ERROR is not None:
+        raise BackendError(_LIB_ERROR)
+    try:
+        path = library_path()
+        if not path.exists():
+            build(path)
+        lib = ctypes.CDLL(str(path))
+        if lib.kernel_abi() != ABI:
+            raise BackendError(f"{path}: kernel ABI {lib.kernel_abi()} differs from {ABI}; delete the file")
+        lib.run_cycles.restype = ctypes.c_int64
+        lib.run_cycles.argtypes = [ctypes.POINTER(_Net), _p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                                   ctypes.POINTER(ctypes.c_int64)]
+    except (OSError, subprocess.SubprocessError, BackendError) as e:
+        _LIB_ERROR = f"the compiled cycle kernel is unavailable: {e}"
+        raise BackendError(_LIB_ERROR) from None
+    _LIB = lib
+    return lib
+
+
+def choose(net, kernel: str | None) -> "CycleKernel | None":
+    """The C kernel for ``net`` per ``kernel`` (or $EMERGENT_PY_KERNEL), or None for numpy."""
+    kernel = kernel or os.environ.get("EMERGENT_PY_KERNEL") or "auto"
+    if kernel not in KERNELS:
+        raise BackendError(f"kernel {kernel!r}: use one of {', '.join(KERNELS)} "
+                           f"(argument kernel= or EMERGENT_PY_KERNEL)")
+    if kernel == "numpy":
+        return None
+    why = unsupported(net)
+    if why is None:
+        try:
+            return CycleKernel(net, load())
+        except BackendError as e:
+            why = str(e)
+    if kernel == "c":
+        raise BackendError(f"kernel 'c': {why}; use kernel 'auto' or 'numpy'")
+    return None
+
+
+def unsupported(net) -> str | None:
+    """Why the C kernel cannot run ``net`` (None when it can)."""
+    if net.dtype != np.float32:
+        return "the compiled kernel is float32 only (this network is float64)"
+    if net.pools:
+        return "the compiled kernel has no unit-group (pool) inhibition"
+    return None
+
+
+# ------------------------------------------------------------------------------ running
+def _addr(a: np.ndarray) -> int:
+    return a.ctypes.data
+
+
+class CycleKernel:
+    """The C kernel bound to one network's arrays (which must not be reallocated afterwards:
+    the network writes into its arrays in place)."""
+
+    def __init__(self, net, lib: ctypes.CDLL) -> None:
+        self.lib, self.net = lib, net
+        f, n, L = np.float32, net.n_units, net.n_layers
+        per_unit = lambda v: np.broadcast_to(np.asarray(v, dtype=f), (n,))
+        nx = net.nxx1
+        g_l = per_unit(net.g_bar_l)
+        e_e, e_l, e_i, thr = (per_unit(v) for v in (net.e_e, net.e_l, net.e_i, net.thr))
+        vm_rate_cyc = per_unit(net.vm_rate_cyc)
+        # the same float32 operations as cycle.py's constants (act.g_e_thr_consts, half_rate_cyc)
+        uc = {"g_bar_e": net.g_bar_e, "g_bar_i": net.g_bar_i, "g_l": g_l, "e_e": e_e, "e_l": e_l, "e_i": e_i,
+              "vm_lo": net.vm_lo, "vm_hi": net.vm_hi, "vm_rate": net.vm_rate, "vm_rate_cyc": vm_rate_cyc,
+              "half_rate_cyc": f(0.5) * vm_rate_cyc, "thr": thr, "vm_act_thr": net.vm_act_thr,
+              "act_lo": net.act_lo, "act_hi": net.act_hi, "vm_r": net.vm_r,
+              "ge_c_i": e_i - thr, "ge_c_l": g_l * (e_l - thr), "ge_c_d": thr - e_e,
+              "nx_gain": nx.gain, "nx_nvar": nx.nvar, "nx_gcr": nx.gain_cor_range, "nx_gain_cor": nx.gain_cor,
+              "nx_neg_sgn": -per_unit(nx.sig_gain_nvar), "nx_sig_mult_eff": nx.sig_mult_eff,
+              "nx_sig_val_at_0": nx.sig_val_at_0, "nx_interp_range": nx.interp_range,
+              "nx_interp_val": nx.interp_val, "net_gain": net.net_gain, "net_rate": net.net_rate,
+              "ss_rate": net.ss_rate, "s_rate": net.s_rate, "m_rate": net.m_rate, "ru_s": net.ru_lrn_s,
+              "ru_m": net.ru_lrn_m, "su_s": net.su_lrn_s, "su_m": net.su_lrn_m, "send_thr": net.send_thr,
+              "delta_thr": net.delta_thr}
+        self.uc = np.ascontiguousarray(np.stack([per_unit(uc[k]) for k in UC_ROWS]))
+        li = net.lay_inhib
+        lc = {k: li[k] for k in ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt")}
+        lc["inhib_on"] = net.lay_inhib_on
+        lc["size"] = net.sizes
+        self.lc = np.ascontiguousarray(np.stack([np.asarray(lc[k], dtype=f) for k in LC_ROWS]))
+        self.lay_start = np.ascontiguousarray(net.starts, dtype=np.int64)
+        self.lay_size = np.ascontiguousarray(net.sizes, dtype=np.int64)
+        prjns = net.prjn_list
+        self.p_send = np.array([p.send.index for p in prjns], dtype=np.int64)
+        self.p_recv = np.array([p.recv.index for p in prjns], dtype=np.int64)
+        self.p_wt = (ctypes.c_void_p * max(1, len(prjns)))(*[_addr(p.wt) for p in prjns])
+        self.p_scale = np.zeros(max(1, len(prjns)), dtype=f)
+        self.clamped = np.zeros(L, dtype=np.uint8)
+        self.last_spike = ctypes.c_int64(0)
+        self._wt_ids = [id(p.wt) for p in prjns]
+        s = self.struct = _Net()
+        s.n_units, s.n_layers, s.n_prjns = n, L, len(prjns)
+        s.su_same = int(net._same_lrn_m)
+        s.lay_start, s.lay_size = _addr(self.lay_start), _addr(self.lay_size)
+        s.uc, s.lc = _addr(self.uc), _addr(self.lc)
+        s.p_send, s.p_recv = _addr(self.p_send), _addr(self.p_recv)
+        s.p_wt = ctypes.cast(self.p_wt, ctypes.c_void_p).value
+        s.p_scale = _addr(self.p_scale)
+        s.t_r = int(net.t_r)
+        self._bind_state()
+        self._ptr = ctypes.byref(s)
+
+    def _bind_state(self) -> None:
+        net, s = self.net, self.struct
+        arrays = dict(net.units, pending=net.pending, net_ex=net.net_ex)
+        for i, k in enumerate(UNIT_ROWS):
+            a = arrays[k]
+            assert a.dtype == np.float32 and a.flags.c_contiguous, k
+            s.u[i] = _addr(a)
+        for i, k in enumerate(LAYER_ROWS):
+            s.l[i] = _addr(net.lay[k])
+        s.refr_until = _addr(net.refr_until)
+        self._refr = net.refr_until
+
+    def run(self, n_cycles: int) -> int:
+        """Run ``n_cycles`` cycles of the current quarter; returns the number completed (fewer
+        when a non-finite value appeared, see ``run_cycles`` in kernel.c)."""
+        net = self.net
+        if net.refr_until is not self._refr:           # reallocated by _sync_refractory
+            self._bind_state()
+        if [id(p.wt) for p in net.prjn_list] != self._wt_ids:
+            raise BackendError("a projection's weight array was replaced; the C kernel needs them updated in place")
+        for i, p in enumerate(net.prjn_list):
+            self.p_scale[i] = p.scale_eff
+        self.clamped[:] = net.hard_clamped
+        self.last_spike.value = int(net.last_spike)
+        done = self.lib.run_cycles(self._ptr, _addr(self.clamped), n_cycles, int(net.tot_cycle),
+                                   int(bool(net.nan_check)), ctypes.byref(self.last_spike))
+        net.last_spike = self.last_spike.value
+        return int(done)

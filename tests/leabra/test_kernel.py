@@ -1,0 +1,120 @@
+"""The compiled cycle kernel (kernel.c via kernel.py) against the numpy steps of cycle.py.
+
+The reference-run checks (test_emergent_runs.py) run on both kernels; here: cycle-by-cycle
+agreement on a network whose layers differ in their parameters (per-unit constant arrays), with
+soft clamping, bias weights and v_m resets, plus the choice of kernel and its errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emergent_py import BackendError, Full, Model, Network as SpecNet, Patterns, RunPlan, Sheet
+from emergent_py.leabra import Network, kernel as kmod
+
+STATE = ("act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_m", "v_m_eq", "I_net",
+         "gc_i", "da", "avg_ss", "avg_s", "avg_m", "ru_avg_s_lrn", "su_avg_s_lrn", "spike", "spk_t")
+
+
+DELTA_THR = 0.005
+
+
+def mixed_model(delta_thr: float = DELTA_THR) -> Model:
+    """Three layers that differ in gain, leak, time constants, inhibition and clamping."""
+    net = SpecNet("Mixed")
+    net.layer("Input", (4, 4), kind="input")
+    net.layer("Hidden", (5, 6))
+    net.layer("Output", (3, 4), kind="target")
+    net.connect("Input", "Hidden", Full())
+    net.connect("Hidden", "Output", Full())
+    net.connect("Output", "Hidden", Full(), cls="TopDown")
+    sheet = Sheet({
+        "Layer": {"act_avg.ss_tau": 2.0, "opt_thresh.delta": delta_thr},
+        "#Input": {"clamp.hard": False, "clamp.gain": 0.6},          # soft clamping: ext * gain
+        "#Hidden": {"act.gain": 80.0, "g_bar.l": 0.2, "dt.vm_tau": 2.5, "lay_inhib.gi": 1.6,
+                    "lay_inhib.max_vs_avg": 0.3, "bias.learn": True, "bias.dwt_thresh": 0.0},
+        "#Output": {"dt.net_tau": 1.7, "act_avg.ru_lrn_m": 0.2, "act_avg.su_lrn_m": 0.05},
+        ".TopDown": {"wt_scale.rel": 0.3},
+    })
+    pats = Patterns.random(n=4, layers={"Input": (4, 4), "Output": (3, 4)}, pct_on=0.3, seed=3)
+    return Model(net, sheet, pats, RunPlan(epochs=1, stop_cnt_err=None, seed=11))
+
+
+def _per_cycle(kernel: str, n_trials: int) -> list[dict]:
+    # opt_thresh.delta 0: every change is sent. With the default 0.005, whether a change is sent
+    # is a threshold decision that a 1-ulp difference can flip (a jump of up to 0.005 in the
+    # sent value), so the two kernels would drift apart by design; the reference runs in
+    # test_emergent_runs.py check the default threshold against emergent on both kernels.
+    net = Network(mixed_model(delta_thr=0.0), kernel=kernel)
+    assert net.kernel_name == kernel
+    rows = []
+    grab = lambda n: rows.append({v: n.units[v].copy() for v in STATE} | {"g_i": n.lay["g_i"].copy()})
+    for t in range(n_trials):
+        net.compute_weights()
+        net.trial(t % 4, on_cycle=grab)
+    return rows, net
+
+
+def test_c_kernel_matches_numpy_steps_cycle_by_cycle():
+    (a, na), (b, nb) = _per_cycle("numpy", 3), _per_cycle("c", 3)
+    assert len(a) == len(b) == 300
+    assert nb.units["bias_wt"].any()                   # bias weights learned and feed net input
+    resets = sum(int(r["spike"].sum()) for r in b)
+    assert resets > 0                                   # v_m resets (and their refractory cycles) ran
+    worst = {v: max(float(np.max(np.abs(x[v] - y[v]))) for x, y in zip(a, b)) for v in a[0]}
+    # the same float32 operations per formula; only sums (net input, layer averages) are ordered
+    # differently (sequential in C, BLAS/pairwise in numpy) and exp may differ by an ulp:
+    # measured 1.7e-5 at worst over 300 cycles (the Hidden gain of 80 amplifies), weights 4e-7
+    assert max(worst.values()) <= 5e-5, worst
+    for p in na.prjn_list:
+        np.testing.assert_allclose(p.wt, nb.projections[p.name].wt, atol=2e-6)
+
+
+def test_c_kernel_single_cycles_equal_a_whole_quarter():
+    """net.cycle() one at a time gives bitwise what one call for the quarter gives."""
+    whole = Network(mixed_model(), kernel="c")
+    whole.trial(1)
+    single = Network(mixed_model(), kernel="c")
+    single.trial(1, on_cycle=lambda n: None)            # an observer makes every cycle its own call
+    for v in STATE:
+        np.testing.assert_array_equal(whole.units[v], single.units[v], err_msg=v)
+    assert whole.tot_cycle == single.tot_cycle == 100
+
+
+def test_kernel_choice_and_errors(monkeypatch):
+    model = mixed_model()
+    monkeypatch.delenv("EMERGENT_PY_KERNEL", raising=False)
+    assert Network(model).kernel_name == "c"                            # auto: C where it can
+    assert Network(model, kernel="numpy").kernel_name == "numpy"
+    monkeypatch.setenv("EMERGENT_PY_KERNEL", "numpy")
+    assert Network(model).kernel_name == "numpy"
+    assert Network(model, kernel="c").kernel_name == "c"                # the argument wins
+    monkeypatch.setenv("EMERGENT_PY_KERNEL", "fast")
+    with pytest.raises(BackendError, match=r"kernel 'fast': use one of auto, c, numpy"):
+        Network(model)
+    monkeypatch.delenv("EMERGENT_PY_KERNEL")
+    # float64 runs on the numpy steps; asking for C says why not
+    assert Network(model, dtype=np.float64).kernel_name == "numpy"
+    with pytest.raises(BackendError, match=r"kernel 'c': .*float32 only"):
+        Network(model, dtype=np.float64, kernel="c")
+
+
+def test_missing_compiler_falls_back_with_the_reason(monkeypatch, tmp_path):
+    monkeypatch.setattr(kmod, "_LIB", None)
+    monkeypatch.setattr(kmod, "_LIB_ERROR", None)
+    monkeypatch.setenv("EMERGENT_PY_CACHE", str(tmp_path))               # nothing built there yet
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    model = mixed_model()
+    assert Network(model).kernel_name == "numpy"
+    with pytest.raises(BackendError, match=r"compiled cycle kernel is unavailable.*no-such-cc"):
+        Network(model, kernel="c")
+    assert not list(tmp_path.glob("*.so")) and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_kernel_builds_into_the_cache_once(monkeypatch, tmp_path):
+    monkeypatch.setattr(kmod, "_LIB", None)
+    monkeypatch.setattr(kmod, "_LIB_ERROR", None)
+    monkeypatch.setenv("EMERGENT_PY_CACHE", str(tmp_path))
+    assert Network(mixed_model(), kernel="c").kernel_name == "c"
+    built = list(tmp_path.glob("leabra_kernel-*.so"))
+    assert len(built) == 1 and built[0] == kmod.library_path()
+    assert not list(tmp_path.glob("*.tmp*"))
