@@ -280,3 +280,145 @@ int64_t run_cycles(const Net *N, const uint8_t *clamped, int64_t n_cycles, int64
 }
 
 int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT; }
+
+/* ---------------------------------------------------------------------------------------------
+ * Learning (leabra.md 9.3-9.6): the compiled twin of learn.py's raw_dwt / accumulate_dwt /
+ * apply_dwt for one projection, synapses sender-major (n_send x n_recv), one pass per synapse.
+ */
+typedef struct {
+    int64_t n_send, n_recv;
+    int64_t rule_chl, feedback, set_l_lrn, norm_on, norm_send_cons, mom_on, soft_bound, has_lo, has_hi;
+    int64_t gain_int;                          /* the SIG gain when an integer in 1..16, else 0 */
+    real lrn_thr, d_thr, d_rev, d_rev_ratio, l_lrn, m_lrn, norm_decay_dt_c, norm_min, norm_lr_comp;
+    real m_dt_c, sig_gain, sig_off, wt_lo, wt_hi;
+    const uint8_t *mask;                       /* connectivity (n_send x n_recv) or NULL: full */
+    /* sending and receiving units' slices of the network's arrays */
+    const real *s_su, *s_ru, *s_avg_s, *s_avg_m;
+    const real *r_su, *r_ru, *r_avg_m, *r_avg_l, *r_avg_l_lrn;
+    real *wt, *fwt, *dwt, *dwnorm, *moment;
+    const real *wb_inc, *wb_dec;               /* n_recv */
+} Con;
+
+/* XCAL check-mark without the d_thr cut: x - th above th*d_rev, else x*d_rev_ratio */
+static inline real xcal_mark(const Con *c, real x, real th)
+{
+    return x <= th * c->d_rev ? x * c->d_rev_ratio : x - th;
+}
+
+/* Accumulate this trial's dWt into dwt (with dwt_norm and momentum); lrate_eff is the learning
+ * rate times the receiving layer's lrate_mod (times momentum's lr_comp), in float32. */
+void compute_dwt(const Con *c, real lrate_eff)
+{
+    const int64_t nr = c->n_recv;
+    for (int64_t s = 0; s < c->n_send; s++) {
+        if (c->s_avg_s[s] < c->lrn_thr && c->s_avg_m[s] < c->lrn_thr)
+            continue;                                        /* the sender does not learn */
+        const real su = c->s_su[s], sm = c->s_avg_m[s], sfb = c->s_ru[s] - c->s_avg_m[s];
+        const uint8_t *mk = c->mask ? c->mask + s * nr : 0;
+        real *dwt = c->dwt + s * nr, *dwnorm = c->dwnorm + s * nr, *moment = c->moment + s * nr;
+        real row_max = 0;
+        for (int64_t r = 0; r < nr; r++) {
+            const real srs = su * c->r_ru[r];
+            const real lrn = c->set_l_lrn ? c->l_lrn : c->r_avg_l_lrn[r];
+            real d;
+            if (c->rule_chl) {                               /* XCAL_CHL */
+                real bcm = xcal_mark(c, srs, c->r_avg_l[r]) * lrn;
+                real err = xcal_mark(c, srs, sm * c->r_avg_m[r]);
+                if (c->m_lrn != (real)1)
+                    err = err * c->m_lrn;
+                d = srs < c->d_thr ? (real)0 : bcm + err;
+            } else {                                         /* DELTA_FF_FB */
+                const real th = su * c->r_avg_l[r];
+                real bcm = srs < c->d_thr ? (real)0 : (srs > th * c->d_rev ? srs - th : srs * c->d_rev_ratio);
+                real err = c->feedback ? sfb * c->r_su[r] : su * (c->r_ru[r] - c->r_avg_m[r]);
+                bcm = bcm * lrn;
+                if (c->m_lrn != (real)1)
+                    err = err * c->m_lrn;
+                d = bcm + err;
+            }
+            if (mk && !mk[r])
+                d = 0;
+            real step;
+            if (c->norm_on) {
+                real dn = dwnorm[r] * c->norm_decay_dt_c;
+                dn = MAXF(dn, fabsf(d));
+                dwnorm[r] = dn;
+                if (!mk || mk[r])
+                    row_max = MAXF(row_max, dn);
+                step = c->norm_lr_comp / MAXF(dn, c->norm_min);
+            } else {
+                step = 1;
+            }
+            real src = d;
+            if (c->mom_on) {
+                moment[r] = moment[r] * c->m_dt_c + d;
+                src = moment[r];
+            }
+            step = c->norm_on ? step * src : src;
+            dwt[r] = dwt[r] + step * lrate_eff;
+        }
+        if (c->norm_on && c->norm_send_cons)          /* the shared maximum, for the next trial */
+            for (int64_t r = 0; r < nr; r++)
+                dwnorm[r] = (!mk || mk[r]) ? row_max : (real)0;
+    }
+}
+
+/* x ** p rounded once to float32 from float64, as learn.powf computes it */
+static inline real powf_round(real x, const Con *c)
+{
+    double base = (double)x;
+    if (c->gain_int) {
+        int64_t n = c->gain_int;
+        double acc = 0;
+        int have = 0;
+        while (n) {
+            if (n & 1) {
+                acc = have ? acc * base : base;
+                have = 1;
+            }
+            n >>= 1;
+            if (n)
+                base = base * base;
+        }
+        return (real)acc;
+    }
+    return (real)exp(log(base) * (double)c->sig_gain);
+}
+
+/* Compute_Weights: fwt += dwt * (soft bound x weight balance), limits, wt = SIG(fwt), dwt = 0;
+ * only synapses with dwt != 0 */
+void apply_dwt(const Con *c)
+{
+    const int64_t nr = c->n_recv, n = c->n_send * nr;
+    for (int64_t k = 0; k < n; k++) {
+        const real dw = c->dwt[k];
+        if (dw == 0)
+            continue;
+        const int64_t r = k % nr;
+        const real f0 = c->fwt[k];
+        real fac;
+        if (c->soft_bound)
+            fac = dw > 0 ? ((real)1 - f0) * c->wb_inc[r] : c->wb_dec[r] * f0;
+        else
+            fac = dw > 0 ? c->wb_inc[r] : c->wb_dec[r];
+        real f = fac * dw + f0;
+        if (c->has_lo)
+            f = MAXF(f, c->wt_lo);
+        if (c->has_hi)
+            f = MINF(f, c->wt_hi);
+        real w;
+        if (f <= 0)
+            w = 0;
+        else if (f >= 1)
+            w = 1;
+        else {
+            real q = (((real)1 - f) * c->sig_off) / f;
+            w = (real)1 / (powf_round(q, c) + (real)1);
+        }
+        c->fwt[k] = f;
+        c->wt[k] = w;
+        c->dwt[k] = 0;
+    }
+}
+
+int64_t con_abi(void) { return (int64_t)sizeof(Con); }

@@ -60,6 +60,18 @@ class _Net(ctypes.Structure):
                 ("t_r", ctypes.c_int64)]
 
 
+class _Con(ctypes.Structure):
+    _fields_ = ([(k, ctypes.c_int64) for k in ("n_send", "n_recv", "rule_chl", "feedback", "set_l_lrn", "norm_on",
+                                               "norm_send_cons", "mom_on", "soft_bound", "has_lo", "has_hi",
+                                               "gain_int")]
+                + [(k, ctypes.c_float) for k in ("lrn_thr", "d_thr", "d_rev", "d_rev_ratio", "l_lrn", "m_lrn",
+                                                 "norm_decay_dt_c", "norm_min", "norm_lr_comp", "m_dt_c",
+                                                 "sig_gain", "sig_off", "wt_lo", "wt_hi")]
+                + [(k, _p) for k in ("mask", "s_su", "s_ru", "s_avg_s", "s_avg_m", "r_su", "r_ru", "r_avg_m",
+                                     "r_avg_l", "r_avg_l_lrn", "wt", "fwt", "dwt", "dwnorm", "moment", "wb_inc",
+                                     "wb_dec")])
+
+
 # ------------------------------------------------------------------------------ building
 def cache_dir() -> Path:
     d = os.environ.get("EMERGENT_PY_CACHE")
@@ -126,6 +138,11 @@ def load() -> ctypes.CDLL:
         lib.run_cycles.restype = ctypes.c_int64
         lib.run_cycles.argtypes = [ctypes.POINTER(_Net), _p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
                                    ctypes.POINTER(ctypes.c_int64)]
+        if lib.con_abi() != ctypes.sizeof(_Con):
+            raise BackendError(f"{path}: learning struct of {lib.con_abi()} bytes, expected {ctypes.sizeof(_Con)}")
+        lib.compute_dwt.restype = lib.apply_dwt.restype = None
+        lib.compute_dwt.argtypes = [ctypes.POINTER(_Con), ctypes.c_float]
+        lib.apply_dwt.argtypes = [ctypes.POINTER(_Con)]
     except (OSError, subprocess.SubprocessError, BackendError) as e:
         _LIB_ERROR = f"the compiled cycle kernel is unavailable: {e}"
         raise BackendError(_LIB_ERROR) from None
@@ -162,6 +179,39 @@ def unsupported(net) -> str | None:
 
 
 # ------------------------------------------------------------------------------ running
+def _bind_con(p, units) -> ctypes.Structure:
+    """The learning struct of projection ``p``: its constants and the addresses of its arrays."""
+    cc, f = p.cc, np.float32
+    c = _Con()
+    c.n_send, c.n_recv = p.send.n, p.recv.n
+    c.rule_chl = cc.rule == "XCAL_CHL"
+    c.feedback, c.set_l_lrn, c.norm_on, c.mom_on = cc.feedback, cc.set_l_lrn, cc.norm_on, cc.mom_on
+    c.norm_send_cons = cc.norm_level == "SEND_CONS"
+    c.soft_bound = cc.soft_bound
+    c.has_lo, c.has_hi = cc.wt_lo is not None, cc.wt_hi is not None
+    gain = float(cc.sig_gain)
+    c.gain_int = int(gain) if gain.is_integer() and 1 <= gain <= 16 else 0     # as learn.powf decides
+    for k in ("lrn_thr", "d_thr", "d_rev", "d_rev_ratio", "l_lrn", "m_lrn", "norm_decay_dt_c", "norm_min",
+              "norm_lr_comp", "m_dt_c", "sig_gain", "sig_off"):
+        setattr(c, k, f(getattr(cc, k)))
+    c.wt_lo = f(cc.wt_lo if cc.wt_lo is not None else 0)
+    c.wt_hi = f(cc.wt_hi if cc.wt_hi is not None else 0)
+    if p.mask is not None:
+        p._c_mask = np.ascontiguousarray(p.mask, dtype=np.uint8)
+        c.mask = _addr(p._c_mask)
+    at = lambda name, start: units[name].ctypes.data + 4 * start
+    ss, rs = p.send.start, p.recv.start
+    c.s_su, c.s_ru, c.s_avg_s, c.s_avg_m = (at(k, ss) for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_s", "avg_m"))
+    c.r_su, c.r_ru, c.r_avg_m, c.r_avg_l, c.r_avg_l_lrn = (
+        at(k, rs) for k in ("su_avg_s_lrn", "ru_avg_s_lrn", "avg_m", "avg_l", "avg_l_lrn"))
+    for k in ("wt", "fwt", "dwt", "dwnorm", "moment", "wb_inc", "wb_dec"):
+        a = getattr(p, k)
+        assert a.dtype == np.float32 and a.flags.c_contiguous, (p.name, k)
+        setattr(c, k, _addr(a))
+    return c
+
+
+
 def _addr(a: np.ndarray) -> int:
     return a.ctypes.data
 
@@ -218,6 +268,23 @@ class CycleKernel:
         s.t_r = int(net.t_r)
         self._bind_state()
         self._ptr = ctypes.byref(s)
+        self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)
+        self.cons = list(zip([p for p in prjns if p.cc.learn], map(ctypes.byref, self._con_structs)))
+
+    def compute_dwt(self) -> None:
+        """Every learning projection's dWt (learn.raw_dwt + accumulate_dwt, leabra.md 9.3-9.5)."""
+        lrate_mod = self.net.lay["lrate_mod"]
+        for p, con in self.cons:
+            cc = p.cc
+            lrate_eff = cc.lrate * lrate_mod[p.recv.index]
+            if cc.mom_on:
+                lrate_eff = lrate_eff * cc.mom_lr_comp
+            self.lib.compute_dwt(con, lrate_eff)
+
+    def apply_dwt(self) -> None:
+        """Every learning projection's weight update (learn.apply_dwt, leabra.md 9.6)."""
+        for _, con in self.cons:
+            self.lib.apply_dwt(con)
 
     def _bind_state(self) -> None:
         net, s = self.net, self.struct

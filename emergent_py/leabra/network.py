@@ -172,8 +172,11 @@ class Network(NetworkConsts, CycleSteps):
     # ------------------------------------------------------------------ trial level
     def compute_weights(self) -> None:
         """Compute_Weights (leabra.md 9.6-9.7): apply accumulated dwt, then weight balance if due."""
-        for p in self.prjn_list:
-            p.compute_weights()
+        if self.kernel is None:
+            for p in self.prjn_list:
+                p.compute_weights()
+        else:
+            self.kernel.apply_dwt()
         if self.bias_learn.any():
             u = self.units
             u["bias_fwt"] += u["bias_dwt"]
@@ -436,8 +439,11 @@ class Network(NetworkConsts, CycleSteps):
 
     def compute_dwt(self) -> None:
         """Accumulate dWt for every learning projection and learning bias (leabra.md 9, 9.8)."""
-        for p in self.prjn_list:
-            p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
+        if self.kernel is None:
+            for p in self.prjn_list:
+                p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
+        else:
+            self.kernel.compute_dwt()
         if self.bias_learn.any():
             u = self.units
             d = u["avg_s"] - u["avg_m"]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from emergent_py import BackendError, Full, Model, Network as SpecNet, Patterns, RunPlan, Sheet
+from emergent_py.spec import UniformRandom
 from emergent_py.leabra import Network, kernel as kmod
 
 STATE = ("act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_m", "v_m_eq", "I_net",
@@ -18,15 +19,16 @@ STATE = ("act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_
 DELTA_THR = 0.005
 
 
-def mixed_model(delta_thr: float = DELTA_THR) -> Model:
+def mixed_model(delta_thr: float = DELTA_THR, in_pattern=None, extra: dict | None = None) -> Model:
     """Three layers that differ in gain, leak, time constants, inhibition and clamping."""
     net = SpecNet("Mixed")
     net.layer("Input", (4, 4), kind="input")
     net.layer("Hidden", (5, 6))
     net.layer("Output", (3, 4), kind="target")
-    net.connect("Input", "Hidden", Full())
+    net.connect("Input", "Hidden", in_pattern or Full())
     net.connect("Hidden", "Output", Full())
     net.connect("Output", "Hidden", Full(), cls="TopDown")
+    sheets = [Sheet(extra)] if extra else []
     sheet = Sheet({
         "Layer": {"act_avg.ss_tau": 2.0, "opt_thresh.delta": delta_thr},
         "#Input": {"clamp.hard": False, "clamp.gain": 0.6},          # soft clamping: ext * gain
@@ -36,7 +38,7 @@ def mixed_model(delta_thr: float = DELTA_THR) -> Model:
         ".TopDown": {"wt_scale.rel": 0.3},
     })
     pats = Patterns.random(n=4, layers={"Input": (4, 4), "Output": (3, 4)}, pct_on=0.3, seed=3)
-    return Model(net, sheet, pats, RunPlan(epochs=1, stop_cnt_err=None, seed=11))
+    return Model(net, [sheet] + sheets, pats, RunPlan(epochs=1, stop_cnt_err=None, seed=11))
 
 
 def _per_cycle(kernel: str, n_trials: int) -> list[dict]:
@@ -118,3 +120,31 @@ def test_kernel_builds_into_the_cache_once(monkeypatch, tmp_path):
     built = list(tmp_path.glob("leabra_kernel-*.so"))
     assert len(built) == 1 and built[0] == kmod.library_path()
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+@pytest.mark.parametrize("prjn,sparse", [
+    ({}, False),                                                      # XCAL_CHL, norm, momentum
+    ({"rule.rule": "DELTA_FF_FB", "dwt_norm.lr_comp": 0.2, "xcal.m_lrn": 0.7}, False),
+    ({"dwt_norm.level": "SYN", "momentum.on": False, "wt_sig.gain": 5.5, "wt_sig.off": 1.25}, True),
+    ({"dwt_norm.on": False, "wt_sig.soft_bound": False, "xcal.set_l_lrn": True, "xcal.l_lrn": 0.3}, False),
+    ({}, True),                                                       # a connectivity mask
+])
+def test_c_learning_equals_numpy_learning_bitwise(prjn, sparse):
+    """compute_dwt and Compute_Weights in C give bit for bit the numpy results (learn.py)."""
+    model = mixed_model(in_pattern=UniformRandom(0.6, seed=1) if sparse else None,
+                        extra={"#Output->Hidden": {"feedback": True}} | ({"Prjn": prjn} if prjn else {}))
+    ref = Network(model, kernel="numpy")
+    for t in range(3):                                   # a state with moments, norms and weights
+        ref.compute_weights()
+        ref.trial(t)
+    nets = {k: Network(model, kernel=k) for k in ("numpy", "c")}
+    for net in nets.values():
+        net.load_state_dict(ref.state_dict())
+        net.compute_weights()                            # applies trial 3's dwt
+        net.compute_dwt()                                # and accumulates one more from the state
+    a, b = nets["numpy"], nets["c"]
+    for p in a.prjn_list:
+        for var in ("wt", "fwt", "dwt", "dwnorm", "moment"):
+            np.testing.assert_array_equal(getattr(p, var), getattr(b.projections[p.name], var),
+                                          err_msg=f"{p.name} {var}")
+        assert np.any(p.dwt != 0) and not np.array_equal(p.wt, ref.projections[p.name].wt)
