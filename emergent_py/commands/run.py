@@ -24,7 +24,9 @@ a run file from its last checkpoint, bitwise as if it had not stopped.
 
 With -o, SIGUSR1 or SIGTERM (a cluster's time-limit warning) stops the run at the checkpoint
 after the current epoch, marks the file incomplete and exits with status 75 (EX_TEMPFAIL:
-"continue me with --resume"); the signal never interrupts a file write."""
+"continue me with --resume"); the signal never interrupts a file write. Under MPI (--np) one
+rank receiving it is enough: the ranks agree at each epoch's end and all stop there, and
+--resume with the same --np continues the run (docs/mpi.md)."""
 
 # Exit status of a run stopped by a signal at a checkpoint, to be continued with --resume.
 RESUME_EXIT = 75
@@ -32,7 +34,21 @@ STOP_SIGNALS = (signal.SIGUSR1, signal.SIGTERM)
 
 
 class _StopAtCheckpoint(Exception):
-    """Raised after an epoch's checkpoint when a stop signal has arrived."""
+    """Raised after an epoch's checkpoint when a stop signal has arrived (on any rank)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _StopRequest:
+    """Signal handler that only notes the signal; the run acts on it after the next checkpoint."""
+
+    def __init__(self) -> None:
+        self.signum = 0
+
+    def __call__(self, signum, frame) -> None:
+        self.signum = signum
 
 
 def add_arguments(p) -> None:
@@ -54,12 +70,8 @@ def add_arguments(p) -> None:
 class _FileObserver:
     """Feeds a run's rows to a RunWriter; a checkpoint after every epoch."""
 
-    def __init__(self, writer, record: str) -> None:
-        self.writer, self.record, self.run = writer, record, None
-        self.stop_signal: int | None = None     # set by the signal handler; acted on after a checkpoint
-
-    def request_stop(self, signum, frame) -> None:
-        self.stop_signal = signum
+    def __init__(self, writer, record: str, run) -> None:
+        self.writer, self.record, self.run = writer, record, run
 
     def on_trial(self, row: dict) -> None:
         if self.record in ("trial", "cycle"):
@@ -68,8 +80,16 @@ class _FileObserver:
     def on_epoch(self, row: dict) -> None:
         self.writer.append_epoch(row)
         self.writer.write_checkpoint(self.run.to_checkpoint())
-        if self.stop_signal is not None:
-            raise _StopAtCheckpoint()
+
+
+class _CheckpointPeer:
+    """A rank > 0 of an MPI run with -o: takes part in gathering the checkpoint rank 0 writes."""
+
+    def __init__(self, run) -> None:
+        self.run = run
+
+    def on_epoch(self, row: dict) -> None:
+        self.run.to_checkpoint()
 
 
 def run(args) -> int:
@@ -81,68 +101,85 @@ def run(args) -> int:
 
 def _run(args, dmem) -> int:
     import numpy as np
-    if args.epochs is not None and args.epochs < 1:
-        raise SpecError(f"--epochs {args.epochs}: must be >= 1")
-    if args.seed is not None and args.seed < 0:
-        raise SpecError(f"--seed {args.seed}: must be >= 0")
-    if args.resume and not args.output:
-        raise SpecError("--resume needs -o RUN.h5 (the run file to continue)")
-    model = load_model(args.spec)
-    if args.np > 1 and dmem is None:  # checked the arguments and the spec once; now start the ranks
-        if args.resume:
-            raise SpecError("--resume with --np: an MPI run cannot be resumed; drop --np or --resume")
-        return parallel.launch(args.np, [sys.executable, "-m", "emergent_py", NAME,
-                                         *parallel.argv_from_args(args, add_arguments, drop=("np",))])
-    if dmem is not None and args.np not in (1, dmem.size):
-        raise SpecError(f"--np {args.np} but this process is one of {dmem.size} MPI ranks; drop --np under mpirun/srun")
-    t0 = time.perf_counter()
-    dtype = np.float64 if args.float64 else np.float32
-    writer = None
-    if dmem is None:
-        r = Run(model, seed=args.seed, record=args.record, dtype=dtype)
-    else:
-        r = parallel.DmemRun(model, dmem, seed=args.seed, record=args.record, dtype=dtype)
-    if args.output and (dmem is None or dmem.rank == 0):   # rank 0 alone writes
-        from ..results import RunFile, RunWriter
-        if args.resume:
-            if not os.path.exists(args.output):
-                raise SpecError(f"--resume: run file {args.output} does not exist")
-            with RunFile(args.output) as rf:
-                ck = rf.checkpoint()
-            if ck is None:
-                raise SpecError(f"--resume: {args.output} has no checkpoint (no epoch finished)")
-            r.from_checkpoint(ck)
-            mode = "a"
+    size = 1 if dmem is None else dmem.size
+    writes = dmem is None or dmem.rank == 0           # rank 0 alone writes the run file
+    stop = _StopRequest()
+    if args.output:                # early, so that a warning during the set-up is not fatal either
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, stop)
+    # Set-up errors are the same on every rank (or rank 0's file checks): under MPI, rank 0 prints
+    # one line and every rank exits 2 (parallel.agreed); serially they are ordinary errors.
+    with parallel.agreed(dmem):
+        if args.epochs is not None and args.epochs < 1:
+            raise SpecError(f"--epochs {args.epochs}: must be >= 1")
+        if args.seed is not None and args.seed < 0:
+            raise SpecError(f"--seed {args.seed}: must be >= 0")
+        if args.resume and not args.output:
+            raise SpecError("--resume needs -o RUN.h5 (the run file to continue)")
+        model = load_model(args.spec)
+        if args.np > 1 and dmem is None:  # checked the arguments and the spec once; now start the ranks
+            return parallel.launch(args.np, [sys.executable, "-m", "emergent_py", NAME,
+                                             *parallel.argv_from_args(args, add_arguments, drop=("np",))],
+                                   stop_signals=STOP_SIGNALS if args.output else ())
+        if dmem is not None and args.np not in (1, dmem.size):
+            raise SpecError(f"--np {args.np} but this process is one of {dmem.size} MPI ranks; "
+                            f"drop --np under mpirun/srun")
+        t0 = time.perf_counter()
+        dtype = np.float64 if args.float64 else np.float32
+        if dmem is None:
+            r = Run(model, seed=args.seed, record=args.record, dtype=dtype)
         else:
-            if os.path.exists(args.output) and not args.overwrite:
+            r = parallel.DmemRun(model, dmem, seed=args.seed, record=args.record, dtype=dtype)
+        ck = None
+        if args.output and writes:
+            if args.resume:
+                if not os.path.exists(args.output):
+                    raise SpecError(f"--resume: run file {args.output} does not exist")
+                from ..results import RunFile
+                with RunFile(args.output) as rf:
+                    ck = rf.checkpoint()
+                if ck is None:
+                    raise SpecError(f"--resume: {args.output} has no checkpoint (no epoch finished)")
+                parallel.rank_checkpoints(ck, size, args.output)     # the same number of ranks?
+            elif os.path.exists(args.output) and not args.overwrite:
                 raise SpecError(f"-o {args.output}: file exists; pass --overwrite or --resume")
-            mode = "w"
-        writer = RunWriter(args.output, model, engine="native", mode=mode, seed=r.net.seed,
-                           mpi_size=1 if dmem is None else dmem.size)
-        obs = _FileObserver(writer, args.record)
-        obs.run = r
-        r.observer = obs
+    if args.resume:
+        with parallel.agreed(dmem):
+            r.from_checkpoint(ck)         # under MPI: rank 0 sends every rank its own state
+    writer = None
+    with parallel.agreed(dmem):
+        if args.output and writes:
+            from ..results import RunWriter
+            writer = RunWriter(args.output, model, engine="native", mode="a" if args.resume else "w",
+                               seed=r.net.seed, mpi_size=size)
+    if writer is not None:
+        r.observer = _FileObserver(writer, args.record, r)
         if args.record == "cycle":
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
-        if dmem is None:      # an MPI run cannot resume, so it is not stopped early
-            for sig in STOP_SIGNALS:
-                signal.signal(sig, obs.request_stop)
+    elif args.output:
+        r.observer = _CheckpointPeer(r)
+    total = r.plan.epochs if args.epochs is None else args.epochs
 
-    def progress(row: dict) -> None:
+    def after_epoch(row: dict) -> None:
         if not args.quiet:
             print(f"epoch {row['epoch']:4d}  sse {row['avg_sse']:9.4f}  pct_err {row['pct_err']:6.3f}  "
                   f"elapsed {time.perf_counter() - t0:8.2f}s", file=sys.stderr, flush=True)
+        if args.output and r.epoch_n < total and not r.stopped:     # more epochs to go: stop here?
+            signum = stop.signum if dmem is None else dmem.max(stop.signum)   # any rank's signal
+            if signum:
+                raise _StopAtCheckpoint(signum)
 
     try:
-        log = r.run(args.epochs, progress=progress)
+        log = r.run(args.epochs, progress=after_epoch)
         if writer is not None:
             w, b = r.weights()
             writer.write_weights(r.epoch_n, w, biases=b)
-    except _StopAtCheckpoint:
-        writer.close(complete=False)
-        name = signal.Signals(obs.stop_signal).name
-        print(f"{model.name}: stopped by {name} at the checkpoint after epoch {r.epoch_n - 1}; "
-              f"continue with: emergent-py run {args.spec} -o {args.output} --resume", file=sys.stderr)
+    except _StopAtCheckpoint as stopped:
+        if writer is not None:
+            writer.close(complete=False)
+        np_arg = "" if dmem is None else f" --np {dmem.size}"
+        print(f"{model.name}: stopped by {stopped} at the checkpoint after epoch {r.epoch_n - 1}; "
+              f"continue with: emergent-py run {args.spec}{np_arg} -o {args.output} --resume", file=sys.stderr)
         return RESUME_EXIT
     except BaseException:
         if writer is not None:

@@ -9,7 +9,16 @@ then apply the same update. On-line learning cannot be distributed: the update b
 small_batch with ``small_batch_n // N`` trials per rank (``small_batch_n`` in total); batch sums
 once per epoch. Epoch statistics come from every rank's trial rows (allgathered), so the epoch
 log, the stop criterion and the progress are global. After every epoch the ranks compare a CRC
-of their weights; a difference stops the run. Any exception on any rank aborts the whole job.
+of their weights; a difference stops the run.
+
+Errors: a user error (:class:`EmergentPyError`, OSError) raised inside an :func:`agreed` block,
+the set-up before training, is shared by one small allgather, so rank 0 prints it once and every
+rank exits 2 without MPI_Abort. Any other exception, and any exception during training, aborts the
+whole job (:meth:`Dmem.abort`), so no rank is left waiting in a collective.
+
+Checkpoints: :meth:`DmemRun.to_checkpoint` (collective) gives rank 0 its own state plus, per other
+rank, the state entries that differ from rank 0's; :meth:`DmemRun.from_checkpoint` (collective)
+sends every rank its own state back (:func:`rank_checkpoints`).
 
 mpi4py is optional: this module imports it only inside an MPI world of more than one rank
 (:func:`world_size_from_env` reads the launcher's environment first), so serial runs never load it.
@@ -22,9 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -33,7 +44,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from ..errors import BackendError, EmergentPyError
+from ..errors import BackendError, EmergentPyError, FormatError
 from ..spec.model import Model
 from ..spec.runplan import RunPlan
 from .network import Network
@@ -118,14 +129,80 @@ def check_mpi4py() -> None:
         raise BackendError("MPI runs need mpi4py: pip install mpi4py (or pip install 'ldlc-emergent[mpi]')")
 
 
-def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None) -> int:
-    """Run ``program`` (argv list) as ``n`` MPI ranks; returns the launcher's exit status."""
+def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None,
+           stop_signals: tuple[int, ...] = ()) -> int:
+    """Run ``program`` (argv list) as ``n`` MPI ranks; returns the launcher's exit status (mpirun
+    and srun return the ranks' common status, e.g. 2 for an agreed error, 75 for a stop at a
+    checkpoint).
+
+    ``stop_signals`` received by this process are passed on to the ranks as SIGUSR1 (mpirun and
+    srun forward SIGUSR1 to every rank; a SIGTERM would make mpirun kill the ranks at once).
+    The launcher's stderr is relayed without Open MPI's banners about ranks that exited non-zero
+    on purpose (see :func:`_is_exit_banner`)."""
     check_mpi4py()
     cmd = launcher_command(n, program, environ)
+    proc = subprocess.Popen(cmd, env=launch_environ(environ), stderr=subprocess.PIPE, text=True,
+                            errors="replace")
+    previous = {}
+
+    def forward(signum, frame):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGUSR1)
+    for sig in stop_signals:
+        previous[sig] = signal.signal(sig, forward)
     try:
-        return subprocess.run(cmd, env=launch_environ(environ)).returncode
-    except KeyboardInterrupt:
+        relay_stderr(proc.stderr, sys.stderr)
+        return proc.wait()
+    except KeyboardInterrupt:       # Ctrl-C reached the ranks too (same process group)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
         return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+#: Open MPI frames each of its help messages with a line of 74 dashes
+_BANNER_RULE = "-" * 74
+#: exit statuses our ranks choose together after printing their own message (an agreed error,
+#: a stop at a checkpoint); Open MPI's "exited with non-zero status" banners about them are noise
+PLANNED_EXITS = (2, 75)
+
+
+def _is_exit_banner(text: str) -> bool:
+    """True for Open MPI's banners about ranks that ended with one of :data:`PLANNED_EXITS`
+    (never for MPI_ABORT's banner or one about a rank killed by a signal)."""
+    if "Primary job  terminated normally, but" in text:
+        return True
+    if "exited with non-zero status" in text:
+        return any(f"Exit code:    {code}\n" in text for code in PLANNED_EXITS)
+    return False
+
+
+def relay_stderr(stream, out) -> None:
+    """Copy the launcher's stderr ``stream`` to ``out`` line by line, leaving out the banners
+    :func:`_is_exit_banner` recognises."""
+    block: list[str] | None = None
+    for line in stream:
+        if line.rstrip("\n") == _BANNER_RULE:
+            if block is None:
+                block = [line]
+                continue
+            block.append(line)
+            if not _is_exit_banner("".join(block)):
+                out.writelines(block)
+            block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            out.write(line)
+        out.flush()
+    if block:
+        out.writelines(block)
+        out.flush()
 
 
 def argv_from_args(args: Any, add_arguments, drop: tuple[str, ...] = ()) -> list[str]:
@@ -193,6 +270,48 @@ def weights_checksum(net: Network) -> int:
     return zlib.crc32(np.ascontiguousarray(net.units["bias_wt"]), crc)
 
 
+def _digest(data: np.ndarray | str) -> bytes:
+    """SHA-256 of an array's bytes (with its dtype and shape) or of a string: equal digests mean
+    equal contents (about 8 ms for 11 MB)."""
+    h = hashlib.sha256()
+    if isinstance(data, str):
+        h.update(data.encode())
+    else:
+        arr = np.ascontiguousarray(data)
+        h.update(f"{arr.dtype.str}{arr.shape}".encode())
+        h.update(memoryview(arr).cast("B"))
+    return h.digest()
+
+
+def rank_checkpoints(ck: Mapping[str, Any], size: int, where: str = "checkpoint") -> list[dict]:
+    """Each rank's own ``{"arrays", "json"}`` state from a run file checkpoint of a ``size``-rank
+    run (a serial checkpoint is one of a 1-rank run). An MPI checkpoint (:meth:`DmemRun.to_checkpoint`)
+    holds rank 0's state plus ``mpi_size`` and ``ranks/<r>``: the entries in which rank r differs.
+
+    Raises
+    ------
+    BackendError
+        when the checkpoint was written by a run of another number of ranks: the ranks' unit
+        state and trial split depend on N, so it can only continue on as many ranks.
+    FormatError
+        when a rank's entry is missing.
+    """
+    n = int(ck.get("mpi_size", 1))
+    if n != size:
+        how = "without --np" if n == 1 else f"with --np {n}"
+        raise BackendError(f"--resume: {where} holds the checkpoint of a run on {n} MPI rank(s), but this run "
+                           f"has {size}; each rank's unit state and share of the trials depend on the number "
+                           f"of ranks, so continue it {how}")
+    base = {"arrays": ck["arrays"], "json": ck["json"]}
+    out = [base]
+    for r in range(1, size):
+        own = ck.get("ranks", {}).get(str(r))
+        if own is None:
+            raise FormatError(f"{where}: the checkpoint of a {size}-rank run lacks ranks/{r}; the file is damaged")
+        out.append({"arrays": {**ck["arrays"], **own.get("arrays", {})}, "json": own.get("json", ck["json"])})
+    return out
+
+
 # ---------------------------------------------------------------------------------------- MPI side
 class Dmem:
     """One rank's view of the MPI world: communicator, the flat dwt buffer and communication time.
@@ -244,6 +363,24 @@ class Dmem:
         self.gather_s += time.perf_counter() - t
         return out
 
+    def max(self, value: int) -> int:
+        """The largest of every rank's ``value`` (one small Allreduce), the same on every rank."""
+        from mpi4py import MPI
+        return int(self.comm.allreduce(int(value), op=MPI.MAX))
+
+    def agree(self, error: BaseException | None) -> None:
+        """Share this rank's set-up error (or None) with every rank; if any rank had one, raise
+        :class:`_Agreed` on every rank, carrying the error rank 0 is to print: its own, or the
+        first failing rank's message as a BackendError naming that rank."""
+        messages = self.allgather(None if error is None else str(error))
+        failed = [r for r, m in enumerate(messages) if m is not None]
+        if not failed:
+            return
+        if self.rank == 0 and error is not None:
+            raise _Agreed(error)
+        r = failed[0]
+        raise _Agreed(BackendError(f"rank {r} of {self.size}: {messages[r]}"))
+
     def check_weights(self, net: Network, epoch: int) -> None:
         """Compare the weights' checksum across ranks; raise BackendError if any rank differs."""
         sums = self.allgather(weights_checksum(net))
@@ -265,6 +402,33 @@ class Dmem:
         self.comm.Abort(code)
 
 
+class _Agreed(Exception):
+    """A set-up error every rank knows about (:meth:`Dmem.agree`): rank 0 raises ``error`` (the
+    command line prints it as one line), the other ranks exit 2 silently; no MPI_Abort."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@contextlib.contextmanager
+def agreed(dmem: Dmem | None) -> Iterator[None]:
+    """Run a block that every rank runs before training (argument checks, loading the spec, the
+    checks of the output file on rank 0) so that its user errors (EmergentPyError, OSError) end
+    the job cleanly: the ranks compare notes at the end of the block (one allgather), then rank 0
+    prints one line and every rank exits 2. Other exceptions still abort the job. The block must
+    not contain collective calls. Without MPI (``dmem`` None) it does nothing."""
+    if dmem is None:
+        yield
+        return
+    error = None
+    try:
+        yield
+    except (EmergentPyError, OSError) as e:
+        error = e
+    dmem.agree(error)
+
+
 @contextlib.contextmanager
 def ranks(environ: Mapping[str, str] | None = None) -> Iterator[Dmem | None]:
     """Yield a :class:`Dmem` inside an MPI world of more than one rank, else None (mpi4py is not
@@ -282,6 +446,10 @@ def ranks(environ: Mapping[str, str] | None = None) -> Iterator[Dmem | None]:
         sys.stdout = sys.stderr = quiet
     try:
         yield dmem
+    except _Agreed as e:                # every rank knows: one line from rank 0, exit 2 everywhere
+        if dmem.rank == 0:
+            raise e.error from None
+        raise SystemExit(2) from None
     except BaseException as e:          # including KeyboardInterrupt: never leave ranks waiting
         if not (isinstance(e, SystemExit) and not e.code):
             dmem.abort(e)
@@ -313,7 +481,7 @@ class DmemRun(Run):
     ``epoch_rows`` and the observer's ``on_trial`` calls carry every rank's trial rows of an epoch
     (``trial`` = position in the rounded-up epoch), delivered together at the end of the epoch's
     trials, before ``on_epoch`` gets the global epoch row; ``on_cycle`` sees this rank's cycles.
-    Resuming from a checkpoint is not supported (each rank's unit state differs).
+    :meth:`to_checkpoint` and :meth:`from_checkpoint` are collective: every rank calls them.
     """
 
     def __init__(self, model: Model, dmem: Dmem, seed: int | None = None, weights: dict | None = None,
@@ -357,6 +525,42 @@ class DmemRun(Run):
         self.dmem.check_weights(self.net, row["epoch"])
         return row
 
-    def load_state_dict(self, st: dict) -> None:
-        raise BackendError("resuming an MPI (--np) run from a checkpoint is not supported: every rank's "
-                           "unit state differs; restart the run, or resume it serially")
+    # ------------------------------------------------------------------ checkpoint (collective)
+    def to_checkpoint(self) -> dict | None:
+        """Collective (every rank calls it at the same point, e.g. at each epoch's end): rank 0
+        gets the run's checkpoint, the other ranks None. It holds rank 0's state (``arrays``,
+        ``json``, as a serial run's), ``mpi_size``, and for every other rank r ``ranks/<r>`` with
+        the state entries in which rank r differs from rank 0 (unit and layer averages, pending
+        dwt, ...; the weights are the same everywhere). Ranks compare SHA-256 digests first, so
+        only differing entries travel."""
+        own = super().to_checkpoint()
+        entries = {**own["arrays"], "json": own["json"]}
+        digests = {k: _digest(v) for k, v in entries.items()}
+        t = time.perf_counter()
+        ref = self.dmem.comm.bcast(digests if self.dmem.rank == 0 else None, root=0)
+        part = None
+        if self.dmem.rank != 0:
+            differ = [k for k in entries if digests[k] != ref.get(k)]
+            part = {"arrays": {k: entries[k] for k in differ if k != "json"}}
+            if "json" in differ:
+                part["json"] = own["json"]
+        parts = self.dmem.comm.gather(part, root=0)
+        self.dmem.gather_s += time.perf_counter() - t
+        if self.dmem.rank != 0:
+            return None
+        return {**own, "mpi_size": self.dmem.size, "ranks": {str(r): parts[r] for r in range(1, self.dmem.size)}}
+
+    def from_checkpoint(self, ck: dict | None) -> None:
+        """Collective: rank 0 passes the checkpoint read from the run file (the other ranks'
+        ``ck`` is ignored) and sends every rank its own state (:func:`rank_checkpoints`); an
+        unusable checkpoint raises the same error on every rank."""
+        parts = None
+        if self.dmem.rank == 0:
+            try:
+                parts = rank_checkpoints(ck, self.dmem.size)
+            except EmergentPyError as e:
+                parts = [e] * self.dmem.size
+        own = self.dmem.comm.scatter(parts, root=0)
+        if isinstance(own, BaseException):
+            raise own
+        super().from_checkpoint(own)

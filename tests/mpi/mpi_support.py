@@ -31,3 +31,36 @@ def _need_mpi() -> None:
 
 def driver(*args: str) -> list[str]:
     return [sys.executable, str(DRIVER), *map(str, args)]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc), children first."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(0), [])
+        out += kids
+        todo += kids
+    return out
+
+
+def rank_pids(launcher_pid: int) -> dict[int, int]:
+    """MPI rank -> pid of the ranks started (directly or not) by ``launcher_pid``, from the
+    ``OMPI_COMM_WORLD_RANK`` in their environment."""
+    ranks = {}
+    for pid in descendants(launcher_pid):
+        try:
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for var in env:
+            if var.startswith(b"OMPI_COMM_WORLD_RANK="):
+                ranks[int(var.split(b"=", 1)[1])] = pid
+    return ranks

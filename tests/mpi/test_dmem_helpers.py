@@ -121,9 +121,6 @@ def test_bad_np_is_a_one_line_error():
     res = subprocess.run([sys.executable, "-m", "emergent_py", "run", str(TINY), "--np", "0"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and res.stderr.strip() == "emergent-py run: error: --np 0: must be >= 1"
-    res = subprocess.run([sys.executable, "-m", "emergent_py", "run", str(TINY), "--np", "2", "--resume", "-o", "x.h5"],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 2 and "an MPI run cannot be resumed" in res.stderr
 
 
 def test_weight_balance_on_unit_averages_is_refused():
