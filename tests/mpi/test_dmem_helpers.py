@@ -131,3 +131,69 @@ def test_weight_balance_on_unit_averages_is_refused():
                 base.patterns, base.plan)
     with pytest.raises(BackendError, match=r"projection 'Hidden->Output': wt_bal.act_gain = 0.5"):
         parallel.check_distributable(bad)
+
+
+def test_rank_checkpoints_give_each_rank_its_own_state():
+    """Rank r's state = rank 0's entries overlaid with ranks/<r>; the JSON part likewise."""
+    w, a0, a1 = np.arange(4.0), np.zeros(3), np.ones(3)
+    ck = {"arrays": {"prjn|A->B|wt": w, "units|avg_l": a0}, "json": '{"r": 0}', "mpi_size": 3,
+          "ranks": {"1": {"arrays": {"units|avg_l": a1}, "json": '{"r": 1}'}, "2": {"arrays": {}}}}
+    parts = parallel.rank_checkpoints(ck, 3, "run.h5")
+    assert [p["json"] for p in parts] == ['{"r": 0}', '{"r": 1}', '{"r": 0}']
+    assert [p["arrays"]["units|avg_l"] is x for p, x in zip(parts, (a0, a1, a0))] == [True] * 3
+    assert all(p["arrays"]["prjn|A->B|wt"] is w for p in parts)
+    serial = {"arrays": {"units|avg_l": a0}, "json": "{}"}
+    assert parallel.rank_checkpoints(serial, 1) == [serial]
+
+
+def test_rank_checkpoints_refuse_another_number_of_ranks():
+    ck = {"arrays": {}, "json": "{}", "mpi_size": 2, "ranks": {"1": {"arrays": {}}}}
+    with pytest.raises(BackendError, match=r"run.h5 holds the checkpoint of a run on 2 MPI rank\(s\), but this "
+                                           r"run has 4; .* continue it with --np 2"):
+        parallel.rank_checkpoints(ck, 4, "run.h5")
+    with pytest.raises(BackendError, match=r"run on 1 MPI rank\(s\), but this run has 2; .* without --np"):
+        parallel.rank_checkpoints({"arrays": {}, "json": "{}"}, 2, "run.h5")
+    from emergent_py.errors import FormatError
+    with pytest.raises(FormatError, match=r"lacks ranks/1"):
+        parallel.rank_checkpoints({"arrays": {}, "json": "{}", "mpi_size": 2, "ranks": {}}, 2, "run.h5")
+
+
+# Open MPI 4.1.4's stderr when both ranks of `mpirun -np 2` exit 75, then an MPI_Abort banner
+RULE = "-" * 74
+EXIT_BANNERS = f"""{RULE}
+Primary job  terminated normally, but 1 process returned
+a non-zero exit code. Per user-direction, the job has been aborted.
+{RULE}
+{RULE}
+mpirun detected that one or more processes exited with non-zero status, thus causing
+the job to be terminated. The first process to do so was:
+
+  Process name: [[16618,1],0]
+  Exit code:    75
+{RULE}
+"""
+ABORT_BANNER = f"""{RULE}
+MPI_ABORT was invoked on rank 1 in communicator MPI_COMM_WORLD
+with errorcode 1.
+
+NOTE: invoking MPI_ABORT causes Open MPI to kill all MPI processes.
+You may or may not see output from other processes, depending on
+exactly when Open MPI kills them.
+{RULE}
+"""
+
+
+def test_relay_stderr_drops_only_the_banners_about_planned_exits():
+    import io
+    out = io.StringIO()
+    text = "epoch    0  sse 1.0\nTiny: stopped by SIGUSR1\n" + EXIT_BANNERS + ABORT_BANNER + "last line\n"
+    parallel.relay_stderr(io.StringIO(text), out)
+    assert out.getvalue() == "epoch    0  sse 1.0\nTiny: stopped by SIGUSR1\n" + ABORT_BANNER + "last line\n"
+    # a non-zero status that is not one of ours (a crash: 1) keeps mpirun's banner
+    crash = EXIT_BANNERS.split(f"{RULE}\n{RULE}\n")[1].replace("Exit code:    75", "Exit code:    1")
+    out = io.StringIO()
+    parallel.relay_stderr(io.StringIO(f"{RULE}\n{crash}"), out)
+    assert out.getvalue() == f"{RULE}\n{crash}"
+    out = io.StringIO()                                # an unterminated block is passed on as it is
+    parallel.relay_stderr(io.StringIO(f"{RULE}\nhalf a banner\n"), out)
+    assert out.getvalue() == f"{RULE}\nhalf a banner\n"
