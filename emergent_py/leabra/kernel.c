@@ -14,6 +14,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef float real;
 
@@ -54,8 +55,17 @@ typedef struct {
     real *const *p_wt;                            /* n_prjns (n_send x n_recv) sender-major */
     const real *p_scale;                          /* n_prjns scale_eff */
     int64_t t_r;
+    int64_t *send_idx;                            /* scratch: n_units sender indices */
+    real *send_delta;                             /* scratch: n_units sent deltas */
 } Net;
 
+/* "no loop-carried dependence": a synapse row never overlaps the unit arrays it reads, which
+ * the compiler cannot prove; with it the learning loops vectorize (same operations per element) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define IVDEP _Pragma("GCC ivdep")
+#else
+#define IVDEP
+#endif
 #define MINF(a, b) ((a) > (b) ? (b) : (a))     /* numpy's minimum/maximum: a NaN in a stays */
 #define MAXF(a, b) ((a) < (b) ? (b) : (a))
 #define UC(k, i) (uc[(int64_t)(k) * n + (i)])
@@ -83,39 +93,63 @@ static inline real nxx1(real x, const real *uc, int64_t n, int64_t i)
     return z / (z + (real)1);
 }
 
+/* pending[r] += e * w[r] for the senders' rows w = wt + idx[k]*nr with e = delta[k]*scale, k in
+ * order. Four senders per pass over the receivers, added one after another in the same order
+ * (so the same roundings as four separate passes) with pending[r] kept in a register. */
+static void send_rows(real *restrict out, const real *wt, int64_t nr, const int64_t *idx,
+                      const real *delta, int64_t cnt, real scale)
+{
+    int64_t k = 0;
+    for (; k + 4 <= cnt; k += 4) {
+        const real e0 = delta[k] * scale, e1 = delta[k + 1] * scale;
+        const real e2 = delta[k + 2] * scale, e3 = delta[k + 3] * scale;
+        const real *restrict w0 = wt + idx[k] * nr, *restrict w1 = wt + idx[k + 1] * nr;
+        const real *restrict w2 = wt + idx[k + 2] * nr, *restrict w3 = wt + idx[k + 3] * nr;
+        for (int64_t j = 0; j < nr; j++)
+            out[j] = (((out[j] + e0 * w0[j]) + e1 * w1[j]) + e2 * w2[j]) + e3 * w3[j];
+    }
+    for (; k < cnt; k++) {
+        const real e = delta[k] * scale;
+        const real *restrict w = wt + idx[k] * nr;
+        for (int64_t j = 0; j < nr; j++)
+            out[j] = out[j] + e * w[j];
+    }
+}
+
 static void send_netin_delta(const Net *N, const uint8_t *clamped)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
     const real *act = N->u[U_ACT];
     real *sent = N->u[U_ACT_SENT], *pending = N->u[U_PENDING];
+    int64_t *idx = N->send_idx;
+    real *delta = N->send_delta;
     for (int64_t l = 0; l < N->n_layers; l++) {
         const int64_t s0 = N->lay_start[l], ns = N->lay_size[l];
-        for (int64_t s = 0; s < ns; s++) {
+        int64_t cnt = 0;
+        for (int64_t s = 0; s < ns; s++) {     /* which senders send, and what */
             const int64_t i = s0 + s;
-            real delta;
             if (act[i] > UC(UC_SEND_THR, i)) {
-                delta = act[i] - sent[i];
-                if (!(fabsf(delta) > UC(UC_DELTA_THR, i)))
+                const real d = act[i] - sent[i];
+                if (!(fabsf(d) > UC(UC_DELTA_THR, i)))
                     continue;
                 sent[i] = act[i];
+                idx[cnt] = s;
+                delta[cnt++] = d;
             } else if (sent[i] > UC(UC_SEND_THR, i)) {
-                delta = -sent[i];
+                idx[cnt] = s;
+                delta[cnt++] = -sent[i];
                 sent[i] = 0;
-            } else {
+            }
+        }
+        if (cnt == 0)
+            continue;
+        /* every receiver of a projection gets its senders in sender order, as emergent sends */
+        for (int64_t p = 0; p < N->n_prjns; p++) {
+            const int64_t r = N->p_recv[p];
+            if (N->p_send[p] != l || clamped[r])
                 continue;
-            }
-            for (int64_t p = 0; p < N->n_prjns; p++) {
-                const int64_t r = N->p_recv[p];
-                if (N->p_send[p] != l || clamped[r])
-                    continue;
-                const int64_t nr = N->lay_size[r];
-                const real e = delta * N->p_scale[p];
-                const real *w = N->p_wt[p] + s * nr;
-                real *out = pending + N->lay_start[r];
-                for (int64_t j = 0; j < nr; j++)
-                    out[j] += e * w[j];
-            }
+            send_rows(pending + N->lay_start[r], N->p_wt[p], N->lay_size[r], idx, delta, cnt, N->p_scale[p]);
         }
     }
 }
@@ -279,7 +313,7 @@ int64_t run_cycles(const Net *N, const uint8_t *clamped, int64_t n_cycles, int64
     return n_cycles;
 }
 
-int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT; }
+int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 2; }
 
 /* ---------------------------------------------------------------------------------------------
  * Learning (leabra.md 9.3-9.6): the compiled twin of learn.py's raw_dwt / accumulate_dwt /
@@ -299,77 +333,94 @@ typedef struct {
     const real *wb_inc, *wb_dec;               /* n_recv */
 } Con;
 
-/* XCAL check-mark without the d_thr cut: x - th above th*d_rev, else x*d_rev_ratio */
-static inline real xcal_mark(const Con *c, real x, real th)
+/* One sender's row of dWt. The flags are the con spec's; compute_dwt calls this with literal
+ * flags for the default con spec, so the compiler specializes (and vectorizes) that case, and
+ * with the runtime flags otherwise: one formula, two instantiations. */
+static inline void dwt_row(const Con *c, int64_t s, real lrate_eff, const int chl, const int norm,
+                           const int mom, const int masked)
 {
-    return x <= th * c->d_rev ? x * c->d_rev_ratio : x - th;
+    const int64_t nr = c->n_recv;
+    const real su = c->s_su[s], sm = c->s_avg_m[s], sfb = c->s_ru[s] - c->s_avg_m[s];
+    const uint8_t *mk = masked ? c->mask + s * nr : 0;
+    real *restrict dwt = c->dwt + s * nr, *restrict dwnorm = c->dwnorm + s * nr;
+    real *restrict moment = c->moment + s * nr;
+    const real *r_ru = c->r_ru, *r_avg_l = c->r_avg_l, *r_avg_m = c->r_avg_m, *r_su = c->r_su;
+    const real *r_lrn = c->r_avg_l_lrn;
+    const int set_l = (int)c->set_l_lrn, m_one = c->m_lrn == (real)1, feedback = (int)c->feedback;
+    /* constants in locals and every load unconditional: the loop then has no branches */
+    const real l_lrn = c->l_lrn, m_lrn = c->m_lrn, d_thr = c->d_thr, d_rev = c->d_rev;
+    const real d_rev_ratio = c->d_rev_ratio, decay = c->norm_decay_dt_c, norm_min = c->norm_min;
+    const real lr_comp = c->norm_lr_comp, m_dt_c = c->m_dt_c;
+    IVDEP for (int64_t r = 0; r < nr; r++) {
+        const real ru = r_ru[r], avg_l = r_avg_l[r], avg_m = r_avg_m[r], lrn_r = r_lrn[r];
+        const real srs = su * ru;
+        const real lrn = set_l ? l_lrn : lrn_r;
+        real d;
+        if (chl) {                                           /* XCAL_CHL: xcal(srs, avg_l), xcal(srs, srm) */
+            const real srm = sm * avg_m;
+            const real bcm = (srs <= avg_l * d_rev ? srs * d_rev_ratio : srs - avg_l) * lrn;
+            real err = srs <= srm * d_rev ? srs * d_rev_ratio : srs - srm;
+            err = m_one ? err : err * m_lrn;
+            d = srs < d_thr ? (real)0 : bcm + err;
+        } else {                                             /* DELTA_FF_FB */
+            const real th = su * avg_l, rsu = r_su[r];
+            real bcm = srs < d_thr ? (real)0 : (srs > th * d_rev ? srs - th : srs * d_rev_ratio);
+            real err = feedback ? sfb * rsu : su * (ru - avg_m);
+            bcm = bcm * lrn;
+            err = m_one ? err : err * m_lrn;
+            d = bcm + err;
+        }
+        if (masked)
+            d = mk[r] ? d : (real)0;
+        real step = 1;
+        if (norm) {
+            real dn = dwnorm[r] * decay;
+            const real ad = fabsf(d);
+            dn = dn < ad ? ad : dn;
+            dwnorm[r] = dn;
+            step = lr_comp / (dn < norm_min ? norm_min : dn);
+        }
+        real src = d;
+        if (mom) {
+            src = moment[r] * m_dt_c + d;
+            moment[r] = src;
+        }
+        step = norm ? step * src : src;
+        dwt[r] = dwt[r] + step * lrate_eff;
+    }
+    if (norm && c->norm_send_cons) {                         /* the shared maximum, for the next trial */
+        real row_max = 0;
+        for (int64_t r = 0; r < nr; r++)
+            if (!masked || mk[r])
+                row_max = MAXF(row_max, dwnorm[r]);
+        for (int64_t r = 0; r < nr; r++)
+            dwnorm[r] = (!masked || mk[r]) ? row_max : (real)0;
+    }
 }
 
 /* Accumulate this trial's dWt into dwt (with dwt_norm and momentum); lrate_eff is the learning
  * rate times the receiving layer's lrate_mod (times momentum's lr_comp), in float32. */
 void compute_dwt(const Con *c, real lrate_eff)
 {
-    const int64_t nr = c->n_recv;
+    const int standard = c->rule_chl && c->norm_on && c->mom_on && !c->mask;
     for (int64_t s = 0; s < c->n_send; s++) {
         if (c->s_avg_s[s] < c->lrn_thr && c->s_avg_m[s] < c->lrn_thr)
             continue;                                        /* the sender does not learn */
-        const real su = c->s_su[s], sm = c->s_avg_m[s], sfb = c->s_ru[s] - c->s_avg_m[s];
-        const uint8_t *mk = c->mask ? c->mask + s * nr : 0;
-        real *dwt = c->dwt + s * nr, *dwnorm = c->dwnorm + s * nr, *moment = c->moment + s * nr;
-        real row_max = 0;
-        for (int64_t r = 0; r < nr; r++) {
-            const real srs = su * c->r_ru[r];
-            const real lrn = c->set_l_lrn ? c->l_lrn : c->r_avg_l_lrn[r];
-            real d;
-            if (c->rule_chl) {                               /* XCAL_CHL */
-                real bcm = xcal_mark(c, srs, c->r_avg_l[r]) * lrn;
-                real err = xcal_mark(c, srs, sm * c->r_avg_m[r]);
-                if (c->m_lrn != (real)1)
-                    err = err * c->m_lrn;
-                d = srs < c->d_thr ? (real)0 : bcm + err;
-            } else {                                         /* DELTA_FF_FB */
-                const real th = su * c->r_avg_l[r];
-                real bcm = srs < c->d_thr ? (real)0 : (srs > th * c->d_rev ? srs - th : srs * c->d_rev_ratio);
-                real err = c->feedback ? sfb * c->r_su[r] : su * (c->r_ru[r] - c->r_avg_m[r]);
-                bcm = bcm * lrn;
-                if (c->m_lrn != (real)1)
-                    err = err * c->m_lrn;
-                d = bcm + err;
-            }
-            if (mk && !mk[r])
-                d = 0;
-            real step;
-            if (c->norm_on) {
-                real dn = dwnorm[r] * c->norm_decay_dt_c;
-                dn = MAXF(dn, fabsf(d));
-                dwnorm[r] = dn;
-                if (!mk || mk[r])
-                    row_max = MAXF(row_max, dn);
-                step = c->norm_lr_comp / MAXF(dn, c->norm_min);
-            } else {
-                step = 1;
-            }
-            real src = d;
-            if (c->mom_on) {
-                moment[r] = moment[r] * c->m_dt_c + d;
-                src = moment[r];
-            }
-            step = c->norm_on ? step * src : src;
-            dwt[r] = dwt[r] + step * lrate_eff;
-        }
-        if (c->norm_on && c->norm_send_cons)          /* the shared maximum, for the next trial */
-            for (int64_t r = 0; r < nr; r++)
-                dwnorm[r] = (!mk || mk[r]) ? row_max : (real)0;
+        if (standard)
+            dwt_row(c, s, lrate_eff, 1, 1, 1, 0);
+        else
+            dwt_row(c, s, lrate_eff, (int)c->rule_chl, (int)c->norm_on, (int)c->mom_on, c->mask != 0);
     }
 }
 
-/* x ** p rounded once to float32 from float64, as learn.powf computes it */
-static inline real powf_round(real x, const Con *c)
+/* x ** p rounded once to float32 from float64, as learn.powf computes it: binary powering for
+ * an integer p in 1..16 (gain_int), else exp(p * log(x)) */
+static inline real powf_round(real x, int64_t gain_int, real gain)
 {
     double base = (double)x;
-    if (c->gain_int) {
-        int64_t n = c->gain_int;
-        double acc = 0;
+    if (gain_int) {
+        int64_t n = gain_int;
+        double acc = 1;
         int have = 0;
         while (n) {
             if (n & 1) {
@@ -382,42 +433,63 @@ static inline real powf_round(real x, const Con *c)
         }
         return (real)acc;
     }
-    return (real)exp(log(base) * (double)c->sig_gain);
+    return (real)exp(log(base) * (double)gain);
+}
+
+/* c ? a : b by bits: the compiler turns a plain select between a new value and the stored one
+ * into a conditional store, which stops vectorization */
+static inline real select_bits(int c, real a, real b)
+{
+    uint32_t ia, ib, r, m = -(uint32_t)c;
+    real out;
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    r = (ia & m) | (ib & ~m);
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+/* powf_round(x, 6, 6): the same products (x^2 * x^4 in float64), written out so it vectorizes */
+static inline real pow6_round(real x)
+{
+    const double b = (double)x, b2 = b * b, b4 = b2 * b2;
+    return (real)(b2 * b4);
+}
+
+/* One sender's row of Compute_Weights; apply_dwt passes a literal gain for the default (6) so
+ * the powering unrolls and the loop vectorizes. Synapses with dwt == 0 keep fwt and wt. */
+static inline void apply_row(const Con *c, int64_t s, const int64_t gain_int)
+{
+    const int64_t nr = c->n_recv;
+    real *restrict wt = c->wt + s * nr, *restrict fwt = c->fwt + s * nr, *restrict dwt = c->dwt + s * nr;
+    const real *wb_inc = c->wb_inc, *wb_dec = c->wb_dec;
+    const int soft = (int)c->soft_bound, has_lo = (int)c->has_lo, has_hi = (int)c->has_hi;
+    const real lo = c->wt_lo, hi = c->wt_hi, off = c->sig_off, gain = c->sig_gain;
+    IVDEP for (int64_t r = 0; r < nr; r++) {
+        const real dw = dwt[r], f0 = fwt[r], inc = wb_inc[r], dec = wb_dec[r], w0 = wt[r];
+        const real fac = soft ? (dw > 0 ? ((real)1 - f0) * inc : dec * f0) : (dw > 0 ? inc : dec);
+        real f = fac * dw + f0;
+        f = has_lo ? MAXF(f, lo) : f;
+        f = has_hi ? MINF(f, hi) : f;
+        const real q = (((real)1 - f) * off) / f;
+        real w = (real)1 / ((gain_int == 6 ? pow6_round(q) : powf_round(q, gain_int, gain)) + (real)1);
+        w = f <= 0 ? (real)0 : (f >= 1 ? (real)1 : w);
+        const int nz = dw != 0;
+        fwt[r] = select_bits(nz, f, f0);
+        wt[r] = select_bits(nz, w, w0);
+        dwt[r] = 0;
+    }
 }
 
 /* Compute_Weights: fwt += dwt * (soft bound x weight balance), limits, wt = SIG(fwt), dwt = 0;
- * only synapses with dwt != 0 */
+ * only synapses with dwt != 0 change */
 void apply_dwt(const Con *c)
 {
-    const int64_t nr = c->n_recv, n = c->n_send * nr;
-    for (int64_t k = 0; k < n; k++) {
-        const real dw = c->dwt[k];
-        if (dw == 0)
-            continue;
-        const int64_t r = k % nr;
-        const real f0 = c->fwt[k];
-        real fac;
-        if (c->soft_bound)
-            fac = dw > 0 ? ((real)1 - f0) * c->wb_inc[r] : c->wb_dec[r] * f0;
+    for (int64_t s = 0; s < c->n_send; s++) {
+        if (c->gain_int == 6)
+            apply_row(c, s, 6);
         else
-            fac = dw > 0 ? c->wb_inc[r] : c->wb_dec[r];
-        real f = fac * dw + f0;
-        if (c->has_lo)
-            f = MAXF(f, c->wt_lo);
-        if (c->has_hi)
-            f = MINF(f, c->wt_hi);
-        real w;
-        if (f <= 0)
-            w = 0;
-        else if (f >= 1)
-            w = 1;
-        else {
-            real q = (((real)1 - f) * c->sig_off) / f;
-            w = (real)1 / (powf_round(q, c) + (real)1);
-        }
-        c->fwt[k] = f;
-        c->wt[k] = w;
-        c->dwt[k] = 0;
+            apply_row(c, s, c->gain_int);
     }
 }
 

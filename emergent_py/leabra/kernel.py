@@ -33,8 +33,10 @@ from ..errors import BackendError
 
 SOURCE = Path(__file__).with_name("kernel.c")
 KERNELS = ("auto", "c", "numpy")
-# -ffp-contract=off: no fused multiply-adds, so every float32 operation rounds as numpy's does
-CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno")
+# -ffp-contract=off: no fused multiply-adds, so every float32 operation rounds as numpy's does;
+# -fno-trapping-math only lets branch-free selects compute both sides (no -ffast-math: values
+# stay IEEE, bit for bit those of the scalar code)
+CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
 
 # unit state rows, unit constant rows and layer rows: the enums of kernel.c, in order
 UNIT_ROWS = ("act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_m", "v_m_eq", "I_net",
@@ -47,7 +49,7 @@ UC_ROWS = ("g_bar_e", "g_bar_i", "g_l", "e_e", "e_l", "e_i", "vm_lo", "vm_hi", "
            "ru_s", "ru_m", "su_s", "su_m", "send_thr", "delta_thr")
 LAYER_ROWS = ("net_avg", "net_max", "acts_avg", "acts_max", "ffi", "fbi", "g_i")
 LC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "inhib_on", "size")
-ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS)
+ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 2   # (2: the Net struct's version)
 
 _p = ctypes.c_void_p
 
@@ -57,7 +59,7 @@ class _Net(ctypes.Structure):
                 ("su_same", ctypes.c_int64), ("lay_start", _p), ("lay_size", _p),
                 ("u", _p * len(UNIT_ROWS)), ("refr_until", _p), ("uc", _p), ("l", _p * len(LAYER_ROWS)),
                 ("lc", _p), ("p_send", _p), ("p_recv", _p), ("p_wt", _p), ("p_scale", _p),
-                ("t_r", ctypes.c_int64)]
+                ("t_r", ctypes.c_int64), ("send_idx", _p), ("send_delta", _p)]
 
 
 class _Con(ctypes.Structure):
@@ -98,24 +100,46 @@ _LIB: ctypes.CDLL | None = None
 _LIB_ERROR: str | None = None
 
 
+# tuned for the CPU that builds it (AVX2 doubles the vector width of the synapse loops); the same
+# IEEE operations per element, so the same numbers. The cache key holds the CPU's identity, so a
+# node of another CPU type (a cluster's login vs compute nodes, one shared $HOME) builds its own.
+NATIVE = ("-march=native",)
+
+
+def cpu_identity() -> str:
+    """The CPU model and instruction-set flags (Linux /proc/cpuinfo), else the platform's words."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            keep = [ln for ln in fh.read().split("\n\n")[0].splitlines()
+                    if ln.split(":")[0].strip() in ("model name", "flags", "Features", "CPU part")]
+        if keep:
+            return "\n".join(keep)
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.processor()}"
+
+
 def library_path() -> Path:
-    cmd = compiler() + list(CFLAGS)
-    key = hashlib.sha256(SOURCE.read_bytes() + "\0".join(cmd).encode() +
+    cmd = compiler() + list(CFLAGS) + list(NATIVE)
+    key = hashlib.sha256(SOURCE.read_bytes() + "\0".join(cmd).encode() + cpu_identity().encode() +
                          f"{platform.machine()}-{sys.platform}".encode()).hexdigest()[:16]
     return cache_dir() / f"leabra_kernel-{key}.so"
 
 
 def build(path: Path) -> None:
-    """Compile kernel.c into ``path`` (via a temporary file in the same folder and a rename)."""
+    """Compile kernel.c into ``path`` (via a temporary file in the same folder and a rename);
+    without -march=native where the compiler does not take it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.so", dir=path.parent)
     os.close(fd)
-    cmd = compiler() + list(CFLAGS) + ["-o", tmp, str(SOURCE), "-lm"]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            raise BackendError(f"compiling the cycle kernel failed ({shlex.join(cmd)}):\n{done.stderr.strip()}")
-        os.replace(tmp, path)
+        for extra in (list(NATIVE), []):
+            cmd = compiler() + list(CFLAGS) + extra + ["-o", tmp, str(SOURCE), "-lm"]
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            if done.returncode == 0:
+                os.replace(tmp, path)
+                return
+        raise BackendError(f"compiling the cycle kernel failed ({shlex.join(cmd)}):\n{done.stderr.strip()}")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -266,6 +290,8 @@ class CycleKernel:
         s.p_wt = ctypes.cast(self.p_wt, ctypes.c_void_p).value
         s.p_scale = _addr(self.p_scale)
         s.t_r = int(net.t_r)
+        self.send_idx, self.send_delta = np.zeros(n, np.int64), np.zeros(n, f)
+        s.send_idx, s.send_delta = _addr(self.send_idx), _addr(self.send_delta)
         self._bind_state()
         self._ptr = ctypes.byref(s)
         self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)

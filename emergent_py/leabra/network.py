@@ -268,6 +268,7 @@ class Network(NetworkConsts, CycleSteps):
         self._free_runs()
         self._net_ex()
         self.compute_netin_scale()
+        # the numpy steps' views and send plan (also with the C kernel: the named steps stay usable)
         self._quarter_runs = [self._act_run(sl) for sl in self.free_runs]
         self._quarter_plan()
 
