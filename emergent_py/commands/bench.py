@@ -14,7 +14,8 @@ DESCRIPTION = HELP + """.
 (process CPU time, all threads; wall ms beside it),
 ns per synapse per trial, peak traced memory, a dense float32 matvec baseline measured in the
 same run (x dense = native / dense) and C++ emergent 8.6.1's one-thread ms/trial (x C++).
-For one-thread numbers set OPENBLAS_NUM_THREADS=1 (or OMP_NUM_THREADS=1) in the environment."""
+For one-thread numbers set OPENBLAS_NUM_THREADS=1 (or OMP_NUM_THREADS=1) in the environment.
+--kernel both times every size on the compiled C kernel and on the numpy steps."""
 
 DEFAULT_TRIALS = {"SMALL": 40, "MEDIUM": 20, "LARGE": 6, "HUGE": 4}
 
@@ -23,6 +24,8 @@ def add_arguments(p) -> None:
     p.add_argument("--sizes", default="SMALL,MEDIUM,LARGE,HUGE",
                    help="comma-separated sizes (SMALL, MEDIUM, LARGE, HUGE) or unit counts")
     p.add_argument("--trials", type=int, default=None, help="timed trials per size (default by size)")
+    p.add_argument("--kernel", choices=("auto", "c", "numpy", "both"), default="auto",
+                   help="cycle implementation to time (default auto: the C kernel where it builds)")
     p.add_argument("--repeat", type=int, default=1,
                    help="measure each size N times and keep the fastest (for shared, noisy machines)")
 
@@ -43,12 +46,13 @@ def run(args) -> int:
             raise SpecError(f"--trials {trials}: must be >= 1")
         if args.repeat < 1:
             raise SpecError(f"--repeat {args.repeat}: must be >= 1")
-        print(f"bench {name} ({n} units/layer, {trials} trials, best of {args.repeat})...",
-              file=sys.stderr, flush=True)
-        runs = [bench_size(name, n, trials) for _ in range(args.repeat)]
-        best = min(runs, key=lambda r: r["ms_per_trial"])
-        best["dense_ms"] = min(r["dense_ms"] for r in runs)
-        best["vs_dense"] = best["ms_per_trial"] / best["dense_ms"]
-        rows.append(best)
+        for kernel in (("c", "numpy") if args.kernel == "both" else (args.kernel,)):
+            print(f"bench {name} ({n} units/layer, {trials} trials, kernel {kernel}, best of {args.repeat})...",
+                  file=sys.stderr, flush=True)
+            runs = [bench_size(name, n, trials, kernel) for _ in range(args.repeat)]
+            best = min(runs, key=lambda r: r["ms_per_trial"])
+            best["dense_ms"] = min(r["dense_ms"] for r in runs)
+            best["vs_dense"] = best["ms_per_trial"] / best["dense_ms"]
+            rows.append(best)
     print(format_table(rows))
     return 0

@@ -54,10 +54,11 @@ def dense_matvec_ms(net: Network, n_trials: int) -> float:
     return (time.process_time() - t) / n_trials * 1e3
 
 
-def bench_size(name: str, n_units: int, n_trials: int) -> dict:
-    """Time ``n_trials`` training trials (after one warm-up trial) of the benchmark of one size."""
+def bench_size(name: str, n_units: int, n_trials: int, kernel: str | None = None) -> dict:
+    """Time ``n_trials`` training trials (after one warm-up trial) of the benchmark of one size,
+    on the given cycle ``kernel`` (see :class:`Network`)."""
     tracemalloc.start()                   # peak memory: building + one trial, traced
-    net = Network(bench_model(n_units))
+    net = Network(bench_model(n_units), kernel=kernel)
     order = net.rng.permutation(net.model.patterns.n)
     net.trial(int(order[0]))
     _, peak = tracemalloc.get_traced_memory()
@@ -72,19 +73,19 @@ def bench_size(name: str, n_units: int, n_trials: int) -> dict:
     wall = (time.perf_counter() - w) / n_trials * 1e3
     n_syn = sum(p.n_syn for p in net.prjn_list)
     dense = dense_matvec_ms(net, max(1, n_trials // 2))
-    return {"size": name, "units": n_units, "synapses": n_syn, "trials": n_trials, "ms_per_trial": ms, "wall_ms": wall,
+    return {"size": name, "kernel": net.kernel_name, "units": n_units, "synapses": n_syn, "trials": n_trials, "ms_per_trial": ms, "wall_ms": wall,
             "ns_per_syn_trial": ms * 1e6 / n_syn, "peak_mb": peak / 2 ** 20, "dense_ms": dense,
             "vs_dense": ms / dense, "emergent_ms": EMERGENT_MS.get(name),
             "vs_emergent": ms / EMERGENT_MS[name] if name in EMERGENT_MS else None}
 
 
 def format_table(rows: list[dict]) -> str:
-    head = (f"{'size':7s} {'units':>5s} {'synapses':>9s} {'ms/trial':>9s} {'wall ms':>8s} {'ns/syn':>7s} {'peak MB':>8s} "
+    head = (f"{'size':7s} {'kernel':6s} {'units':>5s} {'synapses':>9s} {'ms/trial':>9s} {'wall ms':>8s} {'ns/syn':>7s} {'peak MB':>8s} "
             f"{'dense ms':>9s} {'x dense':>7s} {'C++ ms':>7s} {'x C++':>6s}")
     lines = [head]
     for r in rows:
         cpp = f"{r['emergent_ms']:7.1f} {r['vs_emergent']:6.2f}" if r["emergent_ms"] else f"{'-':>7s} {'-':>6s}"
-        lines.append(f"{r['size']:7s} {r['units']:5d} {r['synapses']:9d} {r['ms_per_trial']:9.2f} {r['wall_ms']:8.1f} "
+        lines.append(f"{r['size']:7s} {r['kernel']:6s} {r['units']:5d} {r['synapses']:9d} {r['ms_per_trial']:9.2f} {r['wall_ms']:8.1f} "
                      f"{r['ns_per_syn_trial']:7.2f} {r['peak_mb']:8.1f} {r['dense_ms']:9.2f} "
                      f"{r['vs_dense']:7.2f} {cpp}")
     return "\n".join(lines)
