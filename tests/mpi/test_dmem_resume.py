@@ -8,6 +8,7 @@ ranks sum their weight changes as a + b = b + a, so the equality is bitwise.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from emergent_py.results import RunFile
 
 pytestmark = pytest.mark.mpi
 
-EPOCHS = 12
+EPOCHS = 16
 POSITIONS = 6          # tiny model: 5 patterns on 2 ranks -> 6 trial positions per epoch
 #: text that only Open MPI's banners contain (MPI_Abort's, or a rank's non-zero exit status)
 BANNER_TEXT = ("MPI_ABORT", "-----", "Primary job", "mpirun detected")
@@ -104,7 +105,7 @@ def test_stop_signal_stops_every_rank_at_a_checkpoint(reference, tmp_path, targe
     --resume completes the run equal to the uninterrupted one."""
     p = cli(TINY, "--np", 2, "--epochs", EPOCHS, "-o", "run.h5", cwd=tmp_path)
     for line in p.stderr:                            # both ranks are in the epoch loop
-        if line.startswith("epoch    1"):
+        if line.startswith("epoch    0"):   # printed after epoch 0's checkpoint
             break
     if target == "launcher":
         p.send_signal(signum)
@@ -119,9 +120,31 @@ def test_stop_signal_stops_every_rank_at_a_checkpoint(reference, tmp_path, targe
     assert not any(text in err for text in BANNER_TEXT), err
     with RunFile(tmp_path / "run.h5") as rf:
         n = len(rf.epochs)
-        assert not rf.complete and 2 <= n < EPOCHS
+        assert not rf.complete and 1 <= n < EPOCHS
         assert len(rf.trials) == n * POSITIONS and rf.checkpoint()["mpi_size"] == 2
         assert int(rf.epochs["epoch"][-1]) == n - 1
+    rc, _, err = finish(cli(TINY, "--np", 2, "--epochs", EPOCHS, "-q", "-o", "run.h5", "--resume", cwd=tmp_path))
+    assert rc == 0, err
+    assert_same_run(tmp_path / "run.h5", reference)
+
+
+@pytest.mark.slurm
+def test_scancel_signal_stops_an_srun_started_run(salloc, reference, tmp_path):
+    """Inside a SLURM allocation (`--np 2` starts the ranks with srun): `scancel --signal=USR1`
+    reaches the job step's tasks, every rank stops at the same checkpoint, srun and the command
+    return 75, and the run continues (here with mpirun) to equal the uninterrupted one."""
+    q = shlex.quote
+    script = f"""
+{q(sys.executable)} -m emergent_py run {q(str(TINY))} --np 2 --epochs {EPOCHS} -o run.h5 2>err.txt &
+pid=$!
+for i in $(seq 1200); do grep -q '^epoch    0' err.txt && break; sleep 0.1; done
+scancel --signal=USR1 "$SLURM_JOB_ID"
+wait $pid
+"""
+    res = salloc(2, ["bash", "-c", script], cwd=tmp_path)
+    err = (tmp_path / "err.txt").read_text()
+    assert res.returncode == RESUME_EXIT, res.stderr + err
+    assert "stopped by SIGUSR1 at the checkpoint after epoch" in err and "MPI_ABORT" not in err
     rc, _, err = finish(cli(TINY, "--np", 2, "--epochs", EPOCHS, "-q", "-o", "run.h5", "--resume", cwd=tmp_path))
     assert rc == 0, err
     assert_same_run(tmp_path / "run.h5", reference)
