@@ -483,8 +483,9 @@ class DmemRun(Run):
     Every rank must construct it with the same arguments. The initial weights depend on the seed
     only (every rank draws them from the same stream as a serial run). ``log.trials``,
     ``epoch_rows`` and the observer's ``on_trial`` calls carry every rank's trial rows of an epoch
-    (``trial`` = position in the rounded-up epoch), delivered together at the end of the epoch's
-    trials, before ``on_epoch`` gets the global epoch row; ``on_cycle`` sees this rank's cycles.
+    (``trial`` = position in the rounded-up epoch, ``rank`` = the rank that ran it), delivered
+    together at the end of the epoch's trials, before ``on_epoch`` gets the global epoch row;
+    ``on_cycle`` sees this rank's cycles.
     :meth:`to_checkpoint` and :meth:`from_checkpoint` are collective: every rank calls them.
     """
 
@@ -510,13 +511,14 @@ class DmemRun(Run):
         return row
 
     def _gather_epoch_rows(self) -> None:
-        """Replace this rank's epoch rows by every rank's, in epoch position order."""
+        """Replace this rank's epoch rows by every rank's, in epoch position order, each with the
+        ``rank`` that ran it (emergent writes a trial log per rank instead)."""
         local = self.epoch_rows
         per_rank = self.dmem.allgather(local)
         merged = []
         for k in range(len(local)):
             for r, rows in enumerate(per_rank):
-                merged.append({**rows[k], "trial": k * self.dmem.size + r})
+                merged.append({**rows[k], "trial": k * self.dmem.size + r, "rank": r})
         self.epoch_rows = merged
         if self.record in ("trial", "cycle"):
             del self.log.trials[len(self.log.trials) - len(local):]

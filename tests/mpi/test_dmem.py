@@ -103,6 +103,7 @@ def test_two_ranks_equal_grouped_serial_run(mpirun, tmp_path, mode):
     assert size == 2
     # 5 patterns -> 6 positions per epoch (one wraps around), 3 per rank
     assert len(trials) == 18 and [t["trial"] for t in trials[:6]] == list(range(6))
+    assert [t["rank"] for t in trials] == [0, 1] * 9
     assert trials[5]["trial_name"] == trials[0]["trial_name"]
     # updates: small_batch_n 4 -> 2 trials per rank -> before rank trials 2, 4, 6, 8; batch: 1 per epoch
     assert n_allreduce == (3 if mode == "batch" else 4)
@@ -139,6 +140,7 @@ def test_cli_np_2_only_rank_0_prints_and_writes(tmp_path):
     with RunFile(tmp_path / "run.h5") as rf:
         assert rf.complete and rf.provenance["mpi_size"] == 2
         assert list(rf.trials["trial"]) == [0, 1, 2, 3, 4, 5] * 2
+        assert list(rf.trials["rank"]) == [0, 1] * 6              # position p ran on rank p % 2
         assert list(rf.trials["epoch"]) == [0] * 6 + [1] * 6
         sse = np.asarray(rf.trials["sse"], dtype=np.float64).reshape(2, 6)
         np.testing.assert_allclose(rf.epochs["avg_sse"], sse.mean(axis=1), rtol=1e-12)
