@@ -137,19 +137,19 @@ def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None,
 
     ``stop_signals`` received by this process are passed on to the ranks as SIGUSR1 (mpirun and
     srun forward SIGUSR1 to every rank; a SIGTERM would make mpirun kill the ranks at once).
-    The launcher's stderr is relayed without Open MPI's banners about ranks that exited non-zero
+    Otherwise a SIGTERM is passed on as it is, so the ranks end with this process instead of
+    outliving it. The launcher's stderr is relayed without Open MPI's banners about ranks that exited non-zero
     on purpose (see :func:`_is_exit_banner`)."""
     check_mpi4py()
     cmd = launcher_command(n, program, environ)
     proc = subprocess.Popen(cmd, env=launch_environ(environ), stderr=subprocess.PIPE, text=True,
                             errors="replace")
-    previous = {}
+    passed_as = {signal.SIGTERM: signal.SIGTERM, **{sig: signal.SIGUSR1 for sig in stop_signals}}
 
     def forward(signum, frame):
         with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGUSR1)
-    for sig in stop_signals:
-        previous[sig] = signal.signal(sig, forward)
+            proc.send_signal(passed_as[signum])
+    previous = {sig: signal.signal(sig, forward) for sig in passed_as}
     try:
         relay_stderr(proc.stderr, sys.stderr)
         return proc.wait()

@@ -2,10 +2,13 @@
 ``conftest``, whose module name other test folders' conftest files share)."""
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,34 +36,39 @@ def driver(*args: str) -> list[str]:
     return [sys.executable, str(DRIVER), *map(str, args)]
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (Linux /proc), children first."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        kids = children.get(todo.pop(0), [])
-        out += kids
-        todo += kids
-    return out
+def rank_pids(cwd, n: int, timeout: float = 120) -> dict[int, int]:
+    """MPI rank -> pid of the ``n`` ranks running in the folder ``cwd`` (one per test: tmp_path),
+    started by mpirun or srun, found through /proc (Linux): the rank from ``OMPI_COMM_WORLD_RANK``
+    or ``PMIX_RANK`` in their environment. Waits up to ``timeout`` seconds for all of them."""
+    cwd = os.path.realpath(cwd)
+    deadline = time.monotonic() + timeout
+    while True:
+        ranks = {}
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if os.readlink(proc / "cwd") != cwd:
+                    continue
+                env = dict(v.split(b"=", 1) for v in (proc / "environ").read_bytes().split(b"\0") if b"=" in v)
+            except OSError:
+                continue
+            rank = env.get(b"OMPI_COMM_WORLD_RANK", env.get(b"PMIX_RANK"))
+            if rank is not None:         # the launcher itself (mpirun, srun) has neither
+                ranks[int(rank)] = int(proc.name)
+        if len(ranks) == n:
+            return ranks
+        assert time.monotonic() < deadline, f"found ranks {ranks} in {cwd}, expected {n}"
+        time.sleep(0.1)
 
 
-def rank_pids(launcher_pid: int) -> dict[int, int]:
-    """MPI rank -> pid of the ranks started (directly or not) by ``launcher_pid``, from the
-    ``OMPI_COMM_WORLD_RANK`` in their environment."""
-    ranks = {}
-    for pid in descendants(launcher_pid):
-        try:
-            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        for var in env:
-            if var.startswith(b"OMPI_COMM_WORLD_RANK="):
-                ranks[int(var.split(b"=", 1)[1])] = pid
-    return ranks
+@contextlib.contextmanager
+def frozen(pids):
+    """Stop the processes ``pids`` (SIGSTOP) for the block, then continue them: signals sent to
+    them meanwhile wait, so a test knows at which point of the run they arrive."""
+    pids = list(pids)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)

@@ -8,7 +8,6 @@ ranks sum their weight changes as a + b = b + a, so the equality is bitwise.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -18,13 +17,13 @@ import time
 import numpy as np
 import pytest
 
-from mpi_support import TINY, _need_mpi, rank_pids
+from mpi_support import TINY, _need_mpi, frozen, rank_pids
 from emergent_py.commands.run import RESUME_EXIT
 from emergent_py.results import RunFile
 
 pytestmark = pytest.mark.mpi
 
-EPOCHS = 16
+EPOCHS = 30
 POSITIONS = 6          # tiny model: 5 patterns on 2 ranks -> 6 trial positions per epoch
 #: text that only Open MPI's banners contain (MPI_Abort's, or a rank's non-zero exit status)
 BANNER_TEXT = ("MPI_ABORT", "-----", "Primary job", "mpirun detected")
@@ -97,22 +96,29 @@ def test_resume_equals_the_uninterrupted_run(reference, tmp_path):
         assert any(not np.array_equal(w, lost.weights()[k]) for k, w in want.weights().items())
 
 
+def wait_for_line(stream, prefix: str) -> None:
+    for line in stream:
+        if line.startswith(prefix):
+            return
+    raise AssertionError(f"no line starting with {prefix!r} before the end of the output")
+
+
 @pytest.mark.parametrize("target, signum", [("launcher", signal.SIGTERM), ("rank 1", signal.SIGUSR1)])
 def test_stop_signal_stops_every_rank_at_a_checkpoint(reference, tmp_path, target, signum):
     """A stop signal to the `--np` launcher (passed on to mpirun as SIGUSR1, which mpirun sends to
     every rank) or to one rank only (the ranks agree at the epoch's end): every rank stops after
     the same epoch, rank 0 has checkpointed, the command exits 75 without Open MPI banners, and
-    --resume completes the run equal to the uninterrupted one."""
+    --resume completes the run equal to the uninterrupted one. The ranks are frozen while the
+    signal is sent, so it arrives a few epochs into the run however fast an epoch is."""
     p = cli(TINY, "--np", 2, "--epochs", EPOCHS, "-o", "run.h5", cwd=tmp_path)
-    for line in p.stderr:                            # both ranks are in the epoch loop
-        if line.startswith("epoch    0"):   # printed after epoch 0's checkpoint
-            break
-    if target == "launcher":
-        p.send_signal(signum)
-    else:
-        ranks = rank_pids(p.pid)
-        assert sorted(ranks) == [0, 1], ranks
-        os.kill(ranks[1], signum)
+    ranks = rank_pids(tmp_path, 2)
+    wait_for_line(p.stderr, "epoch    0")                 # printed after epoch 0's checkpoint
+    with frozen(ranks.values()):
+        if target == "launcher":
+            p.send_signal(signum)
+            wait_for_line(p.stderr, "mpirun: Forwarding signal 10 to job")
+        else:
+            os.kill(ranks[1], signum)
     rc, _, err = finish(p, timeout=120)
     assert rc == RESUME_EXIT, err
     assert "stopped by SIGUSR1 at the checkpoint after epoch" in err
@@ -133,17 +139,24 @@ def test_scancel_signal_stops_an_srun_started_run(salloc, reference, tmp_path):
     """Inside a SLURM allocation (`--np 2` starts the ranks with srun): `scancel --signal=USR1`
     reaches the job step's tasks, every rank stops at the same checkpoint, srun and the command
     return 75, and the run continues (here with mpirun) to equal the uninterrupted one."""
-    q = shlex.quote
-    script = f"""
-{q(sys.executable)} -m emergent_py run {q(str(TINY))} --np 2 --epochs {EPOCHS} -o run.h5 2>err.txt &
-pid=$!
-for i in $(seq 1200); do grep -q '^epoch    0' err.txt && break; sleep 0.1; done
-scancel --signal=USR1 "$SLURM_JOB_ID"
-wait $pid
-"""
-    res = salloc(2, ["bash", "-c", script], cwd=tmp_path)
-    err = (tmp_path / "err.txt").read_text()
-    assert res.returncode == RESUME_EXIT, res.stderr + err
+    name = f"dmem-stop-{os.getpid()}-{time.monotonic_ns()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    p = subprocess.Popen(["salloc", "-n", "2", "-p", "local", "-J", name, sys.executable, "-m", "emergent_py", "run",
+                          str(TINY), "--np", "2", "--epochs", str(EPOCHS), "-o", "run.h5"], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ranks = rank_pids(tmp_path, 2)
+        wait_for_line(p.stderr, "epoch    0")
+        with frozen(ranks.values()):
+            res = subprocess.run(["scancel", "--signal=USR1", "--name", name], capture_output=True, text=True, timeout=60)
+            assert res.returncode == 0, res.stderr
+            time.sleep(1.0)                   # slurmd delivers it to the tasks (pending while frozen)
+        rc, _, err = finish(p, timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert rc == RESUME_EXIT, err
     assert "stopped by SIGUSR1 at the checkpoint after epoch" in err and "MPI_ABORT" not in err
     rc, _, err = finish(cli(TINY, "--np", 2, "--epochs", EPOCHS, "-q", "-o", "run.h5", "--resume", cwd=tmp_path))
     assert rc == 0, err
@@ -205,3 +218,24 @@ def test_bad_spec_on_every_rank_is_one_line_without_abort(mpirun, tmp_path):
     assert errors == ["emergent-py run: error: bad.py: selector 'Layer': lay_inhib.gi: -1.0 is below its minimum 0"]
     assert "MPI_ABORT" not in res.stderr and res.stdout == ""
     assert sorted(os.listdir(tmp_path)) == ["bad.py"]
+
+
+def test_sigterm_without_output_ends_the_ranks_with_the_launcher(tmp_path):
+    """Without -o there is no checkpoint to stop at: a SIGTERM to `emergent-py run --np 2` is
+    passed on to mpirun, which ends the ranks; none outlives the command."""
+    _need_mpi()
+    p = cli(TINY, "--np", 2, "--epochs", 10 ** 6, "-q", cwd=tmp_path)
+    try:
+        ranks = rank_pids(tmp_path, 2)
+        p.send_signal(signal.SIGTERM)
+        rc, _, err = finish(p, timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert rc != 0 and "stopped by" not in err
+    deadline = time.monotonic() + 30
+    while any(os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+              for pid in ranks.values()):
+        assert time.monotonic() < deadline, f"ranks {ranks} still running 30 s after the launcher ended"
+        time.sleep(0.1)
