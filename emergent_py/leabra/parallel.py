@@ -38,6 +38,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from typing import Any, Iterator, Mapping
@@ -138,8 +139,9 @@ def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None,
     ``stop_signals`` received by this process are passed on to the ranks as SIGUSR1 (mpirun and
     srun forward SIGUSR1 to every rank; a SIGTERM would make mpirun kill the ranks at once).
     Otherwise a SIGTERM is passed on as it is, so the ranks end with this process instead of
-    outliving it. The launcher's stderr is relayed without Open MPI's banners about ranks that exited non-zero
-    on purpose (see :func:`_is_exit_banner`)."""
+    outliving it (signals are handled only when called from the main thread). The launcher's
+    stderr is relayed without Open MPI's banners about ranks that exited non-zero on purpose
+    (see :func:`_is_exit_banner`)."""
     check_mpi4py()
     cmd = launcher_command(n, program, environ)
     proc = subprocess.Popen(cmd, env=launch_environ(environ), stderr=subprocess.PIPE, text=True,
@@ -149,7 +151,9 @@ def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None,
     def forward(signum, frame):
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(passed_as[signum])
-    previous = {sig: signal.signal(sig, forward) for sig in passed_as}
+    previous = {}
+    if threading.current_thread() is threading.main_thread():     # signal.signal's requirement
+        previous = {sig: signal.signal(sig, forward) for sig in passed_as}
     try:
         relay_stderr(proc.stderr, sys.stderr)
         return proc.wait()
@@ -432,8 +436,10 @@ def agreed(dmem: Dmem | None) -> Iterator[None]:
 @contextlib.contextmanager
 def ranks(environ: Mapping[str, str] | None = None) -> Iterator[Dmem | None]:
     """Yield a :class:`Dmem` inside an MPI world of more than one rank, else None (mpi4py is not
-    imported). Inside the world, ranks other than 0 print nothing to stdout/stderr (as emergent),
-    and an exception on any rank aborts every rank (no hang in a collective)."""
+    imported). Inside the world, ranks other than 0 print nothing to stdout/stderr (as emergent).
+    A set-up error shared by :func:`agreed` leaves as rank 0's error (one line from the command
+    line) and as ``SystemExit(2)`` elsewhere; any other exception on any rank aborts every rank
+    (no hang in a collective)."""
     if world_size_from_env(environ) <= 1:
         yield None
         return
