@@ -114,7 +114,7 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         default ``ENGINE_PAYLOADS[engine]``
     python : interpreter of the jobs; default the profile's, else the one running this
     checkpoint : whether the payload keeps checkpoints in its run file (docs/hpc.md); default:
-        the engine's for its own payload (native: only serial runs), True for a custom one. Without it the job gets no warning
+        the engine's for its own payload (native: yes, MPI runs too), True for a custom one. Without it the job gets no warning
         signal and is not requeued.
     """
     if engine not in ENGINES:
@@ -123,7 +123,7 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         raise SubmitError("no runs to submit")
     job_name = model.name if job_name is None else job_name
     if checkpoint is None:
-        checkpoint = ENGINE_CHECKPOINTS[engine] and res.np == 1 if payload is None else True
+        checkpoint = ENGINE_CHECKPOINTS[engine] if payload is None else True
     if not checkpoint:
         res = replace(res, signal_s=None)
     directives = check_request(profile, res, job_name, len(points))

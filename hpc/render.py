@@ -26,7 +26,8 @@ from ..commands.run import RESUME_EXIT  # noqa: E402
 # quoted, {resume} becomes --resume / --overwrite / nothing as the run file says (runstate.py);
 # the rest is shell code) and whether it keeps checkpoints in its run file so a run stopped by
 # the warning can continue (docs/hpc.md). C++ emergent cannot checkpoint, so its jobs get no
-# warning signal: they run to the end or to TIMEOUT. The native core cannot resume MPI runs.
+# warning signal: they run to the end or to TIMEOUT. The native core resumes MPI runs too: the
+# launcher (srun) passes the warning on to every rank, and the ranks stop at the same epoch.
 ENGINE_PAYLOADS = {
     "native": "{python} -m emergent_py run {model} -o {output} {resume}",
     "emergent": "{python} -m emergent_py emergent {model} --dir {run_dir}/emergent -o {output}",

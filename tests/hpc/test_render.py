@@ -122,8 +122,8 @@ def test_site_scripts(tmp_path, model):
         launcher = load_profile(site).launcher
         assert (f"  {launcher} -n {res.np} python3 -m emergent_py run \"$RUN_DIR/model.json\" "
                 '-o "$RUN_DIR/run.h5" "${RESUME_ARGS[@]}" &\n') in s
-        # the native core cannot resume MPI runs: no warning signal for --np > 1
-        assert "#SBATCH --signal" not in s and "trap on_usr1" not in s
+        # MPI runs of the native core resume too: the warning signal is set up for --np > 1
+        assert job.manifest["checkpoint"] and "#SBATCH --signal=B:USR1@" in s and "trap on_usr1 USR1" in s
         # every #SBATCH line precedes the first command
         lines = s.splitlines()
         first_cmd = next(i for i, l in enumerate(lines) if l and not l.startswith("#"))

@@ -133,12 +133,14 @@ def jobs(slurm, model, tmp_path_factory):
         os.environ["PATH"] = old_path
     # Warnings sent by hand (scancel --signal=USR1 --batch), each as soon as its runs are up:
     # task 1 of the resubmit job; the launcher job once two of its runs made their run files;
-    # the core's run once it has checkpointed 2 epochs (it checkpoints after every epoch) and the
-    # checkpoint has caught up with the epoch log (see core_checkpoint_caught_up).
+    # the core's runs (serial, and 2 MPI ranks under srun) once each has checkpointed 2 epochs (it
+    # checkpoints after every epoch) and the checkpoint has caught up with the epoch log (see
+    # core_checkpoint_caught_up).
     pending = {
         f"{made['resubmit'].job_id}_1": lambda: made["resubmit"].run_file(1).exists(),
         made["launcher"].job_id: lambda: all(made["launcher"].run_file(i).exists() for i in (0, 1)),
         f"{made['core'].job_id}_0": lambda: core_checkpoint_caught_up(made["core"].run_file(0), 2),
+        made["core_mpi"].job_id: lambda: core_checkpoint_caught_up(made["core_mpi"].run_file(0), 2),
     }
     end = time.time() + 90
     while pending:
@@ -189,17 +191,20 @@ def test_mpi_job_writes_a_run_file_from_two_ranks(jobs, model):
         assert got["sumsq"][step] == (xs[0] * xs[0]).sum() + (xs[1] * xs[1]).sum()
 
 
-def test_native_core_mpi_run_on_two_ranks(jobs):
-    """The real `emergent-py run` as 2 MPI ranks (srun --mpi=pmix -n 2): emergent's dmem."""
+def test_native_core_mpi_run_on_two_ranks_warned_resumes(jobs):
+    """The real `emergent-py run` as 2 MPI ranks (srun --mpi=pmix -n 2): emergent's dmem. The
+    warning, forwarded to srun, reaches both ranks; they stop after the same epoch with a
+    checkpoint (exit 75), the job is requeued and the ranks resume with their own state."""
     job = jobs["core_mpi"]
-    assert 'srun --mpi=pmix -n 2 ' in (job.folder / "job.sh").read_text() and not job.manifest["checkpoint"]
+    assert 'srun --mpi=pmix -n 2 ' in (job.folder / "job.sh").read_text() and job.manifest["checkpoint"]
     (row,) = wait(job, 180)
     log = log_text(job)
     assert (row.state, row.exit_code, row.run_file) == ("COMPLETED", 0, "complete"), log
     assert "dmem: 2 ranks" in log
+    assert "time-limit warning (USR1)" in log and "restart 1, run file: resume" in log
     with RunFile(job.run_file(0)) as rf:
-        assert rf.provenance["mpi_size"] == 2 and len(rf.epochs) == CORE_EPOCHS
-        assert list(rf.epochs["epoch"]) == list(range(CORE_EPOCHS))
+        assert rf.provenance["mpi_size"] == 2 and len(rf.provenance["resumed"]) >= 1
+        assert list(rf.epochs["epoch"]) == list(range(CORE_EPOCHS))     # every epoch exactly once
 
 
 def test_sweep_runs_as_one_array_and_collects(jobs, capsys, tmp_path):
