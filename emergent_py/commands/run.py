@@ -151,7 +151,7 @@ def _run(args, dmem) -> int:
         if args.output and writes:
             from ..results import RunWriter
             writer = RunWriter(args.output, model, engine="native", mode="a" if args.resume else "w",
-                               seed=r.net.seed, mpi_size=size)
+                               seed=r.net.seed, mpi_size=size, extra={"kernel": r.net.kernel_name})
     if writer is not None:
         r.observer = _FileObserver(writer, args.record, r)
         if args.record == "cycle":

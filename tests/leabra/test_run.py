@@ -203,6 +203,7 @@ def test_cli_run_file_and_resume_bitwise(tmp_path, capsys):
     assert main(["run", str(spec), "--epochs", "3", "-o", str(part), "--resume", "--record", "trial", "-q"]) == 0
     with RunFile(full) as a, RunFile(part) as b:
         assert a.complete and b.complete
+        assert a.provenance["kernel"] == Network(small_model()).kernel_name    # which implementation ran
         np.testing.assert_array_equal(a.epochs["avg_sse"], b.epochs["avg_sse"])
         np.testing.assert_array_equal(a.trials["sse"], b.trials["sse"])
         wa, wb = a.weights(), b.weights()
