@@ -77,6 +77,13 @@ class Network(NetworkConsts, CycleSteps):
             self.projections[ps.name] = Projection(ps, model.prjn_params[ps.name].con,
                                                    self.layers[ps.send], self.layers[ps.recv], dtype)
         self.prjn_list = list(self.projections.values())
+        # every projection's dwt is a view into one flat buffer (then the bias dwts): an MPI run
+        # sums all weight changes with one Allreduce on it, without copying (collect_dwts)
+        self.dwt_flat = np.zeros(sum(p.dwt.size for p in self.prjn_list) + self.n_units, dtype=dtype)
+        i = 0
+        for p in self.prjn_list:
+            p.dwt = self.dwt_flat[i:i + p.dwt.size].reshape(p.dwt.shape)
+            i += p.dwt.size
         need = max((p.scratch_size() for p in self.prjn_list), default=0)
         shared = Scratch(need, dtype) if need else None        # one learning scratch for all
         for p in self.prjn_list:
@@ -492,7 +499,11 @@ class Network(NetworkConsts, CycleSteps):
 
     def collect_dwts(self, out: np.ndarray) -> np.ndarray:
         """Copy every projection's dwt (sender-major) and the bias dwts into the flat buffer ``out``
-        (size :meth:`dwt_size`), e.g. for one MPI Allreduce of all weight changes."""
+        (size :meth:`dwt_size`), e.g. for one MPI Allreduce of all weight changes. With ``out``
+        :attr:`dwt_flat` (where the projections' dwt live) only the bias dwts are copied."""
+        if out is self.dwt_flat:
+            out[-self.n_units:] = self.units["bias_dwt"]
+            return out
         i = 0
         for p in self.prjn_list:
             n = p.dwt.size
@@ -503,6 +514,9 @@ class Network(NetworkConsts, CycleSteps):
 
     def set_dwts(self, buf: np.ndarray) -> None:
         """Set every projection's dwt and the bias dwts from a buffer laid out as :meth:`collect_dwts`."""
+        if buf is self.dwt_flat:
+            self.units["bias_dwt"][:] = buf[-self.n_units:]
+            return
         i = 0
         for p in self.prjn_list:
             n = p.dwt.size

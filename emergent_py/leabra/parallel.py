@@ -345,8 +345,7 @@ class Dmem:
         """Replace every projection's dwt by its sum over all ranks: one in-place Allreduce of one
         flat buffer of the network's dtype (float32 by default)."""
         from mpi4py import MPI
-        if self._buf is None or self._buf.dtype != net.dtype:
-            self._buf = np.empty(net.dwt_size(), dtype=net.dtype)
+        self._buf = net.dwt_flat             # the projections' dwt live there: no copies
         net.collect_dwts(self._buf)
         t = time.perf_counter()
         self.comm.Allreduce(MPI.IN_PLACE, self._buf, op=MPI.SUM)

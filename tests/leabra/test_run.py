@@ -97,6 +97,12 @@ def test_collect_and_set_dwts_round_trip():
     net.set_dwts(2 * buf)
     out = np.zeros_like(buf)
     np.testing.assert_array_equal(net.collect_dwts(out), 2 * buf)
+    # the projections' dwt live in net.dwt_flat (what an MPI Allreduce sums in place)
+    assert all(np.shares_memory(p.dwt, net.dwt_flat) for p in net.prjn_list)
+    np.testing.assert_array_equal(net.collect_dwts(net.dwt_flat), 2 * buf)
+    net.dwt_flat *= 3
+    net.set_dwts(net.dwt_flat)
+    np.testing.assert_array_equal(net.collect_dwts(out), 6 * buf)
 
 
 def test_observer_sees_rows_and_unit_variables_exposed():
