@@ -18,9 +18,11 @@ DESCRIPTION = HELP + """.
 
 Runs the model's plan (epochs, stop criterion, trial order, weight-update mode) in float32 as
 emergent 8.6 computes it and prints one progress line per epoch on stderr
-(epoch, sse, pct_err, elapsed) and a summary on stdout. With -o the rows, a checkpoint after
-every epoch and the final weights go to an HDF5 run file (docs/runfile.md); --resume continues
-a run file from its last checkpoint, bitwise as if it had not stopped.
+(epoch, sse, pct_err, elapsed) and a summary on stdout. With -o the rows (written and flushed
+every epoch), a checkpoint at the end of an epoch once --checkpoint-every seconds have passed
+since the last one (and after the last epoch), and the final weights go to an HDF5 run file
+(docs/runfile.md); --resume continues a run file from its last checkpoint, bitwise as if it had
+not stopped (epochs logged after that checkpoint are run again).
 
 With -o, SIGUSR1 or SIGTERM (a cluster's time-limit warning) stops the run at the checkpoint
 after the current epoch, marks the file incomplete and exits with status 75 (EX_TEMPFAIL:
@@ -31,6 +33,9 @@ rank receiving it is enough: the ranks agree at each epoch's end and all stop th
 # Exit status of a run stopped by a signal at a checkpoint, to be continued with --resume.
 RESUME_EXIT = 75
 STOP_SIGNALS = (signal.SIGUSR1, signal.SIGTERM)
+# Seconds between checkpoints: a checkpoint holds the whole state (88 MB at the LARGE benchmark
+# size, ~0.2 s to write, as long as an epoch of it), so not after every epoch by default.
+CHECKPOINT_EVERY_S = 60.0
 
 
 class _StopAtCheckpoint(Exception):
@@ -60,6 +65,10 @@ def add_arguments(p) -> None:
     p.add_argument("-o", "--output", metavar="RUN.h5", default=None, help="write an HDF5 run file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     p.add_argument("--resume", action="store_true", help="continue the -o run file from its checkpoint")
+    p.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY_S, metavar="SECONDS",
+                   help="with -o: checkpoint at the first epoch end after SECONDS since the last one "
+                        f"(default {CHECKPOINT_EVERY_S:g}; 0: every epoch). A stop signal and the "
+                        "last epoch always checkpoint; a crash loses at most this much work")
     p.add_argument("--float64", action="store_true", help="float64 state and arithmetic (default float32)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.add_argument("--np", type=int, default=1, metavar="N",
@@ -68,7 +77,7 @@ def add_arguments(p) -> None:
 
 
 class _FileObserver:
-    """Feeds a run's rows to a RunWriter; a checkpoint after every epoch."""
+    """Feeds a run's rows to a RunWriter (checkpoints: see ``after_epoch`` in :func:`_run`)."""
 
     def __init__(self, writer, record: str, run) -> None:
         self.writer, self.record, self.run = writer, record, run
@@ -79,17 +88,6 @@ class _FileObserver:
 
     def on_epoch(self, row: dict) -> None:
         self.writer.append_epoch(row)
-        self.writer.write_checkpoint(self.run.to_checkpoint())
-
-
-class _CheckpointPeer:
-    """A rank > 0 of an MPI run with -o: takes part in gathering the checkpoint rank 0 writes."""
-
-    def __init__(self, run) -> None:
-        self.run = run
-
-    def on_epoch(self, row: dict) -> None:
-        self.run.to_checkpoint()
 
 
 def run(args) -> int:
@@ -116,6 +114,8 @@ def _run(args, dmem) -> int:
             raise SpecError(f"--seed {args.seed}: must be >= 0")
         if args.resume and not args.output:
             raise SpecError("--resume needs -o RUN.h5 (the run file to continue)")
+        if not args.checkpoint_every >= 0:
+            raise SpecError(f"--checkpoint-every {args.checkpoint_every:g}: must be >= 0 seconds")
         model = load_model(args.spec)
         if args.np > 1 and dmem is None:  # checked the arguments and the spec once; now start the ranks
             return parallel.launch(args.np, [sys.executable, "-m", "emergent_py", NAME,
@@ -139,7 +139,8 @@ def _run(args, dmem) -> int:
                 with RunFile(args.output) as rf:
                     ck = rf.checkpoint()
                 if ck is None:
-                    raise SpecError(f"--resume: {args.output} has no checkpoint (no epoch finished)")
+                    raise SpecError(f"--resume: {args.output} has no checkpoint yet (the run stopped before "
+                                    f"its first one; see --checkpoint-every); start it again with --overwrite")
                 parallel.rank_checkpoints(ck, size, args.output)     # the same number of ranks?
             elif os.path.exists(args.output) and not args.overwrite:
                 raise SpecError(f"-o {args.output}: file exists; pass --overwrite or --resume")
@@ -156,18 +157,28 @@ def _run(args, dmem) -> int:
         r.observer = _FileObserver(writer, args.record, r)
         if args.record == "cycle":
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
-    elif args.output:
-        r.observer = _CheckpointPeer(r)
     total = r.plan.epochs if args.epochs is None else args.epochs
+    last_checkpoint = time.perf_counter()
 
     def after_epoch(row: dict) -> None:
+        nonlocal last_checkpoint
         if not args.quiet:
             print(f"epoch {row['epoch']:4d}  sse {row['avg_sse']:9.4f}  pct_err {row['pct_err']:6.3f}  "
                   f"elapsed {time.perf_counter() - t0:8.2f}s", file=sys.stderr, flush=True)
-        if args.output and r.epoch_n < total and not r.stopped:     # more epochs to go: stop here?
-            signum = stop.signum if dmem is None else dmem.max(stop.signum)   # any rank's signal
-            if signum:
-                raise _StopAtCheckpoint(signum)
+        if not args.output:
+            return
+        more = r.epoch_n < total and not r.stopped
+        signum = stop.signum if more else 0
+        due = not more or time.perf_counter() - last_checkpoint >= args.checkpoint_every
+        if dmem is not None:        # one decision for all ranks: any rank's signal, rank 0's clock
+            signum, due = dmem.max_each(signum, due if dmem.rank == 0 else 0)
+        if due or signum:           # (collective under MPI: rank 0 gathers every rank's state)
+            ck = r.to_checkpoint()
+            if writer is not None:
+                writer.write_checkpoint(ck)
+            last_checkpoint = time.perf_counter()
+        if signum:
+            raise _StopAtCheckpoint(signum)
 
     try:
         log = r.run(args.epochs, progress=after_epoch)

@@ -366,10 +366,13 @@ class Dmem:
         self.gather_s += time.perf_counter() - t
         return out
 
-    def max(self, value: int) -> int:
-        """The largest of every rank's ``value`` (one small Allreduce), the same on every rank."""
+    def max_each(self, *values: int) -> tuple[int, ...]:
+        """The largest of every rank's ``values``, element by element (one small Allreduce), the
+        same on every rank."""
         from mpi4py import MPI
-        return int(self.comm.allreduce(int(value), op=MPI.MAX))
+        buf = np.array([int(v) for v in values], dtype=np.int64)
+        self.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.MAX)
+        return tuple(int(v) for v in buf)
 
     def agree(self, error: BaseException | None) -> None:
         """Share this rank's set-up error (or None) with every rank; if any rank had one, raise

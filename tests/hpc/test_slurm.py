@@ -7,7 +7,6 @@ cred_expire = 10 s before it starts again).
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -23,7 +22,6 @@ from emergent_py.hpc.jobfolder import create_job, load_job, submit_job
 from emergent_py.hpc.profile import load_profile, read_profile
 from emergent_py.hpc.request import Resources
 from emergent_py.hpc.sweep import expand, parse_sweep
-from emergent_py.hpc.runstate import run_state
 from emergent_py.hpc.track import collect, job_status
 from emergent_py.results import RunFile
 from emergent_py.spec import Full, Model, Network, Patterns, RunPlan, Sheet
@@ -58,20 +56,14 @@ def tiny_model() -> Model:
                  RunPlan(epochs=CORE_EPOCHS, stop_cnt_err=None, seed=5))
 
 
-def core_checkpoint_caught_up(path: Path, epochs: int) -> bool:
-    """True when the native core's run file holds >= ``epochs`` epoch rows and its checkpoint is
-    of the last of them.
-
-    Warning the run right after a checkpoint caught up makes the number of redone epochs, and so
-    the test, deterministic; tests/results covers a kill between an epoch's row and its checkpoint.
-    """
-    if run_state(str(path))[0] != "resume":
-        return False
+def core_epochs_logged(path: Path, epochs: int) -> bool:
+    """True when the native core's run file holds >= ``epochs`` epoch rows. (The core checkpoints
+    at the end of the epoch during which the warning arrives, so no epoch is run twice;
+    tests/results covers a kill between an epoch's row and its checkpoint.)"""
     try:
         with RunFile(path) as rf:
-            rows, ck = len(rf.epochs), rf.checkpoint()
-        return rows >= epochs and json.loads(ck["json"])["run"]["epoch"] == rows
-    except Exception:   # noqa: BLE001 - the file is being written
+            return len(rf.epochs) >= epochs
+    except Exception:   # noqa: BLE001 - the file is not there yet or is being written
         return False
 
 
@@ -133,14 +125,12 @@ def jobs(slurm, model, tmp_path_factory):
         os.environ["PATH"] = old_path
     # Warnings sent by hand (scancel --signal=USR1 --batch), each as soon as its runs are up:
     # task 1 of the resubmit job; the launcher job once two of its runs made their run files;
-    # the core's runs (serial, and 2 MPI ranks under srun) once each has checkpointed 2 epochs (it
-    # checkpoints after every epoch) and the checkpoint has caught up with the epoch log (see
-    # core_checkpoint_caught_up).
+    # the core's runs (serial, and 2 MPI ranks under srun) once each has logged 2 epochs.
     pending = {
         f"{made['resubmit'].job_id}_1": lambda: made["resubmit"].run_file(1).exists(),
         made["launcher"].job_id: lambda: all(made["launcher"].run_file(i).exists() for i in (0, 1)),
-        f"{made['core'].job_id}_0": lambda: core_checkpoint_caught_up(made["core"].run_file(0), 2),
-        made["core_mpi"].job_id: lambda: core_checkpoint_caught_up(made["core_mpi"].run_file(0), 2),
+        f"{made['core'].job_id}_0": lambda: core_epochs_logged(made["core"].run_file(0), 2),
+        made["core_mpi"].job_id: lambda: core_epochs_logged(made["core_mpi"].run_file(0), 2),
     }
     end = time.time() + 90
     while pending:

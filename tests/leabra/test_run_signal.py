@@ -46,3 +46,36 @@ def test_stop_signal_ends_at_a_checkpoint_and_resume_matches(tmp_path, signum):
             assert got.epochs[col].tobytes() == want.epochs[col].tobytes(), col
         gw, ww = got.weights(), want.weights()
         assert gw.keys() == ww.keys() and all(gw[k].tobytes() == ww[k].tobytes() for k in ww)
+
+
+def _killed_after_epoch(spec, out, epoch: int, *extra) -> None:
+    p = cli(spec, "-o", out, *extra)
+    for line in p.stderr:
+        if line.startswith(f"epoch {epoch:4d}"):
+            break
+    p.kill()                                    # SIGKILL: no checkpoint on the way out
+    p.communicate(timeout=60)
+
+
+def test_checkpoint_interval_bounds_the_work_a_crash_loses(tmp_path):
+    """--checkpoint-every 0 checkpoints every epoch, so a killed run resumes; with the default
+    (60 s) a run killed in its first seconds has logged epochs but no checkpoint yet, and
+    --resume says to start it again."""
+    spec = tmp_path / "small.json"
+    spec.write_text(small_model(RunPlan(epochs=400, stop_cnt_err=None, seed=3)).to_json())
+    every, default = tmp_path / "every.h5", tmp_path / "default.h5"
+    _killed_after_epoch(spec, every, 3, "--checkpoint-every", "0")
+    with RunFile(every) as rf:
+        n, ck = len(rf.epochs), rf.checkpoint()
+        assert not rf.complete and ck is not None and n >= 4
+    r = cli(spec, "-o", every, "--resume", "--epochs", 12, "-q")
+    assert r.wait(timeout=300) == 0, r.stderr.read()
+    with RunFile(every) as rf:
+        assert rf.epochs["epoch"].tolist() == list(range(12))      # each epoch once
+    _killed_after_epoch(spec, default, 3)
+    with RunFile(default) as rf:
+        assert len(rf.epochs) >= 4 and rf.checkpoint() is None
+    r = cli(spec, "-o", default, "--resume", "-q")
+    assert r.wait(timeout=300) == 2
+    err = r.stderr.read()
+    assert "no checkpoint yet" in err and "--overwrite" in err, err
