@@ -11,6 +11,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 
 from . import __version__, commands
 from .errors import EmergentPyError
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    # the package's warnings (e.g. the C kernel falling back to numpy) as one line, not a source line
+    warnings.formatwarning = lambda message, category, *rest, **kw: \
+        f"emergent-py {args.command}: warning: {message}\n"
     try:
         return int(args.func(args) or 0)
     except EmergentPyError as e:

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -188,6 +189,9 @@ def choose(net, kernel: str | None) -> "CycleKernel | None":
             return CycleKernel(net, load())
         except BackendError as e:
             why = str(e)
+            if kernel == "auto":     # a machine without a working compiler: say so (once per place)
+                warnings.warn(f"{why}; running the numpy steps instead (several times slower)",
+                              RuntimeWarning, stacklevel=4)
     if kernel == "c":
         raise BackendError(f"kernel 'c': {why}; use kernel 'auto' or 'numpy'")
     return None

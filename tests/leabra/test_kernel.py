@@ -106,7 +106,8 @@ def test_missing_compiler_falls_back_with_the_reason(monkeypatch, tmp_path):
     monkeypatch.setenv("EMERGENT_PY_CACHE", str(tmp_path))               # nothing built there yet
     monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
     model = mixed_model()
-    assert Network(model).kernel_name == "numpy"
+    with pytest.warns(RuntimeWarning, match=r"compiled cycle kernel is unavailable.*no-such-cc.*numpy steps"):
+        assert Network(model).kernel_name == "numpy"
     with pytest.raises(BackendError, match=r"compiled cycle kernel is unavailable.*no-such-cc"):
         Network(model, kernel="c")
     assert not list(tmp_path.glob("*.so")) and not list(tmp_path.glob("*.tmp*"))
@@ -148,3 +149,19 @@ def test_c_learning_equals_numpy_learning_bitwise(prjn, sparse):
             np.testing.assert_array_equal(getattr(p, var), getattr(b.projections[p.name], var),
                                           err_msg=f"{p.name} {var}")
         assert np.any(p.dwt != 0) and not np.array_equal(p.wt, ref.projections[p.name].wt)
+
+
+def test_cli_says_in_one_line_when_it_falls_back_to_numpy(tmp_path):
+    import subprocess
+    import sys
+    spec = tmp_path / "mixed.json"
+    spec.write_text(mixed_model().to_json())
+    env = dict(__import__("os").environ, EMERGENT_PY_CACHE=str(tmp_path / "cache"), CC=str(tmp_path / "no-cc"))
+    env.pop("EMERGENT_PY_KERNEL", None)
+    done = subprocess.run([sys.executable, "-m", "emergent_py", "run", str(spec), "--epochs", "1", "-q"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines == [f"emergent-py run: warning: the compiled cycle kernel is unavailable: [Errno 2] No such "
+                     f"file or directory: '{tmp_path / 'no-cc'}'; running the numpy steps instead (several "
+                     f"times slower)"], done.stderr
