@@ -41,7 +41,13 @@ enum {
 };
 
 /* layer state */
-enum { L_NET_AVG, L_NET_MAX, L_ACTS_AVG, L_ACTS_MAX, L_FFI, L_FBI, L_G_I, L_COUNT };
+enum { L_NET_AVG, L_NET_MAX, L_ACTS_AVG, L_ACTS_MAX, L_FFI, L_FBI, L_G_I, L_ADAPT_GI, L_COUNT };
+
+/* rows of the per-pool constant matrix pc (PC_COUNT x n_pools): a 4-D layer's unit groups with
+ * unit_gp_inhib; a pool's units are contiguous */
+enum { PC_GI, PC_FF, PC_FB, PC_FF0, PC_MVA, PC_FB_DT, PC_SIZE, PC_COUNT };
+/* pool state rows */
+enum { P_FFI, P_FBI, P_G_I, P_ACTS_AVG, P_COUNT };
 
 typedef struct {
     int64_t n_units, n_layers, n_prjns, su_same;
@@ -57,6 +63,11 @@ typedef struct {
     int64_t t_r;
     int64_t *send_idx;                            /* scratch: n_units sender indices */
     real *send_delta;                             /* scratch: n_units sent deltas */
+    int64_t n_pools;
+    const int64_t *pool_start, *pool_size, *pool_layer;   /* n_pools */
+    const int64_t *lay_pool0, *lay_npools;        /* per layer: its first pool and pool count */
+    const real *pc;                               /* PC_COUNT x n_pools */
+    real *p[P_COUNT];                             /* pool state, n_pools each */
 } Net;
 
 /* "no loop-carried dependence": a synapse row never overlaps the unit arrays it reads, which
@@ -209,6 +220,32 @@ static void fffb(const Net *N, const uint8_t *clamped)
         L[L_FBI][l] = fbi;
         L[L_G_I][l] = LC(LC_INHIB_ON, l) != 0 ? g_i : (real)0;
     }
+    /* pools (unit groups): the same step on each group's net input; the group's g_i is the
+     * larger of its own (x adapt_gi) and its layer's */
+    const int64_t np_ = N->n_pools;
+    const real *pc = N->pc;
+    const real *net = N->u[U_NET];
+    for (int64_t q = 0; q < np_; q++) {
+        const int64_t l = N->pool_layer[q];
+        if (clamped[l])
+            continue;
+        const int64_t a = N->pool_start[q], b = a + N->pool_size[q];
+        real sum = 0, mx = net[a];
+        for (int64_t i = a; i < b; i++) {
+            sum += net[i];
+            mx = MAXF(mx, net[i]);
+        }
+        const real avg = sum / pc[PC_SIZE * np_ + q];
+        const real ff_netin = avg + pc[PC_MVA * np_ + q] * (mx - avg);
+        const real ff0 = pc[PC_FF0 * np_ + q];
+        const real ffi = ff_netin > ff0 ? pc[PC_FF * np_ + q] * (ff_netin - ff0) : (real)0;
+        real fbi = N->p[P_FBI][q];
+        fbi = fbi + pc[PC_FB_DT * np_ + q] * (pc[PC_FB * np_ + q] * N->p[P_ACTS_AVG][q] - fbi);
+        const real g_i = pc[PC_GI * np_ + q] * (ffi + fbi);
+        N->p[P_FFI][q] = ffi;
+        N->p[P_FBI][q] = fbi;
+        N->p[P_G_I][q] = MAXF(g_i * L[L_ADAPT_GI][l], L[L_G_I][l]);
+    }
 }
 
 static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle, int64_t *last_spike)
@@ -219,8 +256,13 @@ static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle,
     for (int64_t l = 0; l < N->n_layers; l++) {
         if (clamped[l])
             continue;
-        const real gi_lay = N->l[L_G_I][l];
-        const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
+        /* the unit groups of the layer: the layer itself, or its pools */
+        const int64_t n_groups = N->lay_npools[l] ? N->lay_npools[l] : 1;
+        for (int64_t g = 0; g < n_groups; g++) {
+        const int64_t q = N->lay_pool0[l] + g;
+        const real gi_lay = N->lay_npools[l] ? N->p[P_G_I][q] : N->l[L_G_I][l];
+        const int64_t a = N->lay_npools[l] ? N->pool_start[q] : N->lay_start[l];
+        const int64_t b = a + (N->lay_npools[l] ? N->pool_size[q] : N->lay_size[l]);
         for (int64_t i = a; i < b; i++) {
             U[U_GC_I][i] = gi_lay;
             const real ge = U[U_NET][i] * UC(UC_G_BAR_E, i), gi = gi_lay * UC(UC_G_BAR_I, i);
@@ -263,6 +305,7 @@ static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle,
                 *last_spike = tot_cycle;
             }
         }
+        }
     }
 }
 
@@ -279,6 +322,19 @@ static void act_post(const Net *N)
         m[i] = m[i] + UC(UC_M_RATE, i) * (s[i] - m[i]);
         ru[i] = UC(UC_RU_S, i) * s[i] + UC(UC_RU_M, i) * m[i];
         su[i] = N->su_same ? ru[i] : UC(UC_SU_S, i) * s[i] + UC(UC_SU_M, i) * m[i];
+    }
+}
+
+/* every pool's average act (for the next cycle's feedback inhibition), clamped layers' too */
+static void pool_act_avg(const Net *N)
+{
+    const real *act = N->u[U_ACT];
+    for (int64_t q = 0; q < N->n_pools; q++) {
+        const int64_t a = N->pool_start[q], b = a + N->pool_size[q];
+        real sum = 0;
+        for (int64_t i = a; i < b; i++)
+            sum += act[i];
+        N->p[P_ACTS_AVG][q] = sum / N->pc[PC_SIZE * N->n_pools + q];
     }
 }
 
@@ -307,13 +363,14 @@ int64_t run_cycles(const Net *N, const uint8_t *clamped, int64_t n_cycles, int64
         compute_act(N, clamped, tc, last_spike);
         act_post(N);
         layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX]);
+        pool_act_avg(N);
         if (nan_check && !all_finite(N))
             return c;
     }
     return n_cycles;
 }
 
-int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 2; }
+int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 3; }
 
 /* ---------------------------------------------------------------------------------------------
  * Learning (leabra.md 9.3-9.6): the compiled twin of learn.py's raw_dwt / accumulate_dwt /

@@ -8,7 +8,7 @@ the standard library is used (ctypes and the ``cc`` that builds everything else 
 Which implementation a network uses is its ``kernel`` argument, or else the environment variable
 ``EMERGENT_PY_KERNEL``: ``auto`` (default: the C kernel when it can be built and the network is
 one it covers, numpy otherwise), ``c`` (the C kernel or an error saying why not) or ``numpy``.
-The C kernel covers float32 networks without unit-group (pool) inhibition.
+The C kernel covers every float32 network (pools included); float64 runs the numpy steps.
 
 The shared library is built once per source version into ``$EMERGENT_PY_CACHE`` (default
 ``~/.cache/emergent_py``), under a name that hashes the source, the compiler command and the
@@ -48,9 +48,11 @@ UC_ROWS = ("g_bar_e", "g_bar_i", "g_l", "e_e", "e_l", "e_i", "vm_lo", "vm_hi", "
            "nx_gain", "nx_nvar", "nx_gcr", "nx_gain_cor", "nx_neg_sgn", "nx_sig_mult_eff", "nx_sig_val_at_0",
            "nx_interp_range", "nx_interp_val", "net_gain", "net_rate", "ss_rate", "s_rate", "m_rate",
            "ru_s", "ru_m", "su_s", "su_m", "send_thr", "delta_thr")
-LAYER_ROWS = ("net_avg", "net_max", "acts_avg", "acts_max", "ffi", "fbi", "g_i")
+LAYER_ROWS = ("net_avg", "net_max", "acts_avg", "acts_max", "ffi", "fbi", "g_i", "adapt_gi")
+PC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "size")
+POOL_ROWS = ("ffi", "fbi", "g_i", "acts_avg")
 LC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "inhib_on", "size")
-ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 2   # (2: the Net struct's version)
+ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 3   # (3: the Net struct's version)
 
 _p = ctypes.c_void_p
 
@@ -60,7 +62,9 @@ class _Net(ctypes.Structure):
                 ("su_same", ctypes.c_int64), ("lay_start", _p), ("lay_size", _p),
                 ("u", _p * len(UNIT_ROWS)), ("refr_until", _p), ("uc", _p), ("l", _p * len(LAYER_ROWS)),
                 ("lc", _p), ("p_send", _p), ("p_recv", _p), ("p_wt", _p), ("p_scale", _p),
-                ("t_r", ctypes.c_int64), ("send_idx", _p), ("send_delta", _p)]
+                ("t_r", ctypes.c_int64), ("send_idx", _p), ("send_delta", _p),
+                ("n_pools", ctypes.c_int64), ("pool_start", _p), ("pool_size", _p), ("pool_layer", _p),
+                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS))]
 
 
 class _Con(ctypes.Structure):
@@ -201,8 +205,6 @@ def unsupported(net) -> str | None:
     """Why the C kernel cannot run ``net`` (None when it can)."""
     if net.dtype != np.float32:
         return "the compiled kernel is float32 only (this network is float64)"
-    if net.pools:
-        return "the compiled kernel has no unit-group (pool) inhibition"
     return None
 
 
@@ -296,6 +298,7 @@ class CycleKernel:
         s.t_r = int(net.t_r)
         self.send_idx, self.send_delta = np.zeros(n, np.int64), np.zeros(n, f)
         s.send_idx, s.send_delta = _addr(self.send_idx), _addr(self.send_delta)
+        self._bind_pools()
         self._bind_state()
         self._ptr = ctypes.byref(s)
         self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)
@@ -315,6 +318,43 @@ class CycleKernel:
         """Every learning projection's weight update (learn.apply_dwt, leabra.md 9.6)."""
         for _, con in self.cons:
             self.lib.apply_dwt(con)
+
+    def _bind_pools(self) -> None:
+        """Unit groups of 4-D layers: every pool's state becomes a view into one flat array per
+        variable (values kept), which the kernel and the numpy steps then share."""
+        net, s, f = self.net, self.struct, np.float32
+        pools = net.pools
+        sizes = [p["ng"] for p in pools]
+        total = sum(sizes)
+        self.pool_state = {k: np.zeros(max(1, total), f) for k in POOL_ROWS}
+        starts, psize, player, consts = [], [], [], {k: [] for k in PC_ROWS}
+        self.lay_pool0 = np.zeros(net.n_layers, np.int64)
+        self.lay_npools = np.zeros(net.n_layers, np.int64)
+        i = 0
+        for pool in pools:
+            l, ng = pool["layer"], pool["ng"]
+            self.lay_pool0[l.index], self.lay_npools[l.index] = i, ng
+            for k in POOL_ROWS:
+                view = self.pool_state[k][i:i + ng]
+                view[:] = pool[k]
+                pool[k] = view
+            per = l.n // ng
+            starts += [l.start + g * per for g in range(ng)]
+            psize += [per] * ng
+            player += [l.index] * ng
+            for k in PC_ROWS:
+                consts[k] += [per if k == "size" else pool["p"][k]] * ng
+            i += ng
+        self.pool_start = np.array(starts or [0], np.int64)
+        self.pool_size = np.array(psize or [0], np.int64)
+        self.pool_layer = np.array(player or [0], np.int64)
+        self.pc = np.ascontiguousarray(np.array([consts[k] or [0] for k in PC_ROWS], dtype=f))
+        s.n_pools = total
+        s.pool_start, s.pool_size, s.pool_layer = _addr(self.pool_start), _addr(self.pool_size), _addr(self.pool_layer)
+        s.lay_pool0, s.lay_npools = _addr(self.lay_pool0), _addr(self.lay_npools)
+        s.pc = _addr(self.pc)
+        for j, k in enumerate(POOL_ROWS):
+            s.p[j] = _addr(self.pool_state[k])
 
     def _bind_state(self) -> None:
         net, s = self.net, self.struct
