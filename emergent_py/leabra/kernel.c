@@ -1,7 +1,7 @@
 /* The per-cycle steps of the native Leabra core (leabra.md 1.5), fused into one C loop.
  *
  * This is the compiled twin of cycle.py (the numpy reference): the same equations, in the same
- * order, with the same float32 operations per formula, for networks without unit-group pools.
+ * order, with the same float32 operations per formula (layers and unit-group pools alike).
  * emergent_py/leabra/kernel.py compiles it with the system C compiler on first use (with
  * -ffp-contract=off, so no fused multiply-adds change the rounding) and calls it through ctypes;
  * without a compiler the numpy steps run instead. Sums over units (layer averages) and the net
