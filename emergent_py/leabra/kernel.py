@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -135,6 +136,12 @@ def build(path: Path) -> None:
     """Compile kernel.c into ``path`` (via a temporary file in the same folder and a rename);
     without -march=native where the compiler does not take it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob("leabra_kernel-*.tmp.so"):     # left by builds that were killed
+        try:
+            if time.time() - old.stat().st_mtime > 600:
+                old.unlink()
+        except OSError:
+            pass
     fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.so", dir=path.parent)
     os.close(fd)
     try:
