@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 import warnings
@@ -26,8 +27,27 @@ def command_modules() -> list:
     return sorted((m for m in mods if hasattr(m, "NAME")), key=lambda m: (getattr(m, "ORDER", 50), m.NAME))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that under an MPI launcher only rank 0 prints a usage error (every rank
+    meets it, and N copies of the same message help nobody); every rank exits 2."""
+
+    def error(self, message: str):
+        if _launcher_rank() > 0:
+            sys.exit(2)
+        super().error(message)
+
+
+def _launcher_rank() -> int:
+    """This process's MPI rank as the launcher's environment gives it (0 outside MPI)."""
+    from .leabra.parallel import WORLD_RANK_VARS
+    for var in WORLD_RANK_VARS:
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="emergent-py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Leabra models as Python specs: run them natively, generate emergent projects, "
                     "submit them to SLURM clusters, compare the numbers.")

@@ -239,3 +239,13 @@ def test_sigterm_without_output_ends_the_ranks_with_the_launcher(tmp_path):
               for pid in ranks.values()):
         assert time.monotonic() < deadline, f"ranks {ranks} still running 30 s after the launcher ended"
         time.sleep(0.1)
+
+
+def test_usage_error_under_mpirun_is_printed_once(mpirun, tmp_path):
+    """`mpirun -np 2 python -m emergent_py run` with a bad option: every rank exits 2, only rank 0
+    prints argparse's usage and error."""
+    res = mpirun(2, [sys.executable, "-m", "emergent_py", "run", "x.py", "--epochs", "many"], timeout=120, cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    errors = [l for l in res.stderr.splitlines() if "error:" in l]
+    assert errors == ["emergent-py run: error: argument --epochs: invalid int value: 'many'"], res.stderr
+    assert res.stderr.count("usage:") == 1 and "MPI_ABORT" not in res.stderr
