@@ -1,6 +1,7 @@
 """Interop with C++ emergent 8.x: .dat tables, .wts weights, ta_Dump projects, headless runs.
 
 Submodules (import them directly; this file stays import-free so each stays optional):
-``dat`` (.dat tables), ``wts`` (weight files), ``dump`` (ta_Dump reader/writer), ``project``
+``dat`` (.dat tables), ``wts`` (weight files), ``dump`` (ta_Dump reader/writer; its node tree
+and parser live in ``dump_tree`` and ``dump_parse``, re-exported by ``dump``), ``project``
 (project -> spec), ``generate`` (spec -> project), ``runner`` (run emergent headless).
 """

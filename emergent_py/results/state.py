@@ -10,15 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import FormatError
-
-
-def _h5py():
-    import h5py
-    return h5py
-
-
-def _str_dtype():
-    return _h5py().string_dtype("utf-8")
+from .runlayout import _h5py, _str_dtype
 
 
 def write_tree(g, value: Mapping[str, Any], where: str) -> None:
