@@ -30,7 +30,6 @@ class RunFile:
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
-        h5py = _h5py()
         self.path = os.fspath(path)
         try:
             self._f = _open(self.path, "r")

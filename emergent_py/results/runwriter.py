@@ -8,6 +8,11 @@ exactly as of the last flush: it opens, holds every completed epoch, and says ``
 (``status="running"``: the writer never closed it). Readers use ``n_rows``, so a kill inside the
 short write window cannot expose half-appended rows either.
 
+The log columns stay uncompressed while a run appends to them: a compressed chunk moves when it
+is rewritten, so a kill during an append could damage rows that were already complete.
+:meth:`RunWriter.close` rewrites them compressed (:func:`_repack`), and resuming a run first
+rewrites them uncompressed again (docs/runfile.md).
+
 Modes are h5py's letters: ``w-``/``x`` create (fail if the file exists; the default), ``w``
 truncate, ``a`` / ``r+`` continue an existing run (resume; the stored model must match).
 """
@@ -111,7 +116,7 @@ class RunWriter:
         model_json = model.to_json() if model is not None else None
         if resume:
             _check_schema(self.path)
-            _repack(self.path, None)        # appending needs uncompressed logs (see module notes)
+            _repack(self.path, None)        # appending needs uncompressed logs (see _repack)
         else:                               # build the skeleton under a temporary name, then rename
             tmp = temp_name(self.path)
             try:
