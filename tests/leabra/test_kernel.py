@@ -105,6 +105,7 @@ def test_missing_compiler_falls_back_with_the_reason(monkeypatch, tmp_path):
     monkeypatch.setattr(kmod, "_LIB_ERROR", None)
     monkeypatch.setenv("EMERGENT_PY_CACHE", str(tmp_path))               # nothing built there yet
     monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    monkeypatch.delenv("EMERGENT_PY_KERNEL", raising=False)
     model = mixed_model()
     with pytest.warns(RuntimeWarning, match=r"compiled cycle kernel is unavailable.*no-such-cc.*numpy steps"):
         assert Network(model).kernel_name == "numpy"
