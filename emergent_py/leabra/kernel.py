@@ -11,7 +11,7 @@ one it covers, numpy otherwise), ``c`` (the C kernel or an error saying why not)
 The C kernel covers every float32 network (pools included); float64 runs the numpy steps.
 
 The shared library is built once per source version into ``$EMERGENT_PY_CACHE`` (default
-``~/.cache/emergent_py``), under a name that hashes the source, the compiler command and the
+``~/.cache/emergent_py``; a per-user folder in the temporary directory when that cannot be written), under a name that hashes the source, the compiler command and the
 platform; concurrent builders (MPI ranks) each write a temporary file and rename it into place.
 """
 from __future__ import annotations
@@ -87,6 +87,12 @@ def cache_dir() -> Path:
         return Path(d)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "emergent_py"
+
+
+def fallback_dir() -> Path:
+    """Where the library is built when the cache folder cannot be written: a per-user folder in
+    the temporary directory."""
+    return Path(tempfile.gettempdir()) / f"emergent_py-{os.environ.get('USER') or os.getpid()}"
 
 
 def compiler() -> list[str]:
@@ -167,7 +173,12 @@ def load() -> ctypes.CDLL:
     try:
         path = library_path()
         if not path.exists():
-            build(path)
+            try:
+                build(path)
+            except OSError:         # the cache folder cannot be written (e.g. a read-only $HOME)
+                path = fallback_dir() / path.name
+                if not path.exists():
+                    build(path)
         lib = ctypes.CDLL(str(path))
         if lib.kernel_abi() != ABI:
             raise BackendError(f"{path}: kernel ABI {lib.kernel_abi()} differs from {ABI}; delete the file")

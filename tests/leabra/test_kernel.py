@@ -187,3 +187,16 @@ def test_c_kernel_pool_inhibition_matches_numpy_steps():
     worst = max(float(np.max(np.abs(x - y))) for a, b in zip(runs["numpy"], runs["c"]) for x, y in zip(a, b))
     assert worst <= 2e-5                               # measured 2.7e-6 over 300 cycles
     assert runs["c"][-1][1].max() > runs["c"][-1][1].min() > 0      # the pools' g_i differ: each its own
+
+
+def test_unwritable_cache_builds_in_the_temporary_directory(monkeypatch, tmp_path):
+    import tempfile
+    monkeypatch.setattr(kmod, "_LIB", None)
+    monkeypatch.setattr(kmod, "_LIB_ERROR", None)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("EMERGENT_PY_CACHE", str(blocker / "cache"))       # cannot be created
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    assert Network(mixed_model(), kernel="c").kernel_name == "c"
+    assert list((tmp_path / "tmp").glob("emergent_py-*/leabra_kernel-*.so"))
