@@ -28,7 +28,11 @@ With -o, SIGUSR1 or SIGTERM (a cluster's time-limit warning) stops the run at th
 after the current epoch, marks the file incomplete and exits with status 75 (EX_TEMPFAIL:
 "continue me with --resume"); the signal never interrupts a file write. Under MPI (--np) one
 rank receiving it is enough: the ranks agree at each epoch's end and all stop there, and
---resume with the same --np continues the run (docs/mpi.md)."""
+--resume with the same --np continues the run (docs/mpi.md).
+
+The core runs its compiled C kernel, built with the system C compiler on first use, or its numpy
+steps where no compiler works (a warning says so); EMERGENT_PY_KERNEL=numpy|c chooses
+(docs/core.md). The run file's provenance records which one ran."""
 
 # Exit status of a run stopped by a signal at a checkpoint, to be continued with --resume.
 RESUME_EXIT = 75
