@@ -3,5 +3,6 @@
 Submodules (import them directly; this file stays import-free so each stays optional):
 ``dat`` (.dat tables), ``wts`` (weight files), ``dump`` (ta_Dump reader/writer; its node tree
 and parser live in ``dump_tree`` and ``dump_parse``, re-exported by ``dump``), ``project``
-(project -> spec), ``generate`` (spec -> project), ``runner`` (run emergent headless).
+(project -> spec), ``generate`` (spec -> project; its ``Splicer`` parts live in ``splice_specs``,
+``splice_network`` and ``splice_run``), ``runner`` (run emergent headless).
 """
