@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from ci_support import missing
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EMERGENT_PY_SHARED", REPO.parent / "shared"))
 REFERENCE = SHARED / "reference" / "emergent"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def need_shared() -> Path:
     if not REFERENCE.is_dir():
-        if IN_CI:
-            pytest.fail(f"reference files missing: {REFERENCE} (CI lays shared/ beside the clone)")
-        pytest.skip(f"reference files not found at {REFERENCE}")
+        missing(f"reference files not found at {REFERENCE}: lay the shared/ folder beside the clone "
+                f"(CI does) or set EMERGENT_PY_SHARED")
     return REFERENCE
 
 

@@ -6,11 +6,10 @@ Same cells, same currents, forward Euler at dt 0.1 ms in both: spike counts with
 times within 0.1 ms (biophysical.md d.2); the chaotic "irregular" cell is held to counts only.
 """
 import dataclasses
-import os
 
 import numpy as np
-import pytest
 
+from ci_support import missing
 from emergent_py.biophysical import adex
 
 try:
@@ -18,9 +17,7 @@ try:
 except (ImportError, AttributeError) as e:      # AttributeError: brian2 2.9.0 under numpy >= 2.4
     _why = (f"tier-1 Brian2 cross-check: brian2 unusable ({type(e).__name__}: {e}); "
             f"install the extra: pip install 'brian2==2.9.0' 'numpy>=2,<2.4'")
-    if os.environ.get("CI", "").lower() == "true":   # scripts/test.sh installs the extra: must run
-        pytest.fail(_why, pytrace=False)
-    pytest.skip(_why, allow_module_level=True)
+    missing(_why, module_level=True)     # scripts/test.sh installs the extra: CI must run it
 
 DT = 0.1
 EQS = """

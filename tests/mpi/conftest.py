@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import pytest
 
 from emergent_py.leabra import parallel
 
-from mpi_support import IN_CI, _need_mpi
+from ci_support import missing, slurm_reachable
+from mpi_support import _need_mpi
 
 
 @pytest.fixture
@@ -31,18 +31,9 @@ def salloc():
     """A local SLURM (partition `local`, as scripts/slurm/start.sh makes it) to run commands in an
     allocation; under CI its absence is a failure."""
     _need_mpi()
-    why = None
-    if shutil.which("salloc") is None or shutil.which("sinfo") is None:
-        why = "no SLURM client (salloc/sinfo) on PATH"
-    else:
-        p = subprocess.run(["sinfo", "-h", "-p", "local", "-o", "%T"], capture_output=True, text=True, timeout=20)
-        if p.returncode != 0 or not p.stdout.strip():
-            why = f"sinfo failed: {(p.stderr or p.stdout).strip()[:200]}"
+    why = slurm_reachable()
     if why:
-        msg = f"no local SLURM ({why}); start one with scripts/slurm/start.sh"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+        missing(f"no local SLURM ({why}); start one with `sudo scripts/slurm/start.sh`")
 
     def run(n_tasks: int, program: list[str], timeout: float = 300, cwd=None) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}

@@ -11,11 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+from ci_support import missing
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 TINY = HERE / "tiny_model.py"
 DRIVER = HERE / "dmem_driver.py"
 #: a rank that dies must end the job within this many seconds (the issue's bound)
@@ -23,13 +22,11 @@ ABORT_BOUND_S = 30
 
 
 def _need_mpi() -> None:
-    missing = [what for what, ok in (("mpirun", shutil.which("mpirun") is not None),
+    lacking = [what for what, ok in (("mpirun", shutil.which("mpirun") is not None),
                                      ("mpi4py", importlib.util.find_spec("mpi4py") is not None)) if not ok]
-    if missing:
-        msg = f"MPI tests need {' and '.join(missing)} (apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+    if lacking:
+        missing(f"MPI tests need {' and '.join(lacking)} (apt-get install openmpi-bin libopenmpi-dev; "
+                f"pip install mpi4py)")
 
 
 def driver(*args: str) -> list[str]:
