@@ -220,7 +220,7 @@ class Data(Node):
 
 def split_items(body: str) -> list[str]:
     """Split ``a;"b;c";{x=1: };`` into raw items (strings and braces kept whole)."""
-    items, start, depth, pos = [], 0, 0, 0
+    items, start, depth = [], 0, 0
     for m in re.finditer(_STRING + r"|[{};]", body):
         tok = m.group()
         if tok == "{":
@@ -230,7 +230,6 @@ def split_items(body: str) -> list[str]:
         elif tok == ";" and depth == 0:
             items.append(body[start:m.start()].strip())
             start = m.end()
-        pos = m.end()
     return items
 
 

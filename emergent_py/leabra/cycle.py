@@ -45,6 +45,13 @@ class CycleSteps:
         self._fffb_k = {k: C(p[k]) for k in ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt")}
         self._zero = C(0)
 
+    def _numpy_plan(self) -> None:
+        """This quarter's views of the non-clamped units and send plan, which only these numpy
+        steps use (with the C kernel they are built when a step is first called in a quarter)."""
+        self._quarter_runs = [self._act_run(sl) for sl in self.free_runs]
+        self._quarter_plan()
+        self._numpy_plan_stale = False
+
     def _quarter_plan(self) -> None:
         """Per quarter: which projections send (receiver not hard clamped), per sending layer."""
         self._send_plan = []
@@ -56,6 +63,8 @@ class CycleSteps:
 
     def send_netin_delta(self) -> None:
         """Sender-based delta net input (leabra.md 3.1): only senders whose act moved send."""
+        if self._numpy_plan_stale:
+            self._numpy_plan()
         u = self.units
         act, sent = u["act"], u["act_sent"]
         up, dn, mask, d = self._send_up, self._send_dn, self._send_mask, self._send_tmp
@@ -87,6 +96,8 @@ class CycleSteps:
 
     def compute_netin_integ(self) -> None:
         """Net-input integration of non-clamped units (leabra.md 3.3)."""
+        if self._numpy_plan_stale:
+            self._numpy_plan()
         for r in self._quarter_runs:
             net_raw = r.net_raw
             np.add(net_raw, r.pending, out=net_raw)
@@ -164,6 +175,8 @@ class CycleSteps:
 
     def compute_act(self) -> None:
         """Activation of non-clamped units (leabra.md 4.5, 5.2, 5.5)."""
+        if self._numpy_plan_stale:
+            self._numpy_plan()
         if self.pools:
             gi_unit = np.repeat(self.lay["g_i"], self.sizes)
             for pool in self.pools:

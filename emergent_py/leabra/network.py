@@ -93,6 +93,7 @@ class Network(NetworkConsts, CycleSteps):
         self._build_consts()
         self._cycle_buffers()
         self._quarter_runs = []
+        self._numpy_plan_stale = False  # the C kernel ran quarter_init: _numpy_plan before a numpy step
         self._scale_key = None          # acts_p_avg_eff the projection scales were computed for
         # counters (leabra.md 1.1)
         self.cycle_n = 0          # emergent's network.cycle (0..99 within a trial)
@@ -126,7 +127,6 @@ class Network(NetworkConsts, CycleSteps):
     def init_weights(self, weights: dict | None = None) -> None:
         """Init_Weights (leabra.md 10.1): draw (or load) weights, reset layer and unit state."""
         init_weights(self, weights)
-        f = self.dtype
         lay = self.lay
         lay["acts_m_avg"][:] = self.targ_init
         lay["acts_p_avg"][:] = self.targ_init
@@ -145,7 +145,7 @@ class Network(NetworkConsts, CycleSteps):
 
     def init_acts(self) -> None:
         """Init_Acts (leabra.md 2): unit state and layer statistics to their initial values."""
-        u, f = self.units, self.dtype
+        u = self.units
         for v in ("act", "act_eq", "act_nd", "act_raw"):
             u[v][:] = self.init_act
         for v in ("net_raw", "act_sent", "I_net", "gc_i", "gi_syn", "da", "act_q0", "act_q1", "act_q2",
@@ -197,7 +197,7 @@ class Network(NetworkConsts, CycleSteps):
 
     def trial_init(self) -> None:
         """Trial_Init (leabra.md 1.3)."""
-        u, lay, f = self.units, self.lay, self.dtype
+        u, lay = self.units, self.lay
         self.cycle_n = 0
         self.quarter_n = 0
         self.phase = MINUS
@@ -275,9 +275,11 @@ class Network(NetworkConsts, CycleSteps):
         self._free_runs()
         self._net_ex()
         self.compute_netin_scale()
-        # the numpy steps' views and send plan (also with the C kernel: the named steps stay usable)
-        self._quarter_runs = [self._act_run(sl) for sl in self.free_runs]
-        self._quarter_plan()
+        # the numpy steps' views and send plan; with the C kernel only when a named step is called
+        if self.kernel is None:
+            self._numpy_plan()
+        else:
+            self._numpy_plan_stale = True
 
     def _ext_act_avg(self) -> None:
         """avg_act.use_ext_act (leabra.md 8.1): a non-hidden layer's acts_p_avg_eff is the mean of

@@ -5,8 +5,7 @@ import gzip
 
 import pytest
 
-from emergent_py.emergent.dump import (Block, Data, Dump, Member, format_float, parse_ref, quote,
-                                       unquote)
+from emergent_py.emergent.dump import Data, Dump, format_float, parse_ref, quote, unquote
 from emergent_py.errors import FormatError
 
 

@@ -60,8 +60,8 @@ def test_nasty_values_stay_literal_and_the_script_runs(tmp_path, model, nasty_pl
     folder, python = nasty_place
     profile = read_profile(_plain(tmp_path))
     pts = expand([parse_sweep("lay_inhib.gi=1.6,1.8")], [3])
-    job = create_job(folder, model, profile, Resources(time="10"), pts, job_name=NASTY,
-                     payload=ECHO, python=python)
+    create_job(folder, model, profile, Resources(time="10"), pts, job_name=NASTY,
+               payload=ECHO, python=python)
     script = (folder / "job.sh").read_text()
     subprocess.run(["bash", "-n", str(folder / "job.sh")], check=True)
     assert "#SBATCH --job-name=it_s_a__job____touch_PWN1___touch_PWN2___echo_hi_second_line____\n" in script

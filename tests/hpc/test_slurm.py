@@ -18,7 +18,7 @@ import pytest
 
 from emergent_py.cli import main
 from emergent_py.hpc import slurm
-from emergent_py.hpc.jobfolder import create_job, load_job, submit_job
+from emergent_py.hpc.jobfolder import create_job, submit_job
 from emergent_py.hpc.profile import load_profile, read_profile
 from emergent_py.hpc.request import Resources
 from emergent_py.hpc.sweep import expand, parse_sweep
@@ -307,7 +307,7 @@ def test_native_core_run_stopped_by_the_warning_resumes_bitwise(jobs, tmp_path):
     assert [r.job_id for r in rows] == [f"{job.job_id}_0", f"{job.job_id}_1"]
     task0 = (job.folder / "logs" / f"{job.job_id}_0.out").read_text()
     assert "time-limit warning (USR1)" in task0 and "continues in the next job" in task0
-    assert f"requeueing job" in task0 and "restart 1, run file: resume" in task0
+    assert "requeueing job" in task0 and "restart 1, run file: resume" in task0
     assert "restart 1" not in (job.folder / "logs" / f"{job.job_id}_1.out").read_text()
     ref = tmp_path / "ref.h5"
     subprocess.run([sys.executable, "-m", "emergent_py", "run", str(job.run_dir(0) / "model.json"), "-o", str(ref),
