@@ -11,6 +11,8 @@ arithmetic); per-unit constants may be arrays (one value per unit) where layers 
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Sequence
@@ -71,13 +73,56 @@ class Nxx1Consts:
         return cls(dtype=dtype, **vals)
 
 
+_LIBM_EXPF: Any = None
+
+
+def _libm_expf():
+    """The C library's ``expf`` through ctypes (False where there is none to load)."""
+    global _LIBM_EXPF
+    if _LIBM_EXPF is None:
+        try:
+            f = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6").expf
+            f.restype, f.argtypes = ctypes.c_float, [ctypes.c_float]
+            _LIBM_EXPF = f
+        except (OSError, AttributeError):
+            _LIBM_EXPF = False
+    return _LIBM_EXPF
+
+
+def expf_into(x: np.ndarray, out: np.ndarray, work64: np.ndarray | None = None) -> np.ndarray:
+    """``exp(x)`` into ``out`` as the C library's float32 ``expf`` computes it (emergent's, and
+    the C kernel's): numpy's own float32 exp differs from glibc's in the last bit on about 40%
+    of inputs. Evaluated in float64 and rounded once, which is glibc's result except where the
+    exact value lies within ~0.002 ulp of a rounding midpoint (glibc's expf errs by up to 0.502
+    ulp) or the result is subnormal; those few (~0.5%) are recomputed by ``expf`` itself.
+    ``work64``: optional float64 scratch of x's shape."""
+    if x.dtype != np.float32:
+        return np.exp(x, out=out)
+    w = np.empty(x.shape, np.float64) if work64 is None else work64
+    np.copyto(w, x)
+    np.exp(w, out=w)
+    libm = _libm_expf()
+    redo = []
+    if libm:
+        # float64 -> float32 rounding is decided by the low 29 mantissa bits; midpoint = 2^28
+        low = (w.view(np.uint64) & np.uint64((1 << 29) - 1)).astype(np.int64)
+        near = np.abs(low - (1 << 28)) < (1 << 21)
+        near |= (w < 2.0 ** -126) & (w > 0)
+        redo = np.flatnonzero(near)
+        xs = x.flat[redo].tolist()          # (read before out, which may be x)
+    np.copyto(out, w, casting="same_kind")
+    if len(redo):
+        out.flat[redo] = [libm(v) for v in xs]
+    return out
+
+
 def nxx1_into(x: np.ndarray, c: SimpleNamespace, out: np.ndarray, work: np.ndarray,
-              mask: np.ndarray) -> np.ndarray:
+              mask: np.ndarray, work64: np.ndarray | None = None) -> np.ndarray:
     """NOISY_XX1 of ``x`` into ``out`` with constants ``c`` (:meth:`Nxx1Consts.prepared`),
     without temporaries.
 
     ``x, out``: (n,) arrays of the constants' dtype; ``work``: (4, n) scratch of the dtype; ``mask``: (n,)
-    bool scratch. The three branches of leabra.md 5.4 are evaluated for every unit and selected
+    bool scratch; ``work64``: optional (n,) float64 scratch for :func:`expf_into`. The three branches of leabra.md 5.4 are evaluated for every unit and selected
     with masks: ``x < 0``: sig_mult_eff / (1 + exp(-x*sig_gain_nvar)); ``0 <= x < interp_range``:
     the linear bridge; else XX1 with the gain reduced within gain_cor_range nvars of threshold.
     The corrected gain ``gain*(1 - gain_cor*max(cor, 0))`` is exactly ``gain`` where ``cor < 0``
@@ -86,7 +131,7 @@ def nxx1_into(x: np.ndarray, c: SimpleNamespace, out: np.ndarray, work: np.ndarr
     below, bridge, xm, g = work[0], work[1], work[2], work[3]
     one = c.one
     np.multiply(x, c.neg_sig_gain_nvar, out=below)            # -(x*a) == x*(-a) exactly
-    np.exp(below, out=below)
+    expf_into(below, below, work64)
     np.add(below, one, out=below)
     np.divide(c.sig_mult_eff, below, out=below)
     np.divide(x, c.interp_range, out=bridge)

@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import BackendError
 from .act import const, g_e_thr_consts, inet_into, nxx1_into
 from .inhib import fffb
+from .sums import segment_sums, seq_sum
 
 
 class CycleSteps:
@@ -38,6 +39,9 @@ class CycleSteps:
         self._post_k = [C(x) for x in (self.ss_rate, self.s_rate, self.m_rate, self.ru_lrn_s, self.ru_lrn_m,
                                        self.su_lrn_s, self.su_lrn_m)]
         self._sizes_f = self.sizes.astype(f)
+        self._starts_l = [int(a) for a in self.starts]
+        self._stops_l = [int(a) + int(n) for a, n in zip(self.starts, self.sizes)]
+        self._sum_work = np.zeros(self.n_units, f)
         L = self.n_layers
         self._lay_tmp = np.zeros((3, L), f)
         self._lay_bool = np.zeros(L, bool)
@@ -116,7 +120,7 @@ class CycleSteps:
     def compute_netin_stats(self) -> None:
         """Average and max net input per layer (leabra.md 4.3; net_thr 0: all units)."""
         net, lay = self.units["net"], self.lay
-        np.add.reduceat(net, self.starts, out=lay["net_avg"])
+        segment_sums(net, self._starts_l, self._stops_l, lay["net_avg"], self._sum_work)
         np.divide(lay["net_avg"], self._sizes_f, out=lay["net_avg"])
         np.maximum.reduceat(net, self.starts, out=lay["net_max"])
 
@@ -162,7 +166,7 @@ class CycleSteps:
             if self.hard_clamped[l.index]:
                 continue
             net = u["net"][l.slice].reshape(pool["ng"], -1)
-            ffi, fbi, g_i = fffb(net.mean(axis=1, dtype=self.dtype), net.max(axis=1), pool["acts_avg"],
+            ffi, fbi, g_i = fffb(seq_sum(net, axis=1) / self.dtype(net.shape[1]), net.max(axis=1), pool["acts_avg"],
                                  pool["fbi"], pool["p"])
             pool["ffi"][:], pool["fbi"][:] = ffi, fbi
             pool["g_i"][:] = np.maximum(g_i * self.lay["adapt_gi"][l.index], self.lay["g_i"][l.index])
@@ -235,7 +239,7 @@ class CycleSteps:
             np.subtract(g_e, x, out=x)
             np.subtract(v_eq, k.thr, out=r.tmp)        # (a masked ufunc call costs 2 calls)
             np.copyto(x, r.tmp, where=sub)
-            a_new = nxx1_into(x, k.nxx1, r.a_new, r.work, m)
+            a_new = nxx1_into(x, k.nxx1, r.a_new, r.work, m, r.work64)
             a_cur = r.act_nd
             np.subtract(a_new, a_cur, out=a_new)        # a_cur + vm_dt * (a_new - a_cur)
             np.multiply(k.vm_rate, a_new, out=a_new)
@@ -282,12 +286,13 @@ class CycleSteps:
     def compute_act_stats(self) -> None:
         """Average and max act per layer (and pool) for the next cycle's feedback inhibition."""
         act, lay = self.units["act"], self.lay
-        np.add.reduceat(act, self.starts, out=lay["acts_avg"])
+        segment_sums(act, self._starts_l, self._stops_l, lay["acts_avg"], self._sum_work)
         np.divide(lay["acts_avg"], self._sizes_f, out=lay["acts_avg"])
         np.maximum.reduceat(act, self.starts, out=lay["acts_max"])
         for pool in self.pools:
             l = pool["layer"]
-            pool["acts_avg"][:] = act[l.slice].reshape(pool["ng"], -1).mean(axis=1, dtype=self.dtype)
+            a = act[l.slice].reshape(pool["ng"], -1)
+            pool["acts_avg"][:] = seq_sum(a, axis=1) / self.dtype(a.shape[1])
 
     def _check_finite(self) -> None:
         for v in ("act", "net", "v_m_eq"):
@@ -339,6 +344,7 @@ class _ActRun:
         k.unit_g_i = k.g_bar_i.ndim == 0 and k.g_bar_i == 1
         self.I, self.T = np.zeros((2, n), f), np.zeros((2, n), f)
         self.work = np.zeros((4, n), f)
+        self.work64 = np.zeros(n, np.float64)
         self.x, self.a_new, self.tmp = np.zeros(n, f), np.zeros(n, f), np.zeros(n, f)
         self.G = np.zeros((3, 1, n), f)
         self.G[1, 0] = k.g_l

@@ -506,11 +506,11 @@ static inline real select_bits(int c, real a, real b)
     return out;
 }
 
-/* powf_round(x, 6, 6): the same products (x^2 * x^4 in float64), written out so it vectorizes */
-static inline real pow6_round(real x)
+/* x^6 inside SIG for the default gain, as emergent evaluates it: float products left to right
+ * (five roundings; learn.sig_power says how this was measured). Vectorizes. */
+static inline real sig_pow6(real x)
 {
-    const double b = (double)x, b2 = b * b, b4 = b2 * b2;
-    return (real)(b2 * b4);
+    return x * x * x * x * x * x;
 }
 
 /* One sender's row of Compute_Weights; apply_dwt passes a literal gain for the default (6) so
@@ -529,7 +529,7 @@ static inline void apply_row(const Con *c, int64_t s, const int64_t gain_int)
         f = has_lo ? MAXF(f, lo) : f;
         f = has_hi ? MINF(f, hi) : f;
         const real q = (((real)1 - f) * off) / f;
-        real w = (real)1 / ((gain_int == 6 ? pow6_round(q) : powf_round(q, gain_int, gain)) + (real)1);
+        real w = (real)1 / ((gain_int == 6 ? sig_pow6(q) : powf_round(q, gain_int, gain)) + (real)1);
         w = f <= 0 ? (real)0 : (f >= 1 ? (real)1 : w);
         const int nz = dw != 0;
         fwt[r] = select_bits(nz, f, f0);

@@ -89,8 +89,28 @@ def sig(w, gain, off):
     w = np.asarray(w)
     one = w.dtype.type(1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = one / (one + powf(off * (one - w) / w, gain))
+        r = one / (one + sig_power(off * (one - w) / w, gain))
     return np.where(w <= 0, w.dtype.type(0), np.where(w >= one, one, r))
+
+
+def sig_power(q, gain, out=None, tmp=None, work64=None):
+    """``q ** gain`` inside SIG (leabra.md 9.6) as emergent evaluates it. For the default gain 6
+    that is the product ``q*q*q*q*q*q`` in the working dtype, left to right (five roundings):
+    measured against emergent 8.6.1, every weight of the basic run is then emergent's bit for bit
+    after every trial, where a correctly rounded ``powf`` left 1-ulp differences, and the
+    stdassoc run's per-trial statistics stop drifting from the second trial on (docs/core.md).
+    Other gains: :func:`powf`. ``tmp``: optional scratch of q's shape and dtype, not ``q``."""
+    if gain != 6:
+        return powf(q, gain, out=out, work64=work64)
+    if out is None:
+        out = np.empty_like(q)
+    t = np.empty_like(q) if tmp is None or tmp is q else tmp
+    np.multiply(q, q, out=t)
+    for _ in range(4):
+        np.multiply(t, q, out=t)
+    if out is not t:
+        np.copyto(out, t)
+    return out
 
 
 def sig_inv(w, gain, off):
@@ -270,17 +290,17 @@ def accumulate_dwt(cc: ConConsts, d, dwt, dwnorm, moment, lrate_eff, mask=None,
             dwnorm *= mask
 
 
-def sig_into(f, gain, off, out, work64=None):
+def sig_into(f, gain, off, out, work64=None, tmp=None):
     """SIG of weights already within [0, 1] into ``out`` (in place, no masks): at f = 0 the ratio
-    is +inf and SIG 0, at f = 1 it is 0 and SIG 1, as the bounded formula gives. ``work64``:
-    optional float64 scratch for :func:`powf`."""
+    is +inf and SIG 0, at f = 1 it is 0 and SIG 1, as the bounded formula gives. ``work64``,
+    ``tmp``: optional scratch for :func:`sig_power`."""
     one = f.dtype.type(1)
     with np.errstate(divide="ignore", over="ignore"):
         np.subtract(one, f, out=out)
         if off != 1:
             out *= off
         np.divide(out, f, out=out)
-        powf(out, gain, out=out, work64=work64)
+        sig_power(out, gain, out=out, tmp=tmp, work64=work64)
     out += one
     np.divide(one, out, out=out)
     return out
@@ -293,7 +313,7 @@ def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1, scratch: Scr
     ``scratch``: optional :class:`Scratch` of at least dwt.size elements."""
     if scratch is None or scratch.size < dwt.size:
         scratch = Scratch(dwt.size, dwt.dtype)
-    fac, neg, new_w, _, (nz, m), work64, _, (ib, it) = scratch.block(dwt.shape)
+    fac, neg, new_w, pw, (nz, m), work64, _, (ib, it) = scratch.block(dwt.shape)
     n_nz = np.count_nonzero(np.not_equal(dwt, 0, out=nz))  # (counting bools is fast, floats not)
     if n_nz == 0:
         return
@@ -324,7 +344,7 @@ def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1, scratch: Scr
     every = n_nz == dwt.size
     if bounded:
         # every synapse changes (the usual case): SIG straight into wt
-        new_w = sig_into(fac, cc.sig_gain, cc.sig_off, wt if every and scale == 1 else new_w, work64)
+        new_w = sig_into(fac, cc.sig_gain, cc.sig_off, wt if every and scale == 1 else new_w, work64, pw)
     else:
         new_w[...] = sig(fac, cc.sig_gain, cc.sig_off)
     if scale != 1:

@@ -25,6 +25,7 @@ from .kernel import choose as choose_kernel
 from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .learn import Scratch
 from .projection import Projection
+from .sums import seq_sum
 from .weights import init_weights
 
 MINUS, PLUS = "MINUS", "PLUS"
@@ -289,7 +290,7 @@ class Network(NetworkConsts, CycleSteps):
             if not self.use_ext_act[l.index]:
                 continue
             vals = u["targ"][l.slice] if l.kind in (LayerKind.TARGET, LayerKind.OUTPUT) else u["ext"][l.slice]
-            m = f(np.sum(vals, dtype=f) / f(l.n))
+            m = f(seq_sum(vals) / f(l.n))
             self.lay["acts_p_avg_eff"][l.index] = m if m != 0 else self.targ_init[l.index]
 
     def _hard_clamp(self, sl: slice) -> None:
@@ -426,8 +427,8 @@ class Network(NetworkConsts, CycleSteps):
             i = l.index
             am = u["act_m"][l.slice] - lay["acts_m"][i]
             ap = u["act_p"][l.slice] - lay["acts_p"][i]
-            dot = f(np.sum(ap * am, dtype=f))
-            den = f(np.sqrt(f(np.sum(am * am, dtype=f)) * f(np.sum(ap * ap, dtype=f))))
+            dot = f(seq_sum(ap * am))
+            den = f(np.sqrt(f(seq_sum(am * am)) * f(seq_sum(ap * ap))))
             cd = dot / den if den != 0 else dot
             lay["cos_diff"][i] = cd
             dt = self.cos_avg_dt[i]

@@ -21,10 +21,9 @@ SYN_VARS = ("wt", "fwt", "dwt", "moment", "dwnorm")
 # synapses per block in learning and weight updates (~128 KiB of float32 per array: L2-sized)
 SYN_BLOCK = 32768
 
-# Measured (one BLAS thread): gathering k rows and a (k, n_recv) matvec beats one dense matvec
-# only below ~10% of the senders, and never for layers under ~200 units (call overhead).
-DENSE_SEND_FRACTION = 0.1
-GATHER_MIN_SENDERS = 200
+# senders per step of the numpy net-input sending (a (SEND_CHUNK + 1, n_recv) buffer: L2-sized
+# up to ~1000 receivers, few numpy calls per cycle)
+SEND_CHUNK = 128
 
 
 def connectivity(spec: PrjnSpec, n_send: int, n_recv: int) -> np.ndarray | None:
@@ -118,20 +117,27 @@ class Projection:
 
     def send_delta(self, delta: np.ndarray, k: int, out: np.ndarray) -> None:
         """Add ``scale_eff * delta[s] * wt[s, :]`` over senders s to ``out`` (the receivers'
-        pending input); ``delta`` (n_send,) is 0 except at the ``k`` senders that send."""
-        if k > 1 and (self.send.n < GATHER_MIN_SENDERS or k > DENSE_SEND_FRACTION * self.send.n):
-            out += (delta * self.scale_k) @ self.wt
-            return
+        pending input); ``delta`` (n_send,) is 0 except at the ``k`` senders that send.
+
+        Senders are added one after another in sender order, as emergent sends (leabra.md 3.1):
+        float32 sums depend on their order, and a BLAS product's order moved emergent's stdassoc
+        run by up to 2e-3 in sse. numpy's reduction over axis 0 adds rows in order, so each chunk
+        of senders is [out; e*w rows] reduced into ``out`` (tests/leabra/test_kernel.py checks
+        that this equals the C kernel bit for bit)."""
         local = np.flatnonzero(delta)
         eff = delta[local] * self.scale_k
         if k == 1:
             out += eff[0] * self.wt[local[0]]
             return
         if self._gather is None:        # reused buffer: no large temporary per cycle
-            self._gather = np.empty((max(1, int(DENSE_SEND_FRACTION * self.send.n)) + 1, self.recv.n),
-                                    dtype=self.dtype)
-        rows = np.take(self.wt, local, axis=0, out=self._gather[:k])
-        out += eff @ rows
+            self._gather = np.empty((SEND_CHUNK + 1, self.recv.n), dtype=self.dtype)
+        for i in range(0, len(local), SEND_CHUNK):
+            j = min(i + SEND_CHUNK, len(local))
+            rows = self._gather[:j - i + 1]
+            rows[0] = out
+            np.take(self.wt, local[i:j], axis=0, out=rows[1:])
+            rows[1:] *= eff[i:j, None]
+            np.add.reduce(rows, axis=0, out=out)
 
     # -- learning (every synapse operation is local to a sender's row, so rows are processed in
     # cache-sized blocks: each numpy pass then reads and writes L2-resident data)
