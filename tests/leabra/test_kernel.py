@@ -16,10 +16,7 @@ STATE = ("act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_
          "gc_i", "da", "avg_ss", "avg_s", "avg_m", "ru_avg_s_lrn", "su_avg_s_lrn", "spike", "spk_t")
 
 
-DELTA_THR = 0.005
-
-
-def mixed_model(delta_thr: float = DELTA_THR, in_pattern=None, extra: dict | None = None) -> Model:
+def mixed_model(in_pattern=None, extra: dict | None = None) -> Model:
     """Three layers that differ in gain, leak, time constants, inhibition and clamping."""
     net = SpecNet("Mixed")
     net.layer("Input", (4, 4), kind="input")
@@ -30,7 +27,7 @@ def mixed_model(delta_thr: float = DELTA_THR, in_pattern=None, extra: dict | Non
     net.connect("Output", "Hidden", Full(), cls="TopDown")
     sheets = [Sheet(extra)] if extra else []
     sheet = Sheet({
-        "Layer": {"act_avg.ss_tau": 2.0, "opt_thresh.delta": delta_thr},
+        "Layer": {"act_avg.ss_tau": 2.0},
         "#Input": {"clamp.hard": False, "clamp.gain": 0.6},          # soft clamping: ext * gain
         "#Hidden": {"act.gain": 80.0, "g_bar.l": 0.2, "dt.vm_tau": 2.5, "lay_inhib.gi": 1.6,
                     "lay_inhib.max_vs_avg": 0.3, "bias.learn": True, "bias.dwt_thresh": 0.0},
@@ -42,11 +39,7 @@ def mixed_model(delta_thr: float = DELTA_THR, in_pattern=None, extra: dict | Non
 
 
 def _per_cycle(kernel: str, n_trials: int) -> list[dict]:
-    # opt_thresh.delta 0: every change is sent. With the default 0.005, whether a change is sent
-    # is a threshold decision that a 1-ulp difference can flip (a jump of up to 0.005 in the
-    # sent value), so the two kernels would drift apart by design; the reference runs in
-    # test_emergent_runs.py check the default threshold against emergent on both kernels.
-    net = Network(mixed_model(delta_thr=0.0), kernel=kernel)
+    net = Network(mixed_model(), kernel=kernel)
     assert net.kernel_name == kernel
     rows = []
     grab = lambda n: rows.append({v: n.units[v].copy() for v in STATE} | {"g_i": n.lay["g_i"].copy()})
@@ -56,19 +49,20 @@ def _per_cycle(kernel: str, n_trials: int) -> list[dict]:
     return rows, net
 
 
-def test_c_kernel_matches_numpy_steps_cycle_by_cycle():
+def test_c_kernel_equals_numpy_steps_bitwise_cycle_by_cycle():
+    """The two implementations do the same float32 operations in the same order (sums in unit
+    order, exp as the C library's expf), so every unit variable agrees bit for bit on every
+    cycle, with the default send/delta thresholds, which a 1-ulp difference could flip."""
     (a, na), (b, nb) = _per_cycle("numpy", 3), _per_cycle("c", 3)
     assert len(a) == len(b) == 300
     assert nb.units["bias_wt"].any()                   # bias weights learned and feed net input
     resets = sum(int(r["spike"].sum()) for r in b)
     assert resets > 0                                   # v_m resets (and their refractory cycles) ran
-    worst = {v: max(float(np.max(np.abs(x[v] - y[v]))) for x, y in zip(a, b)) for v in a[0]}
-    # the same float32 operations per formula; only sums (net input, layer averages) are ordered
-    # differently (sequential in C, BLAS/pairwise in numpy) and exp may differ by an ulp:
-    # measured 1.7e-5 at worst over 300 cycles (the Hidden gain of 80 amplifies), weights 4e-7
-    assert max(worst.values()) <= 5e-5, worst
+    for cyc, (x, y) in enumerate(zip(a, b)):
+        for v in x:
+            np.testing.assert_array_equal(x[v], y[v], err_msg=f"{v} at cycle {cyc}")
     for p in na.prjn_list:
-        np.testing.assert_allclose(p.wt, nb.projections[p.name].wt, atol=2e-6)
+        np.testing.assert_array_equal(p.wt, nb.projections[p.name].wt, err_msg=p.name)
 
 
 def test_c_kernel_single_cycles_equal_a_whole_quarter():
@@ -168,12 +162,10 @@ def test_cli_says_in_one_line_when_it_falls_back_to_numpy(tmp_path):
                      f"times slower)"], done.stderr
 
 
-def test_c_kernel_pool_inhibition_matches_numpy_steps():
-    """Unit-group (pool) FFFB of a 4-D layer: per-cycle act, pool g_i and pool acts_avg."""
+def test_c_kernel_pool_inhibition_equals_numpy_steps_bitwise():
+    """Unit-group (pool) FFFB of a 4-D layer: per-cycle act, pool g_i, fbi and acts_avg."""
     from test_pools import pooled_model
-    base = pooled_model()
-    model = Model(base.network, base.sheets + [Sheet({"Layer": {"opt_thresh.delta": 0.0}})], base.patterns,
-                  base.plan)
+    model = pooled_model()
     runs = {}
     for kernel in ("numpy", "c"):
         net = Network(model, kernel=kernel)
@@ -184,8 +176,9 @@ def test_c_kernel_pool_inhibition_matches_numpy_steps():
             net.compute_weights()
             net.trial(t, on_cycle=grab)
         runs[kernel] = rows
-    worst = max(float(np.max(np.abs(x - y))) for a, b in zip(runs["numpy"], runs["c"]) for x, y in zip(a, b))
-    assert worst <= 2e-5                               # measured 2.7e-6 over 300 cycles
+    for cyc, (a, b) in enumerate(zip(runs["numpy"], runs["c"])):
+        for name, x, y in zip(("act", "g_i", "fbi", "acts_avg"), a, b):
+            np.testing.assert_array_equal(x, y, err_msg=f"{name} at cycle {cyc}")
     assert runs["c"][-1][1].max() > runs["c"][-1][1].min() > 0      # the pools' g_i differ: each its own
 
 
