@@ -394,7 +394,7 @@ typedef struct {
  * flags for the default con spec, so the compiler specializes (and vectorizes) that case, and
  * with the runtime flags otherwise: one formula, two instantiations. */
 static inline void dwt_row(const Con *c, int64_t s, real lrate_eff, const int chl, const int norm,
-                           const int mom, const int masked)
+                           const int mom, const int masked, const int shared)
 {
     const int64_t nr = c->n_recv;
     const real su = c->s_su[s], sm = c->s_avg_m[s], sfb = c->s_ru[s] - c->s_avg_m[s];
@@ -408,6 +408,10 @@ static inline void dwt_row(const Con *c, int64_t s, real lrate_eff, const int ch
     const real l_lrn = c->l_lrn, m_lrn = c->m_lrn, d_thr = c->d_thr, d_rev = c->d_rev;
     const real d_rev_ratio = c->d_rev_ratio, decay = c->norm_decay_dt_c, norm_min = c->norm_min;
     const real lr_comp = c->norm_lr_comp, m_dt_c = c->m_dt_c;
+    /* SEND_CONS: every dwnorm of the row becomes the row's maximum afterwards, so the loop only
+     * tracks that maximum (as bits: dwnorm >= 0, where integer order is float order, and an
+     * integer maximum vectorizes) and the row is filled once at the end */
+    uint32_t row_max_bits = 0;
     IVDEP for (int64_t r = 0; r < nr; r++) {
         const real ru = r_ru[r], avg_l = r_avg_l[r], avg_m = r_avg_m[r], lrn_r = r_lrn[r];
         const real srs = su * ru;
@@ -434,7 +438,13 @@ static inline void dwt_row(const Con *c, int64_t s, real lrate_eff, const int ch
             real dn = dwnorm[r] * decay;
             const real ad = fabsf(d);
             dn = dn < ad ? ad : dn;
-            dwnorm[r] = dn;
+            if (shared) {
+                uint32_t bits;
+                memcpy(&bits, &dn, sizeof bits);
+                row_max_bits = row_max_bits < bits ? bits : row_max_bits;
+            } else {
+                dwnorm[r] = dn;
+            }
             step = lr_comp / (dn < norm_min ? norm_min : dn);
         }
         real src = d;
@@ -445,7 +455,12 @@ static inline void dwt_row(const Con *c, int64_t s, real lrate_eff, const int ch
         step = norm ? step * src : src;
         dwt[r] = dwt[r] + step * lrate_eff;
     }
-    if (norm && c->norm_send_cons) {                         /* the shared maximum, for the next trial */
+    if (shared) {
+        real row_max;
+        memcpy(&row_max, &row_max_bits, sizeof row_max);
+        for (int64_t r = 0; r < nr; r++)
+            dwnorm[r] = row_max;
+    } else if (norm && c->norm_send_cons) {                  /* the shared maximum, for the next trial */
         real row_max = 0;
         for (int64_t r = 0; r < nr; r++)
             if (!masked || mk[r])
@@ -459,14 +474,19 @@ static inline void dwt_row(const Con *c, int64_t s, real lrate_eff, const int ch
  * rate times the receiving layer's lrate_mod (times momentum's lr_comp), in float32. */
 void compute_dwt(const Con *c, real lrate_eff)
 {
-    const int standard = c->rule_chl && c->norm_on && c->mom_on && !c->mask;
+    /* the 8.6 defaults (norm at SEND_CONS level, momentum, full connectivity) get a copy of the
+     * row loop with literal flags, which vectorizes; XCAL_CHL or DELTA_FF_FB */
+    const int standard = c->norm_on && c->norm_send_cons && c->mom_on && !c->mask;
+    const int shared = c->norm_on && c->norm_send_cons && !c->mask;
     for (int64_t s = 0; s < c->n_send; s++) {
         if (c->s_avg_s[s] < c->lrn_thr && c->s_avg_m[s] < c->lrn_thr)
             continue;                                        /* the sender does not learn */
-        if (standard)
-            dwt_row(c, s, lrate_eff, 1, 1, 1, 0);
+        if (standard && c->rule_chl)
+            dwt_row(c, s, lrate_eff, 1, 1, 1, 0, 1);
+        else if (standard)
+            dwt_row(c, s, lrate_eff, 0, 1, 1, 0, 1);
         else
-            dwt_row(c, s, lrate_eff, (int)c->rule_chl, (int)c->norm_on, (int)c->mom_on, c->mask != 0);
+            dwt_row(c, s, lrate_eff, (int)c->rule_chl, (int)c->norm_on, (int)c->mom_on, c->mask != 0, shared);
     }
 }
 
