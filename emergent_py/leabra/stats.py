@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sums import seq_sum
+
 
 def layer_errors(act_m: np.ndarray, targ: np.ndarray, sse_tol: float, on_errs=True, off_errs=True):
     """(sse, cos_err, norm_err) of one compared layer: minus-phase act vs targ (float64 sums)."""
@@ -27,7 +29,9 @@ def layer_errors(act_m: np.ndarray, targ: np.ndarray, sse_tol: float, on_errs=Tr
 
 def trial_stats(net) -> dict:
     """Trial statistics after the plus phase: network sse, cnt_err (0/1), cos_err, norm_err and
-    ``<Layer>_lay_sse`` etc. for every compared (target/output) layer."""
+    ``<Layer>_lay_sse``, ``_lay_cos_err``, ``_lay_norm_err`` and ``_lay_bin_err`` (layer sse >
+    cnt_err_tol) for every compared (target/output) layer; ``<Layer>_cos_diff``,
+    ``<Layer>_avg_act_diff``, ``net_cos_diff`` and ``net_avg_act_diff`` as emergent logs them."""
     u = net.units
     nspec = net.model.network_params.network
     row: dict = {}
@@ -44,6 +48,7 @@ def trial_stats(net) -> dict:
         row[f"{l.name}_lay_sse"] = sse
         row[f"{l.name}_lay_cos_err"] = cos
         row[f"{l.name}_lay_norm_err"] = norm
+        row[f"{l.name}_lay_bin_err"] = int(sse > nspec.stats.cnt_err_tol)
         sses.append(sse)
         coss.append(cos)
         norms.append(norm)
@@ -52,8 +57,21 @@ def trial_stats(net) -> dict:
     row["cnt_err"] = int(sse > nspec.stats.cnt_err_tol)
     row["cos_err"] = float(np.mean(coss)) if coss else 0.0
     row["norm_err"] = float(np.mean(norms)) if norms else 0.0
+    # emergent's bookkeeping columns (leabra.md 11): cos_diff, and avg_act_diff = the float32
+    # mean over units of act_p - act_m (summed in unit order, as emergent logs it); the net_
+    # versions are means over the layers that are not compared (not target/output layers)
+    f = net.dtype
+    net_cos, net_diff = [], []
     for l in net.lay_list:
-        row[f"{l.name}_cos_diff"] = float(net.lay["cos_diff"][l.index])
+        cos_diff = float(net.lay["cos_diff"][l.index])
+        avg_act_diff = float(seq_sum(u["act_p"][l.slice] - u["act_m"][l.slice]) / f(l.n))
+        row[f"{l.name}_cos_diff"] = cos_diff
+        row[f"{l.name}_avg_act_diff"] = avg_act_diff
+        if not net.is_comp[l.index]:
+            net_cos.append(cos_diff)
+            net_diff.append(avg_act_diff)
+    row["net_cos_diff"] = float(np.mean(net_cos)) if net_cos else 0.0
+    row["net_avg_act_diff"] = float(np.mean(net_diff)) if net_diff else 0.0
     return row
 
 
