@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import os
 from typing import Iterator
 
@@ -48,3 +49,12 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int | None = 
     with atomic_output(path, mode) as tmp:
         with open(tmp, "wb") as f:
             f.write(data)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes (provenance of the files a run read)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -7,6 +7,7 @@ import sys
 import time
 
 from ..errors import SpecError
+from ..fileio import file_sha256
 from ..leabra import parallel     # imports mpi4py only inside an MPI world of > 1 rank
 from ..leabra.run import RECORD_LEVELS, Run
 from ..spec import load_model
@@ -73,6 +74,10 @@ def add_arguments(p) -> None:
                    help="with -o: checkpoint at the first epoch end after SECONDS since the last one "
                         f"(default {CHECKPOINT_EVERY_S:g}; 0: every epoch). A stop signal and the "
                         "last epoch always checkpoint; a crash loses at most this much work")
+    p.add_argument("--weights", metavar="WTS", default=None,
+                   help="start from these weights instead of drawing them: an emergent weight file "
+                        "(.wts or .wts.gz, TEXT or BINARY; e.g. emergent's initial weights, to check "
+                        "a run against emergent's own, docs/emergent.md)")
     p.add_argument("--float64", action="store_true", help="float64 state and arithmetic (default float32)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.add_argument("--np", type=int, default=1, metavar="N",
@@ -120,7 +125,16 @@ def _run(args, dmem) -> int:
             raise SpecError("--resume needs -o RUN.h5 (the run file to continue)")
         if not args.checkpoint_every >= 0:
             raise SpecError(f"--checkpoint-every {args.checkpoint_every:g}: must be >= 0 seconds")
+        if args.weights and args.resume:
+            raise SpecError("--weights starts a run from given weights; --resume continues one from its "
+                            "checkpoint: pass one of them")
         model = load_model(args.spec)
+        weights = None
+        if args.weights:
+            from ..emergent.wts import read_wts
+            if not os.path.exists(args.weights):
+                raise SpecError(f"--weights {args.weights}: no such file")
+            weights = read_wts(args.weights).model_weights(model)
         if args.np > 1 and dmem is None:  # checked the arguments and the spec once; now start the ranks
             return parallel.launch(args.np, [sys.executable, "-m", "emergent_py", NAME,
                                              *parallel.argv_from_args(args, add_arguments, drop=("np",))],
@@ -131,9 +145,9 @@ def _run(args, dmem) -> int:
         t0 = time.perf_counter()
         dtype = np.float64 if args.float64 else np.float32
         if dmem is None:
-            r = Run(model, seed=args.seed, record=args.record, dtype=dtype)
+            r = Run(model, seed=args.seed, weights=weights, record=args.record, dtype=dtype)
         else:
-            r = parallel.DmemRun(model, dmem, seed=args.seed, record=args.record, dtype=dtype)
+            r = parallel.DmemRun(model, dmem, seed=args.seed, weights=weights, record=args.record, dtype=dtype)
         ck = None
         if args.output and writes:
             if args.resume:
@@ -155,8 +169,12 @@ def _run(args, dmem) -> int:
     with parallel.agreed(dmem):
         if args.output and writes:
             from ..results import RunWriter
+            extra = {"kernel": r.net.kernel_name}
+            if args.weights:
+                extra["initial_weights"] = os.path.abspath(args.weights)
+                extra["initial_weights_sha256"] = file_sha256(args.weights)
             writer = RunWriter(args.output, model, engine="native", mode="a" if args.resume else "w",
-                               seed=r.net.seed, mpi_size=size, extra={"kernel": r.net.kernel_name})
+                               seed=r.net.seed, mpi_size=size, extra=extra)
     if writer is not None:
         r.observer = _FileObserver(writer, args.record, r)
         if args.record == "cycle":

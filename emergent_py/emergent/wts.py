@@ -126,6 +126,35 @@ class WtsFile:
                            f"{', '.join(lay.recv) or 'nothing'}")
         return lay.recv[send].dense(self.layers[send].n_units, fill)
 
+    def model_weights(self, model) -> dict:
+        """The weights of every projection of ``model`` (a :class:`~emergent_py.spec.Model`) and
+        the layers' bias weights, keyed as :class:`~emergent_py.leabra.Network` takes them
+        (``{projection name: (n_recv, n_send)}``, ``{"<layer>.bias": (n_units,)}``), so that a
+        native run starts from these weights (e.g. emergent's initial weights).
+
+        Raises FormatError naming this file when it lacks a layer or projection of the model or
+        a layer's size differs."""
+        where = self.path or "weight file"
+        layers = model.network.layers
+        for name, lay in layers.items():
+            if name not in self.layers:
+                raise FormatError(f"{where}: no layer '{name}' (the model's); the file has "
+                                  f"{', '.join(self.layers) or 'none'}" + did_you_mean(name, self.layers))
+            if self.layers[name].n_units != lay.n_units:
+                raise FormatError(f"{where}: layer '{name}' has {self.layers[name].n_units} units, the "
+                                  f"model's has {lay.n_units}")
+        out = {}
+        for p in model.network.projections.values():
+            if p.send not in self.layers[p.recv].recv:
+                raise FormatError(f"{where}: layer '{p.recv}' receives no projection from '{p.send}' "
+                                  f"(the model's projection '{p.name}'); it receives from "
+                                  f"{', '.join(self.layers[p.recv].recv) or 'nothing'}")
+            out[p.name] = self.dense(p.recv, p.send)
+        for name in layers:
+            if self.layers[name].bias is not None:
+                out[f"{name}.bias"] = self.layers[name].bias
+        return out
+
     @classmethod
     def from_arrays(cls, network_name: str, layers: Mapping[str, int],
                     weights: Mapping[tuple[str, str], np.ndarray], biases: Mapping[str, np.ndarray] | None = None,

@@ -8,24 +8,15 @@ model's (``--model``) or ``"Send->Recv"``.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..emergent.dat import read_dat
-from ..fileio import temp_name
+from ..fileio import file_sha256, temp_name
 from ..emergent.wts import read_wts
 from ..errors import FormatError
 from .runfile import RunWriter
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _args_file(epoch_dat: str) -> str | None:
@@ -86,7 +77,7 @@ def import_emergent(epoch_dat: str | os.PathLike, out: str | os.PathLike, trial_
     complete = not any(t.dropped_partial_line for t in tables.values())
 
     extra = {f"source_{level}_log": os.path.abspath(path) for level, path in sources.items() if path}
-    extra.update({f"source_{level}_log_sha256": _sha256(path) for level, path in sources.items() if path})
+    extra.update({f"source_{level}_log_sha256": file_sha256(path) for level, path in sources.items() if path})
     if weight_files:
         extra["source_wts"] = "\n".join(os.path.abspath(p) for p, _ in weight_files)
     args = _args_file(sources["epoch"])

@@ -137,6 +137,45 @@ def test_compare_native_vs_emergent(stdassoc, tmp_path, capsys):
     assert main(["compare", str(off), str(em), "--atol", "0.3"]) == 0
 
 
+def test_native_run_of_emergents_project_reproduces_emergents_run(stdassoc, tmp_path, capsys):
+    """The cross-check from the command line: emergent's own LeabraStd.proj, run natively from
+    emergent's initial weights, against emergent's imported logs and final weights: every shared
+    trial column within 1e-5 relative (the logs' 6 digits) and every weight exactly."""
+    em, nat = tmp_path / "em.h5", tmp_path / "nat.h5"
+    init = stdassoc / "LeabraStd_init_bin.00_0000.wts.gz"
+    assert main(["import", str(stdassoc / "LeabraStd_e5.epc.dat"), "--trial", str(stdassoc / "LeabraStd_e5.trl.dat"),
+                 "--wts", str(stdassoc / "LeabraStd_e5_bin.00_0005.wts.gz"), "-o", str(em)]) == 0
+    assert main(["run", str(stdassoc / "LeabraStd.proj"), "--weights", str(init), "--epochs", "5", "-q",
+                 "-o", str(nat)]) == 0
+    with RunFile(nat) as r:
+        assert r.provenance["initial_weights"] == str(init)
+        assert len(r.provenance["initial_weights_sha256"]) == 64
+    capsys.readouterr()
+    assert main(["compare", str(nat), str(em), "--level", "trial", "--atol", "0", "--rtol", "1e-5", "--weights"]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: PASS (14 columns within tolerance over 30 rows)" in out
+    for name in ("Hidden_avg_act_diff", "net_cos_diff", "Output_lay_bin_err"):
+        assert re.search(rf"^{name} .* ok$", out, re.M), name
+    for prjn in ("Input->Hidden", "Output->Hidden", "Hidden->Output"):     # max_abs 0: bit for bit
+        assert re.search(rf"^{re.escape(prjn)} @5 +0 +0 +0 ", out, re.M), prjn
+    # negative control: the same project from its own random weights
+    other = tmp_path / "other.h5"
+    assert main(["run", str(stdassoc / "LeabraStd.proj"), "--epochs", "5", "-q", "-o", str(other)]) == 0
+    assert main(["compare", str(other), str(em), "--level", "trial", "--rtol", "1e-5"]) == 1
+
+
+def test_run_weights_errors(stdassoc, reference, tmp_path, capsys):
+    proj = str(stdassoc / "LeabraStd.proj")
+    assert main(["run", proj, "--weights", str(tmp_path / "none.wts"), "-q"]) == 2
+    assert "--weights" in capsys.readouterr().err
+    basic = reference / "runs" / "basic" / "basic_leabra_test_init.end_noCW.bin.wts"
+    assert main(["run", proj, "--weights", str(basic), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert str(basic) in err and "Input" in err and "units" in err and len(err.strip().splitlines()) == 1
+    assert main(["run", proj, "--weights", str(basic), "-o", str(tmp_path / "r.h5"), "--resume"]) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
 def test_compare_rows_nan_and_strings(tmp_path):
     def write(path, n, sse, names):
         with RunWriter(path, None, engine="native") as w:
