@@ -22,9 +22,10 @@ EMERGENT_MS = {"SMALL": 2.4, "MEDIUM": 9.6, "LARGE": 351.0, "HUGE": 825.0}
 LAYERS = ("Input", "Hidden_0", "Hidden_1", "Hidden_2", "Output")
 
 
-def bench_model(n_units: int, n_patterns: int = 10, seed: int = 0) -> Model:
+def bench_model(n_units: int, n_patterns: int = 10, seed: int = 0, learn: bool = True) -> Model:
     """The benchmark network with ``n_units`` per layer (the bench project's stored values:
-    ss_tau 2, g_bar.l 0.1, targ_init 0.2; back projections not scaled down)."""
+    ss_tau 2, g_bar.l 0.1, targ_init 0.2; back projections not scaled down); ``learn=False``
+    turns learning off (the cycles alone)."""
     y = math.isqrt(n_units)
     while n_units % y:
         y -= 1
@@ -36,7 +37,8 @@ def bench_model(n_units: int, n_patterns: int = 10, seed: int = 0) -> Model:
         net.connect(s, r, Full())
     for s, r in zip(LAYERS[2:], LAYERS[1:-1]):
         net.connect(s, r, Full(), cls="Back")
-    params = Sheet({"Layer": {"act_avg.ss_tau": 2.0, "g_bar.l": 0.1, "avg_act.targ_init": 0.2}})
+    params = Sheet({"Layer": {"act_avg.ss_tau": 2.0, "g_bar.l": 0.1, "avg_act.targ_init": 0.2},
+                    "Prjn": {"learn": learn}})
     pats = Patterns.random(n=n_patterns, layers={"Input": shape, "Output": shape},
                            pct_on=(n_units // 6) / n_units, seed=seed + 1)
     return Model(net, params, pats, RunPlan(epochs=1, stop_cnt_err=None, order="permuted", seed=seed))
@@ -51,6 +53,19 @@ def dense_matvec_ms(net: Network, n_trials: int) -> float:
     for _ in range(n_trials * 100):
         for v, m, o in zip(vecs, mats, outs):
             np.dot(v, m, out=o)
+    return (time.process_time() - t) / n_trials * 1e3
+
+
+def cycles_ms(n_units: int, n_trials: int, kernel: str | None = None) -> float:
+    """CPU ms per trial of the same benchmark with learning off: the 100 cycles alone (net input
+    by delta sending, inhibition, activation), which is what the dense-matvec baseline stands
+    in for."""
+    net = Network(bench_model(n_units, learn=False), kernel=kernel)
+    order = net.rng.permutation(net.model.patterns.n)
+    net.trial(int(order[0]))
+    t = time.process_time()
+    for i in range(n_trials):
+        net.trial(int(order[(i + 1) % len(order)]))
     return (time.process_time() - t) / n_trials * 1e3
 
 
@@ -73,19 +88,21 @@ def bench_size(name: str, n_units: int, n_trials: int, kernel: str | None = None
     wall = (time.perf_counter() - w) / n_trials * 1e3
     n_syn = sum(p.n_syn for p in net.prjn_list)
     dense = dense_matvec_ms(net, max(1, n_trials // 2))
+    cycles = cycles_ms(n_units, n_trials, kernel)
     return {"size": name, "kernel": net.kernel_name, "units": n_units, "synapses": n_syn, "trials": n_trials, "ms_per_trial": ms, "wall_ms": wall,
             "ns_per_syn_trial": ms * 1e6 / n_syn, "peak_mb": peak / 2 ** 20, "dense_ms": dense,
-            "vs_dense": ms / dense, "emergent_ms": EMERGENT_MS.get(name),
+            "vs_dense": ms / dense, "cycles_ms": cycles, "cycles_vs_dense": cycles / dense,
+            "emergent_ms": EMERGENT_MS.get(name),
             "vs_emergent": ms / EMERGENT_MS[name] if name in EMERGENT_MS else None}
 
 
 def format_table(rows: list[dict]) -> str:
     head = (f"{'size':7s} {'kernel':6s} {'units':>5s} {'synapses':>9s} {'ms/trial':>9s} {'wall ms':>8s} {'ns/syn':>7s} {'peak MB':>8s} "
-            f"{'dense ms':>9s} {'x dense':>7s} {'C++ ms':>7s} {'x C++':>6s}")
+            f"{'dense ms':>9s} {'x dense':>7s} {'cycles ms':>9s} {'x dense':>7s} {'C++ ms':>7s} {'x C++':>6s}")
     lines = [head]
     for r in rows:
         cpp = f"{r['emergent_ms']:7.1f} {r['vs_emergent']:6.2f}" if r["emergent_ms"] else f"{'-':>7s} {'-':>6s}"
         lines.append(f"{r['size']:7s} {r['kernel']:6s} {r['units']:5d} {r['synapses']:9d} {r['ms_per_trial']:9.2f} {r['wall_ms']:8.1f} "
                      f"{r['ns_per_syn_trial']:7.2f} {r['peak_mb']:8.1f} {r['dense_ms']:9.2f} "
-                     f"{r['vs_dense']:7.2f} {cpp}")
+                     f"{r['vs_dense']:7.2f} {r['cycles_ms']:9.2f} {r['cycles_vs_dense']:7.2f} {cpp}")
     return "\n".join(lines)
