@@ -13,9 +13,10 @@ DESCRIPTION = HELP + """.
 5 layers of N units, 7 full projections, 100 cycles per trial with learning. Prints CPU ms/trial
 (process CPU time, all threads; wall ms beside it),
 ns per synapse per trial, peak traced memory, a dense float32 matvec baseline measured in the
-same run (x dense = native / dense), the same trials with learning off ("cycles ms": the 100
-cycles alone, which is the work the dense matvec stands in for; x dense beside it) and C++
-emergent 8.6.1's one-thread ms/trial (x C++).
+same run (x dense = native / dense), the trial's time without its learning ("cycles ms": dWt
+and the weight update timed around their calls and taken out, leaving the 100 cycles, the work
+the dense matvec stands in for; x dense beside it) and C++ emergent 8.6.1's one-thread ms/trial
+(x C++).
 For one-thread numbers set OPENBLAS_NUM_THREADS=1 (or OMP_NUM_THREADS=1) in the environment.
 --kernel both times every size on the compiled C kernel and on the numpy steps."""
 

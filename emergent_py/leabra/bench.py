@@ -22,10 +22,9 @@ EMERGENT_MS = {"SMALL": 2.4, "MEDIUM": 9.6, "LARGE": 351.0, "HUGE": 825.0}
 LAYERS = ("Input", "Hidden_0", "Hidden_1", "Hidden_2", "Output")
 
 
-def bench_model(n_units: int, n_patterns: int = 10, seed: int = 0, learn: bool = True) -> Model:
+def bench_model(n_units: int, n_patterns: int = 10, seed: int = 0) -> Model:
     """The benchmark network with ``n_units`` per layer (the bench project's stored values:
-    ss_tau 2, g_bar.l 0.1, targ_init 0.2; back projections not scaled down); ``learn=False``
-    turns learning off (the cycles alone)."""
+    ss_tau 2, g_bar.l 0.1, targ_init 0.2; back projections not scaled down)."""
     y = math.isqrt(n_units)
     while n_units % y:
         y -= 1
@@ -37,8 +36,7 @@ def bench_model(n_units: int, n_patterns: int = 10, seed: int = 0, learn: bool =
         net.connect(s, r, Full())
     for s, r in zip(LAYERS[2:], LAYERS[1:-1]):
         net.connect(s, r, Full(), cls="Back")
-    params = Sheet({"Layer": {"act_avg.ss_tau": 2.0, "g_bar.l": 0.1, "avg_act.targ_init": 0.2},
-                    "Prjn": {"learn": learn}})
+    params = Sheet({"Layer": {"act_avg.ss_tau": 2.0, "g_bar.l": 0.1, "avg_act.targ_init": 0.2}})
     pats = Patterns.random(n=n_patterns, layers={"Input": shape, "Output": shape},
                            pct_on=(n_units // 6) / n_units, seed=seed + 1)
     return Model(net, params, pats, RunPlan(epochs=1, stop_cnt_err=None, order="permuted", seed=seed))
@@ -56,19 +54,6 @@ def dense_matvec_ms(net: Network, n_trials: int) -> float:
     return (time.process_time() - t) / n_trials * 1e3
 
 
-def cycles_ms(n_units: int, n_trials: int, kernel: str | None = None) -> float:
-    """CPU ms per trial of the same benchmark with learning off: the 100 cycles alone (net input
-    by delta sending, inhibition, activation), which is what the dense-matvec baseline stands
-    in for."""
-    net = Network(bench_model(n_units, learn=False), kernel=kernel)
-    order = net.rng.permutation(net.model.patterns.n)
-    net.trial(int(order[0]))
-    t = time.process_time()
-    for i in range(n_trials):
-        net.trial(int(order[(i + 1) % len(order)]))
-    return (time.process_time() - t) / n_trials * 1e3
-
-
 def bench_size(name: str, n_units: int, n_trials: int, kernel: str | None = None) -> dict:
     """Time ``n_trials`` training trials (after one warm-up trial) of the benchmark of one size,
     on the given cycle ``kernel`` (see :class:`Network`)."""
@@ -80,15 +65,27 @@ def bench_size(name: str, n_units: int, n_trials: int, kernel: str | None = None
     tracemalloc.stop()                    # (tracing slows numpy; the timed trials run without it)
     # CPU time of the process (all threads): on a shared machine wall time mostly measures the
     # other jobs; wall time is reported beside it
+    # learning's share, timed around its calls (dWt at the end of each trial, the weight update
+    # at the start of the next): the rest is the 100 cycles, the work the dense matvec stands in for
+    learning = [0.0]
+    dwt = net.compute_dwt
+
+    def timed_dwt():
+        t0 = time.process_time()
+        dwt()
+        learning[0] += time.process_time() - t0
+    net.compute_dwt = timed_dwt
     t, w = time.process_time(), time.perf_counter()
     for i in range(n_trials):
+        t0 = time.process_time()
         net.compute_weights()
+        learning[0] += time.process_time() - t0
         net.trial(int(order[(i + 1) % len(order)]))
     ms = (time.process_time() - t) / n_trials * 1e3
+    cycles = ms - learning[0] / n_trials * 1e3
     wall = (time.perf_counter() - w) / n_trials * 1e3
     n_syn = sum(p.n_syn for p in net.prjn_list)
     dense = dense_matvec_ms(net, max(1, n_trials // 2))
-    cycles = cycles_ms(n_units, n_trials, kernel)
     return {"size": name, "kernel": net.kernel_name, "units": n_units, "synapses": n_syn, "trials": n_trials, "ms_per_trial": ms, "wall_ms": wall,
             "ns_per_syn_trial": ms * 1e6 / n_syn, "peak_mb": peak / 2 ** 20, "dense_ms": dense,
             "vs_dense": ms / dense, "cycles_ms": cycles, "cycles_vs_dense": cycles / dense,

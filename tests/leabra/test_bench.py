@@ -2,7 +2,7 @@
 import re
 
 from emergent_py.cli import main
-from emergent_py.leabra.bench import bench_model
+from emergent_py.leabra.bench import bench_size
 
 
 def test_bench_prints_every_column_for_each_size(capsys):
@@ -20,13 +20,10 @@ def test_bench_prints_every_column_for_each_size(capsys):
     assert "bench SMALL (25 units/layer, 2 trials, kernel auto, best of 1)..." in captured.err
 
 
-def test_bench_learning_off_model_has_no_learning_projections():
-    on, off = bench_model(25), bench_model(25, learn=False)
-    assert on.network.projections.keys() == off.network.projections.keys()
-    from emergent_py.leabra import Network
-    net = Network(off)
-    assert not any(p.cc.learn for p in net.prjn_list)
-    assert all(p.cc.learn for p in Network(on).prjn_list)
+def test_bench_cycles_are_the_trial_without_its_learning():
+    r = bench_size("SMALL", 25, 3)
+    assert 0 < r["cycles_ms"] < r["ms_per_trial"]
+    assert r["cycles_vs_dense"] == r["cycles_ms"] / r["dense_ms"]
 
 
 def test_bench_bad_size_is_one_line(capsys):
