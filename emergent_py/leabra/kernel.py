@@ -156,11 +156,30 @@ def build(path: Path) -> None:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
             if done.returncode == 0:
                 os.replace(tmp, path)
+                prune(path)
                 return
         raise BackendError(f"compiling the cycle kernel failed ({shlex.join(cmd)}):\n{done.stderr.strip()}")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+# a build removes the other builds in its folder that no process has loaded for this long (older
+# sources, compilers or CPUs); load() marks the one it uses
+UNUSED_BUILD_DAYS = 30
+
+
+def prune(keep: Path) -> None:
+    """Remove the kernel builds beside ``keep`` that were not used for UNUSED_BUILD_DAYS (one
+    that is still wanted is simply built again)."""
+    for old in keep.parent.glob("leabra_kernel-*.so"):
+        if old == keep or old.name.endswith(".tmp.so"):
+            continue
+        try:
+            if time.time() - old.stat().st_mtime > UNUSED_BUILD_DAYS * 86400:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def load() -> ctypes.CDLL:
@@ -180,6 +199,10 @@ def load() -> ctypes.CDLL:
                 if not path.exists():
                     build(path)
         lib = ctypes.CDLL(str(path))
+        try:
+            os.utime(path)                  # in use: not pruned by another version's build
+        except OSError:
+            pass
         if lib.kernel_abi() != ABI:
             raise BackendError(f"{path}: kernel ABI {lib.kernel_abi()} differs from {ABI}; delete the file")
         lib.run_cycles.restype = ctypes.c_int64

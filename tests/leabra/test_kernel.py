@@ -118,6 +118,23 @@ def test_kernel_builds_into_the_cache_once(monkeypatch, tmp_path):
     assert not list(tmp_path.glob("*.tmp*"))
 
 
+def test_a_build_prunes_builds_unused_for_30_days(monkeypatch, tmp_path):
+    """Old versions (another source, compiler or CPU) do not pile up in the cache: a build removes
+    those not loaded for UNUSED_BUILD_DAYS; recently used ones stay."""
+    import os
+    import time
+    monkeypatch.setattr(kmod, "_LIB", None)
+    monkeypatch.setattr(kmod, "_LIB_ERROR", None)
+    monkeypatch.setenv("EMERGENT_PY_CACHE", str(tmp_path))
+    stale, recent = tmp_path / "leabra_kernel-0000000000000000.so", tmp_path / "leabra_kernel-1111111111111111.so"
+    for f, days in ((stale, 31), (recent, 29)):
+        f.write_bytes(b"not a library")
+        t = time.time() - days * 86400
+        os.utime(f, (t, t))
+    assert Network(mixed_model(), kernel="c").kernel_name == "c"
+    assert not stale.exists() and recent.exists() and kmod.library_path().exists()
+
+
 @pytest.mark.parametrize("prjn,sparse", [
     ({}, False),                                                      # XCAL_CHL, norm, momentum
     ({"rule.rule": "DELTA_FF_FB", "dwt_norm.lr_comp": 0.2, "xcal.m_lrn": 0.7}, False),
