@@ -5,8 +5,8 @@
  * emergent_py/leabra/kernel.py compiles it with the system C compiler on first use (with
  * -ffp-contract=off, so no fused multiply-adds change the rounding) and calls it through ctypes;
  * without a compiler the numpy steps run instead. Sums over units (layer averages) and the net
- * input are accumulated sequentially, sender by sender, as emergent does, so results agree with
- * the numpy steps to float32 summation order, not bitwise.
+ * input are accumulated sequentially, sender by sender, as emergent does, and exp is the C
+ * library's expf: the numpy steps do the same, and the two agree bit for bit.
  *
  * One call runs n_cycles cycles of one quarter:
  *   send_netin_delta (3.1) -> netin integration (3.3) -> netin stats (4.3) -> FFFB (4.2)
@@ -86,22 +86,6 @@ static inline real inet(real v, real ge, real gl, real gi, real ee, real el, rea
 {
     real a = ge * (ee - v), b = gl * (el - v), c = gi * (ei - v);
     return (a + b) + c;
-}
-
-static inline real nxx1(real x, const real *uc, int64_t n, int64_t i)
-{
-    if (x < 0) {
-        real e = expf(x * UC(UC_NX_NEG_SGN, i));
-        return UC(UC_NX_SIG_MULT_EFF, i) / (e + (real)1);
-    }
-    if (x < UC(UC_NX_INTERP_RANGE, i))
-        return (x / UC(UC_NX_INTERP_RANGE, i)) * UC(UC_NX_INTERP_VAL, i) + UC(UC_NX_SIG_VAL_AT_0, i);
-    real gcr = UC(UC_NX_GCR, i);
-    real g = (gcr - x / UC(UC_NX_NVAR, i)) / gcr;
-    g = MAXF(g, (real)0);
-    g = ((real)1 - g * UC(UC_NX_GAIN_COR, i)) * UC(UC_NX_GAIN, i);
-    real z = g * x;
-    return z / (z + (real)1);
 }
 
 /* pending[r] += e * w[r] for the senders' rows w = wt + idx[k]*nr with e = delta[k]*scale, k in
@@ -248,63 +232,94 @@ static void fffb(const Net *N, const uint8_t *clamped)
     }
 }
 
-static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle, int64_t *last_spike)
+/* The activation step of one group of units [a, b) with inhibition gi_lay, in three passes so
+ * that the first and the last vectorize (the same float operations per unit as one scalar pass):
+ * (1) conductances, v_m and v_m_eq, the activation function's argument x, and NXX1 wherever it
+ * needs no exp (x >= 0); (2) expf where x < 0, unit by unit (the C library's expf, which has no
+ * vector form with the same results); (3) the activation update and the spike bookkeeping.
+ * da holds x and val (scratch) the NXX1 value, or the exp argument where x < 0, between passes. */
+static void act_group(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t tot_cycle, int64_t *last_spike)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
-    real *const *U = N->u;
+    real *restrict gc_i = N->u[U_GC_I], *restrict v_m = N->u[U_V_M], *restrict v_m_eq = N->u[U_V_M_EQ];
+    real *restrict i_net = N->u[U_I_NET], *restrict act_raw = N->u[U_ACT_RAW], *restrict da = N->u[U_DA];
+    real *restrict act = N->u[U_ACT], *restrict act_eq = N->u[U_ACT_EQ], *restrict act_nd = N->u[U_ACT_ND];
+    real *restrict spike = N->u[U_SPIKE], *restrict spk_t = N->u[U_SPK_T];
+    const real *restrict net = N->u[U_NET];
+    double *restrict refr_until = N->refr_until;
+    real *restrict val = N->send_delta;
+    const double now = (double)tot_cycle;
+    IVDEP for (int64_t i = a; i < b; i++) {
+        gc_i[i] = gi_lay;
+        const real ge = net[i] * UC(UC_G_BAR_E, i), gi = gi_lay * UC(UC_G_BAR_I, i);
+        const real gl = UC(UC_G_L, i), ee = UC(UC_E_E, i), el = UC(UC_E_L, i), ei = UC(UC_E_I, i);
+        const real vm = v_m[i], veq = v_m_eq[i];
+        const real i0 = inet(vm, ge, gl, gi, ee, el, ei);
+        const real i1 = inet(veq, ge, gl, gi, ee, el, ei);
+        const real vh = vm + i0 * UC(UC_HALF_RATE_CYC, i);
+        const real i2 = inet(vh, ge, gl, gi, ee, el, ei);
+        real t0 = vm + i2 * UC(UC_VM_RATE_CYC, i), t1 = veq + i1 * UC(UC_VM_RATE, i);
+        t0 = MAXF(MINF(t0, UC(UC_VM_HI, i)), UC(UC_VM_LO, i));
+        t1 = MAXF(MINF(t1, UC(UC_VM_HI, i)), UC(UC_VM_LO, i));
+        v_m_eq[i] = t1;
+        const int free_vm = now > refr_until[i];          /* not refractory: v_m moves */
+        v_m[i] = free_vm ? t0 : vm;
+        i_net[i] = free_vm ? i2 : i_net[i];
+        /* activation (5.5): below threshold on v_m_eq, else gelin on g_e */
+        const real thr = UC(UC_THR, i);
+        const int below = act_raw[i] < UC(UC_VM_ACT_THR, i) && t1 <= thr;
+        const real x = below ? t1 - thr : ge - (gi * UC(UC_GE_C_I, i) + UC(UC_GE_C_L, i)) / UC(UC_GE_C_D, i);
+        /* NXX1 (5.4) without its exp branch: the linear bridge, else XX1 with the corrected gain */
+        const real ir = UC(UC_NX_INTERP_RANGE, i);
+        const real bridge = (x / ir) * UC(UC_NX_INTERP_VAL, i) + UC(UC_NX_SIG_VAL_AT_0, i);
+        const real gcr = UC(UC_NX_GCR, i);
+        real g = (gcr - x / UC(UC_NX_NVAR, i)) / gcr;
+        g = MAXF(g, (real)0);
+        g = ((real)1 - g * UC(UC_NX_GAIN_COR, i)) * UC(UC_NX_GAIN, i);
+        const real z = g * x;
+        const real xx1 = z / (z + (real)1);
+        da[i] = x;
+        val[i] = x < 0 ? x * UC(UC_NX_NEG_SGN, i) : (x < ir ? bridge : xx1);
+    }
+    for (int64_t i = a; i < b; i++)                        /* the exp branch, x < 0 */
+        if (da[i] < 0)
+            val[i] = UC(UC_NX_SIG_MULT_EFF, i) / (expf(val[i]) + (real)1);
+    int any_spike = 0;
+    const real cyc = (real)tot_cycle;
+    const double until = (double)(tot_cycle + N->t_r);
+    IVDEP for (int64_t i = a; i < b; i++) {
+        const real a_cur = act_nd[i];
+        const real a_new = a_cur + UC(UC_VM_RATE, i) * (val[i] - a_cur);
+        da[i] = a_new - a_cur;
+        act_raw[i] = a_new;
+        const real ac = MAXF(MINF(a_new, UC(UC_ACT_HI, i)), UC(UC_ACT_LO, i));
+        act[i] = act_eq[i] = act_nd[i] = ac;
+        /* spike bookkeeping on v_m */
+        const int spk = v_m[i] > UC(UC_THR, i);
+        spike[i] = (real)spk;
+        v_m[i] = spk ? UC(UC_VM_R, i) : v_m[i];
+        i_net[i] = spk ? (real)0 : i_net[i];
+        spk_t[i] = spk ? cyc : spk_t[i];
+        refr_until[i] = spk && tot_cycle > 0 ? until : refr_until[i];
+        any_spike |= spk;
+    }
+    if (any_spike)
+        *last_spike = tot_cycle;
+}
+
+static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle, int64_t *last_spike)
+{
     for (int64_t l = 0; l < N->n_layers; l++) {
         if (clamped[l])
             continue;
-        /* the unit groups of the layer: the layer itself, or its pools */
-        const int64_t n_groups = N->lay_npools[l] ? N->lay_npools[l] : 1;
-        for (int64_t g = 0; g < n_groups; g++) {
-        const int64_t q = N->lay_pool0[l] + g;
-        const real gi_lay = N->lay_npools[l] ? N->p[P_G_I][q] : N->l[L_G_I][l];
-        const int64_t a = N->lay_npools[l] ? N->pool_start[q] : N->lay_start[l];
-        const int64_t b = a + (N->lay_npools[l] ? N->pool_size[q] : N->lay_size[l]);
-        for (int64_t i = a; i < b; i++) {
-            U[U_GC_I][i] = gi_lay;
-            const real ge = U[U_NET][i] * UC(UC_G_BAR_E, i), gi = gi_lay * UC(UC_G_BAR_I, i);
-            const real gl = UC(UC_G_L, i), ee = UC(UC_E_E, i), el = UC(UC_E_L, i), ei = UC(UC_E_I, i);
-            const real vm = U[U_V_M][i], veq = U[U_V_M_EQ][i];
-            const real i0 = inet(vm, ge, gl, gi, ee, el, ei);
-            const real i1 = inet(veq, ge, gl, gi, ee, el, ei);
-            const real vh = vm + i0 * UC(UC_HALF_RATE_CYC, i);
-            const real i2 = inet(vh, ge, gl, gi, ee, el, ei);
-            real t0 = vm + i2 * UC(UC_VM_RATE_CYC, i), t1 = veq + i1 * UC(UC_VM_RATE, i);
-            t0 = MAXF(MINF(t0, UC(UC_VM_HI, i)), UC(UC_VM_LO, i));
-            t1 = MAXF(MINF(t1, UC(UC_VM_HI, i)), UC(UC_VM_LO, i));
-            U[U_V_M_EQ][i] = t1;
-            if ((double)tot_cycle > N->refr_until[i]) {
-                U[U_V_M][i] = t0;
-                U[U_I_NET][i] = i2;
-            }
-            /* activation (5.5): below threshold on v_m_eq, else gelin on g_e */
-            const real thr = UC(UC_THR, i);
-            real x;
-            if (U[U_ACT_RAW][i] < UC(UC_VM_ACT_THR, i) && t1 <= thr)
-                x = t1 - thr;
-            else
-                x = ge - (gi * UC(UC_GE_C_I, i) + UC(UC_GE_C_L, i)) / UC(UC_GE_C_D, i);
-            const real a_cur = U[U_ACT_ND][i];
-            const real a_new = a_cur + UC(UC_VM_RATE, i) * (nxx1(x, uc, n, i) - a_cur);
-            U[U_DA][i] = a_new - a_cur;
-            U[U_ACT_RAW][i] = a_new;
-            const real act = MAXF(MINF(a_new, UC(UC_ACT_HI, i)), UC(UC_ACT_LO, i));
-            U[U_ACT][i] = U[U_ACT_EQ][i] = U[U_ACT_ND][i] = act;
-            /* spike bookkeeping on v_m */
-            const int spk = U[U_V_M][i] > thr;
-            U[U_SPIKE][i] = (real)spk;
-            if (spk) {
-                U[U_V_M][i] = UC(UC_VM_R, i);
-                U[U_I_NET][i] = 0;
-                U[U_SPK_T][i] = (real)tot_cycle;
-                if (tot_cycle > 0)
-                    N->refr_until[i] = (double)(tot_cycle + N->t_r);
-                *last_spike = tot_cycle;
-            }
+        if (!N->lay_npools[l]) {             /* the unit groups of the layer: itself, or its pools */
+            act_group(N, N->lay_start[l], N->lay_start[l] + N->lay_size[l], N->l[L_G_I][l], tot_cycle, last_spike);
+            continue;
         }
+        for (int64_t g = 0; g < N->lay_npools[l]; g++) {
+            const int64_t q = N->lay_pool0[l] + g;
+            act_group(N, N->pool_start[q], N->pool_start[q] + N->pool_size[q], N->p[P_G_I][q], tot_cycle, last_spike);
         }
     }
 }
