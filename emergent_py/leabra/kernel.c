@@ -153,13 +153,13 @@ static void netin_integ(const Net *N, const uint8_t *clamped)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
-    real *net = N->u[U_NET], *net_raw = N->u[U_NET_RAW], *pending = N->u[U_PENDING];
-    const real *net_ex = N->u[U_NET_EX];
+    real *restrict net = N->u[U_NET], *restrict net_raw = N->u[U_NET_RAW], *restrict pending = N->u[U_PENDING];
+    const real *restrict net_ex = N->u[U_NET_EX];
     for (int64_t l = 0; l < N->n_layers; l++) {
         if (clamped[l])
             continue;
         const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
-        for (int64_t i = a; i < b; i++) {
+        IVDEP for (int64_t i = a; i < b; i++) {
             net_raw[i] += pending[i];
             pending[i] = 0;
             real syn = UC(UC_NET_GAIN, i) * net_raw[i] + net_ex[i];
@@ -329,14 +329,20 @@ static void act_post(const Net *N)
     const int64_t n = N->n_units;
     const real *uc = N->uc;
     real *const *U = N->u;
-    real *ss = U[U_AVG_SS], *s = U[U_AVG_S], *m = U[U_AVG_M], *ru = U[U_RU_AVG_S_LRN], *su = U[U_SU_AVG_S_LRN];
-    const real *a = U[U_ACT_ND];
-    for (int64_t i = 0; i < n; i++) {
-        ss[i] = ss[i] + UC(UC_SS_RATE, i) * (a[i] - ss[i]);
-        s[i] = s[i] + UC(UC_S_RATE, i) * (ss[i] - s[i]);
-        m[i] = m[i] + UC(UC_M_RATE, i) * (s[i] - m[i]);
-        ru[i] = UC(UC_RU_S, i) * s[i] + UC(UC_RU_M, i) * m[i];
-        su[i] = N->su_same ? ru[i] : UC(UC_SU_S, i) * s[i] + UC(UC_SU_M, i) * m[i];
+    real *restrict ss = U[U_AVG_SS], *restrict s = U[U_AVG_S], *restrict m = U[U_AVG_M];
+    real *restrict ru = U[U_RU_AVG_S_LRN], *restrict su = U[U_SU_AVG_S_LRN];
+    const real *restrict a = U[U_ACT_ND];
+    const int su_same = (int)N->su_same;
+    IVDEP for (int64_t i = 0; i < n; i++) {
+        const real ss1 = ss[i] + UC(UC_SS_RATE, i) * (a[i] - ss[i]);
+        const real s1 = s[i] + UC(UC_S_RATE, i) * (ss1 - s[i]);
+        const real m1 = m[i] + UC(UC_M_RATE, i) * (s1 - m[i]);
+        const real ru1 = UC(UC_RU_S, i) * s1 + UC(UC_RU_M, i) * m1;
+        ss[i] = ss1;
+        s[i] = s1;
+        m[i] = m1;
+        ru[i] = ru1;
+        su[i] = su_same ? ru1 : UC(UC_SU_S, i) * s1 + UC(UC_SU_M, i) * m1;
     }
 }
 
@@ -356,10 +362,10 @@ static void pool_act_avg(const Net *N)
 static int all_finite(const Net *N)
 {
     const real *act = N->u[U_ACT], *net = N->u[U_NET], *veq = N->u[U_V_M_EQ];
+    int ok = 1;                      /* no early exit: the loop vectorizes (x - x is 0 iff finite) */
     for (int64_t i = 0; i < N->n_units; i++)
-        if (!isfinite(act[i]) || !isfinite(net[i]) || !isfinite(veq[i]))
-            return 0;
-    return 1;
+        ok &= (act[i] - act[i] == 0) & (net[i] - net[i] == 0) & (veq[i] - veq[i] == 0);
+    return ok;
 }
 
 /* Run n_cycles cycles from tot_cycle0 with the layers flagged in clamped (hard clamped) skipped
