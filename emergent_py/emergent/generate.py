@@ -33,7 +33,6 @@ references) and :mod:`.splice_run` (input table, run plan). It re-exports their 
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -43,11 +42,10 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..errors import FormatError, SpecError
-from ..spec.fields import to_dict
 from ..spec.model import Model
 from ..spec.network import OneToOne, UniformRandom
-from ..spec.params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
-from .dump import Block, Dump, Member, format_ref, quote, ref_problems, size_mismatches, write_atomic
+from ..spec.params import NetworkSpec
+from .dump import Dump, Member, quote, ref_problems, size_mismatches, write_atomic
 from .project import identifier
 from .splice_network import NET, NetworkSplice
 from .splice_run import ORDER_NAMES, RunSplice, cell_text  # noqa: F401
@@ -125,71 +123,7 @@ class Splicer(NetworkSplice, RunSplice, SpecSplice):
         if wt_format.upper() not in WT_FORMATS:
             raise SpecError(f"wt_format {wt_format!r} is not one of {', '.join(WT_FORMATS)}")
         net = model.network
-        specs_v: list[Block] = []
-        specs_s: list[Block] = []
-
-        made: dict[str, str] = {}
-
-        def add_spec(type_name: str, label: str, need: str, content: Any, fill) -> str:
-            """Path of the spec of ``type_name`` with this ``content``; made once (``fill``s a
-            fresh copy of the prototype), shared by every object that wants the same content."""
-            key = json.dumps([type_name, content], sort_keys=True)
-            if key not in made:
-                idx = len(specs_v)
-                v, s = self.new_spec(type_name, idx, label, f"{need}")
-                fill(v)
-                specs_v.append(v)
-                specs_s.append(s)
-                made[key] = f"{NET}.specs[{idx}]"
-            return made[key]
-
-        def fill_unit(unit, bias: str, where: str):
-            def fill(v: Block) -> None:
-                self.write_record(v, unit, UnitSpec, where)
-                if not self._set_path(v, "bias_spec.spec", format_ref(bias)):
-                    raise SpecError(f"{self.t.where}: the template's LeabraUnitSpec has no bias_spec pointer")
-            return fill
-
-        lay_specs: dict[str, tuple[str, str]] = {}
-        for lay in net.layers.values():
-            res = model.layer_params[lay.name]
-            need = f"layer '{lay.name}'"
-            bias = add_spec(BiasSpec.EMERGENT_TYPE, f"{lay.name}Bias", need, to_dict(res.bias),
-                            lambda v: self.write_record(v, res.bias, BiasSpec, f"{need}: bias spec"))
-            # a unit spec points to its bias spec, so both make its identity
-            unit = add_spec(UnitSpec.EMERGENT_TYPE, f"{lay.name}Units", need, [to_dict(res.unit), bias],
-                            fill_unit(res.unit, bias, f"{need}: unit spec"))
-            lspec = add_spec(LayerSpec.EMERGENT_TYPE, f"{lay.name}Layer", need, to_dict(res.layer),
-                             lambda v: self.write_record(v, res.layer, LayerSpec, f"{need}: layer spec"))
-            lay_specs[lay.name] = (unit, lspec)
-        prj_specs: dict[str, tuple[str, str, str]] = {}
-        for k, prj in enumerate(net.projections.values()):
-            need = f"projection '{prj.name}'"
-            con_rec = model.prjn_params[prj.name].con
-            con = add_spec(ConSpec.EMERGENT_TYPE, f"{prj.send}To{prj.recv}Cons", need, to_dict(con_rec),
-                           lambda v: self.write_record(v, con_rec, ConSpec, f"{need}: con spec"))
-            ptype = type(prj.pattern).EMERGENT_TYPE
-            pspec = add_spec(ptype, f"{type(prj.pattern).__name__}Prjn_{k}", need, repr(prj.pattern),
-                             lambda v: self._pattern_members(v, prj.pattern, need))
-            prj_specs[prj.name] = (con, pspec, ptype)
-
-        # ---- value pass: specs
-        sv = self.net_v.get("specs")
-        if not isinstance(sv, Block):
-            raise FormatError(f"{self.t.where}: the template's network has no specs list")
-        sv.clear_elements()
-        for v in specs_v:
-            v.pre = "\n"
-            v.set_depth(self.depth)
-            sv.append(v)
-        ss = self._skel_child(self.net_s, "@.specs")
-        ss.clear_elements()
-        ss.set_size(len(specs_s))
-        for s in specs_s:
-            s.pre = "\n"
-            s.set_depth(self.depth)
-            ss.append(s)
-
+        lay_specs, prj_specs = self.splice_specs(model)
         # ---- layers and projections
         self._layers(model, lay_specs, prj_specs)
         # ---- network members

@@ -13,9 +13,7 @@ import re
 from ..errors import FormatError, SpecError
 from ..spec.model import Model
 from .dump import Block, Link, Member, format_ref, parse_nodes, quote
-from .splice_specs import SpecSplice
-
-NET = ".networks[0]"
+from .splice_specs import NET, SpecSplice
 
 
 class NetworkSplice(SpecSplice):

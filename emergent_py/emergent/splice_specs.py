@@ -10,12 +10,17 @@ other parts (:mod:`.splice_network`, :mod:`.splice_run`), which use these helper
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from ..errors import FormatError, SpecError, did_you_mean
 from ..spec.fields import derived_fields, emergent_name, get_path, leaf_fields
+from ..spec.fields import to_dict
 from ..spec.network import OneToOne, UniformRandom
-from .dump import Array, Block, Dump, Member, format_float, quote
+from ..spec.params import BiasSpec, ConSpec, LayerSpec, UnitSpec
+from .dump import Array, Block, Dump, Member, format_float, format_ref, quote
+
+NET = ".networks[0]"                 # the network's path in a project
 
 
 def param_text(value: Any) -> str:
@@ -145,6 +150,73 @@ class SpecSplice:
             put("rndm_seed.rnd_seed", str(pattern.seed))
 
 
+    # -- the model's specs
+    def splice_specs(self, model) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str, str]]]:
+        """Make the model's specs and put them into the network's specs list (both passes),
+        replacing the template's. Objects that want the same content share one spec.
+
+        Returns ``({layer: (unit spec path, layer spec path)}, {projection: (con spec path,
+        projection spec path, projection spec type)})`` for the layers and projections."""
+        specs: list[tuple[Block, Block]] = []          # (value block, skeleton block) per spec
+        made: dict[str, str] = {}
+
+        def add_spec(type_name: str, label: str, need: str, content: Any, fill) -> str:
+            """Path of the spec of ``type_name`` with this ``content``; made once (``fill``s a
+            fresh copy of the prototype), shared by every object that wants the same content."""
+            key = json.dumps([type_name, content], sort_keys=True)
+            if key not in made:
+                idx = len(specs)
+                v, sk = self.new_spec(type_name, idx, label, need)
+                fill(v)
+                specs.append((v, sk))
+                made[key] = f"{NET}.specs[{idx}]"
+            return made[key]
+
+        def fill_unit(unit, bias: str, where: str):
+            def fill(v: Block) -> None:
+                self.write_record(v, unit, UnitSpec, where)
+                if not self._set_path(v, "bias_spec.spec", format_ref(bias)):
+                    raise SpecError(f"{self.t.where}: the template's LeabraUnitSpec has no bias_spec pointer")
+            return fill
+
+        lay_specs: dict[str, tuple[str, str]] = {}
+        for lay in model.network.layers.values():
+            res = model.layer_params[lay.name]
+            need = f"layer '{lay.name}'"
+            bias = add_spec(BiasSpec.EMERGENT_TYPE, f"{lay.name}Bias", need, to_dict(res.bias),
+                            lambda v: self.write_record(v, res.bias, BiasSpec, f"{need}: bias spec"))
+            # a unit spec points to its bias spec, so both make its identity
+            unit = add_spec(UnitSpec.EMERGENT_TYPE, f"{lay.name}Units", need, [to_dict(res.unit), bias],
+                            fill_unit(res.unit, bias, f"{need}: unit spec"))
+            lspec = add_spec(LayerSpec.EMERGENT_TYPE, f"{lay.name}Layer", need, to_dict(res.layer),
+                             lambda v: self.write_record(v, res.layer, LayerSpec, f"{need}: layer spec"))
+            lay_specs[lay.name] = (unit, lspec)
+        prj_specs: dict[str, tuple[str, str, str]] = {}
+        for k, prj in enumerate(model.network.projections.values()):
+            need = f"projection '{prj.name}'"
+            con_rec = model.prjn_params[prj.name].con
+            con = add_spec(ConSpec.EMERGENT_TYPE, f"{prj.send}To{prj.recv}Cons", need, to_dict(con_rec),
+                           lambda v: self.write_record(v, con_rec, ConSpec, f"{need}: con spec"))
+            ptype = type(prj.pattern).EMERGENT_TYPE
+            pspec = add_spec(ptype, f"{type(prj.pattern).__name__}Prjn_{k}", need, repr(prj.pattern),
+                             lambda v: self._pattern_members(v, prj.pattern, need))
+            prj_specs[prj.name] = (con, pspec, ptype)
+
+        sv = self.net_v.get("specs")
+        if not isinstance(sv, Block):
+            raise FormatError(f"{self.t.where}: the template's network has no specs list")
+        sv.clear_elements()
+        ss = self._skel_child(self.net_s, "@.specs")
+        ss.clear_elements()
+        ss.set_size(len(specs))
+        for dst, blocks in ((sv, [v for v, _ in specs]), (ss, [sk for _, sk in specs])):
+            for b in blocks:
+                b.pre = "\n"
+                b.set_depth(self.depth)
+                dst.append(b)
+        return lay_specs, prj_specs
+
+
 def _derived_value(record: Any, path: str) -> Any:
     """Value at a dotted path that may end in a derived field (``dt.vm_dt``)."""
     obj = record
@@ -166,3 +238,4 @@ def _members(spec: Block, path: str) -> list[str]:
     if not isinstance(node, Block):
         return []
     return [getattr(m, "name", "") or getattr(m, "name_", "") for m in node.members()]
+
