@@ -4,7 +4,8 @@ It finds blocks in the template (:meth:`~SpecSplice._find`, :meth:`~SpecSplice._
 copies prototype objects from the template or the prototype projects
 (:meth:`~SpecSplice.prototype`, :meth:`~SpecSplice.new_spec`), and writes spec members by their
 dotted paths: parameter records with their derived values (:meth:`~SpecSplice.write_record`,
-exact text from :func:`param_text`) and projection-pattern members. It is the base of the
+exact text from :func:`param_text`) and projection-pattern members; and it makes the model's
+specs, one per distinct content (:meth:`~SpecSplice.splice_specs`). It is the base of the
 other parts (:mod:`.splice_network`, :mod:`.splice_run`), which use these helpers.
 """
 from __future__ import annotations
