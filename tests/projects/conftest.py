@@ -1,7 +1,6 @@
 """Fixtures for the example projects under projects/ (imported by path: they are not a package)."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,15 +16,6 @@ def load_project(name: str):
     """Import ``projects/<name>/model.py`` as a module."""
     path = PROJECTS / name / "model.py"
     return import_model_file(path)
-
-
-@pytest.fixture
-def full_length():
-    """Opt-in for the multi-seed, full-length learning checks (marked ``slow``; minutes each):
-    they run with ``EMERGENT_PY_SLOW=1``, and are skipped with that reason otherwise, so that
-    the default suite (which CI runs whole) stays within its time budget."""
-    if os.environ.get("EMERGENT_PY_SLOW", "") != "1":
-        pytest.skip("full-length learning check: run with EMERGENT_PY_SLOW=1 (several minutes)")
 
 
 @pytest.fixture

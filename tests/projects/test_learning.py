@@ -54,14 +54,14 @@ def test_hidden_layer_learns_the_impossible_task(train):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["easy", "hard"])
-def test_two_layers_learn_separable_tasks_every_seed(full_length, train, task):
+def test_two_layers_learn_separable_tasks_every_seed(train, task):
     for seed in range(5):
         run, log = train("OReillyMunakataFrankEtAl2012_1", seed=seed, task=task)
         assert run.stopped, (task, seed, log.column("cnt_err")[-5:])
 
 
 @pytest.mark.slow
-def test_hidden_layer_learns_impossible_every_seed(full_length, train):
+def test_hidden_layer_learns_impossible_every_seed(train):
     stopped = [train("OReillyMunakataFrankEtAl2012_2", seed=s)[0].stopped for s in range(10)]
     assert all(stopped), stopped                  # README: 10 of seeds 0-9 within 100 epochs
 
@@ -76,7 +76,7 @@ def test_random_assoc_learns_to_zero_errors(train):
 
 
 @pytest.mark.slow
-def test_random_assoc_every_seed(full_length, train):
+def test_random_assoc_every_seed(train):
     for seed in range(1, 5):
         run, log = train("RandomAssoc", seed=seed)
         assert run.stopped, (seed, log.column("cnt_err")[-5:])
@@ -95,7 +95,7 @@ def test_family_trees_error_falls(train):
 
 
 @pytest.mark.slow
-def test_family_trees_learn_all_questions(full_length, train):
+def test_family_trees_learn_all_questions(train):
     run, log = train("Hinton1986_1", seed=0)
     assert run.stopped and log.column("cnt_err")[-1] == 0
     assert len(log.epochs) <= 100                 # README: seed 0 stops after 64 epochs
