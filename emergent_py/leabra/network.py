@@ -87,8 +87,10 @@ class Network(NetworkConsts, CycleSteps):
             i += p.dwt.size
         need = max((p.scratch_size() for p in self.prjn_list), default=0)
         shared = Scratch(need, dtype) if need else None        # one learning scratch for all
+        send_buffers: dict = {}                                 # one sending scratch for all
         for p in self.prjn_list:
             p.scratch = shared
+            p.send_buffers = send_buffers
         self.recv_prjns = {l.name: [p for p in self.prjn_list if p.recv is l] for l in self.lay_list}
         self.send_prjns = {l.name: [p for p in self.prjn_list if p.send is l] for l in self.lay_list}
         self._build_consts()

@@ -25,19 +25,6 @@ SYN_BLOCK = 32768
 # above half, multiplying every row is faster than gathering the senders' rows)
 SEND_CHUNK = 128
 
-_SEND_BUFFERS: dict = {}
-
-
-def _send_buffer(n_rows: int, n_cols: int, dtype) -> np.ndarray:
-    """Scratch rows for :meth:`Projection.send_delta`, shared by every projection of that shape
-    (one send runs at a time), so a cycle allocates nothing."""
-    key = (n_rows, n_cols, np.dtype(dtype).str)
-    buf = _SEND_BUFFERS.get(key)
-    if buf is None:
-        buf = _SEND_BUFFERS[key] = np.empty((n_rows, n_cols), dtype)
-    return buf
-
-
 def connectivity(spec: PrjnSpec, n_send: int, n_recv: int) -> np.ndarray | None:
     """Boolean (n_send, n_recv) connection mask, or None for full connectivity."""
     pat = spec.pattern
@@ -103,6 +90,9 @@ class Projection:
         self.scale_eff = dtype(0)
         self.scale_k = np.asarray(self.scale_eff)      # 0-d copy of scale_eff (fast dispatch)
         self.scratch: Scratch | None = None      # learning scratch, shared by a network's projections
+        # net-input sending scratch, {(n_rows, n_recv): array}, shared by a network's projections
+        # (one send runs at a time), so a cycle allocates nothing
+        self.send_buffers: dict = {}
         self.abs, self.rel = dtype(con.wt_scale.abs), dtype(con.wt_scale.rel)
 
     # -- access
@@ -141,20 +131,27 @@ class Projection:
             out += (delta[s] * self.scale_k) * self.wt[s]
             return
         if 2 * k > self.send.n:
-            rows = _send_buffer(self.send.n + 1, self.recv.n, self.dtype)
+            rows = self._send_rows(self.send.n + 1)
             rows[0] = out
             np.multiply(self.wt, (delta * self.scale_k)[:, None], out=rows[1:])
             np.add.reduce(rows, axis=0, out=out)
             return
         local = np.flatnonzero(delta)
         eff = delta[local] * self.scale_k
-        buf = _send_buffer(SEND_CHUNK + 1, self.recv.n, self.dtype)
+        buf = self._send_rows(SEND_CHUNK + 1)
         for i in range(0, len(local), SEND_CHUNK):
             j = min(i + SEND_CHUNK, len(local))
             rows = buf[:j - i + 1]
             rows[0] = out
             np.multiply(self.wt[local[i:j]], eff[i:j, None], out=rows[1:])
             np.add.reduce(rows, axis=0, out=out)
+
+    def _send_rows(self, n_rows: int) -> np.ndarray:
+        key = (n_rows, self.recv.n)
+        buf = self.send_buffers.get(key)
+        if buf is None:
+            buf = self.send_buffers[key] = np.empty(key, self.dtype)
+        return buf
 
     # -- learning (every synapse operation is local to a sender's row, so rows are processed in
     # cache-sized blocks: each numpy pass then reads and writes L2-resident data)
