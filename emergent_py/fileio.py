@@ -19,12 +19,6 @@ def temp_name(path: str | os.PathLike) -> str:
     return os.path.join(folder, f".{base}.{os.getpid()}.tmp")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, mode: int | None = None) -> Iterator[str]:
     """Yield a temporary path to write; on success it is renamed to ``path`` (with ``mode``, or
@@ -32,7 +26,8 @@ def atomic_output(path: str | os.PathLike, mode: int | None = None) -> Iterator[
     tmp = temp_name(path)
     try:
         yield tmp
-        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
+        if mode is not None:        # (files created with open() already have the umask's permissions)
+            os.chmod(tmp, mode)
         os.replace(tmp, os.fspath(path))
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -132,8 +132,10 @@ class WtsFile:
         (``{projection name: (n_recv, n_send)}``, ``{"<layer>.bias": (n_units,)}``), so that a
         native run starts from these weights (e.g. emergent's initial weights).
 
-        Raises FormatError naming this file when it lacks a layer or projection of the model or
-        a layer's size differs."""
+        Projections between the same two layers take the file's groups from that sender in
+        order (emergent's ``Sender``, ``Sender#1``, ...). Raises FormatError naming this file when
+        it lacks a layer of the model, a layer's size differs, or the projections from a sender
+        do not match the file's groups in number."""
         where = self.path or "weight file"
         layers = model.network.layers
         for name, lay in layers.items():
@@ -144,12 +146,17 @@ class WtsFile:
                 raise FormatError(f"{where}: layer '{name}' has {self.layers[name].n_units} units, the "
                                   f"model's has {lay.n_units}")
         out = {}
+        pairs: dict[tuple[str, str], list] = {}
         for p in model.network.projections.values():
-            if p.send not in self.layers[p.recv].recv:
-                raise FormatError(f"{where}: layer '{p.recv}' receives no projection from '{p.send}' "
-                                  f"(the model's projection '{p.name}'); it receives from "
-                                  f"{', '.join(self.layers[p.recv].recv) or 'nothing'}")
-            out[p.name] = self.dense(p.recv, p.send)
+            pairs.setdefault((p.recv, p.send), []).append(p)
+        for (recv, send), prjns in pairs.items():
+            groups = [g for g in self.layers[recv].recv.values() if g.send_layer == send]
+            if len(groups) != len(prjns):
+                raise FormatError(f"{where}: layer '{recv}' has {len(groups)} receiving group(s) from "
+                                  f"'{send}', the model {len(prjns)} projection(s) "
+                                  f"({', '.join(p.name for p in prjns)})")
+            for p, g in zip(prjns, groups):
+                out[p.name] = g.dense(self.layers[send].n_units)
         for name in layers:
             if self.layers[name].bias is not None:
                 out[f"{name}.bias"] = self.layers[name].bias

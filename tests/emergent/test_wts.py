@@ -154,3 +154,30 @@ def test_truncated_binary(tmp_path, reference):
     p.write_bytes(gzip.compress(data)[:-20])
     with pytest.raises(FormatError, match="corrupt or truncated gzip"):
         read_wts(p)
+
+
+def test_model_weights_parallel_projections_take_the_groups_in_order():
+    """Two projections between the same layers get the file's two groups from that sender in
+    order (emergent's ``Input`` and ``Input#1``), not the first group twice; a count mismatch is
+    an error naming the file."""
+    from dataclasses import replace
+    from emergent_py import Full, Model, Network, Patterns, RunPlan, Sheet
+    net = Network("Two")
+    net.layer("Input", (2, 2), kind="input")
+    net.layer("Hidden", (1, 3))
+    net.connect("Input", "Hidden", Full(), name="A")
+    net.connect("Input", "Hidden", Full(), name="B")
+    pats = Patterns.random(n=2, layers={"Input": (2, 2)}, pct_on=0.5, seed=0)
+    model = Model(net, Sheet({}), pats, RunPlan(epochs=1, stop_cnt_err=None))
+    a = np.arange(12, dtype=np.float32).reshape(3, 4) / 12
+    w = WtsFile.from_arrays("Two", {"Input": 4, "Hidden": 3}, {("Hidden", "Input"): a})
+    first = w.layers["Hidden"].recv["Input"]
+    w.layers["Hidden"].recv["Input#1"] = replace(first, group=1, wt=[x + np.float32(0.5) for x in first.wt])
+    w.path = "two.wts"
+    got = w.model_weights(model)
+    np.testing.assert_array_equal(got["A"], a)
+    np.testing.assert_array_equal(got["B"], a + np.float32(0.5))
+    del w.layers["Hidden"].recv["Input#1"]
+    with pytest.raises(FormatError, match=r"two.wts: layer 'Hidden' has 1 receiving group\(s\) from 'Input', "
+                                          r"the model 2 projection\(s\) \(A, B\)"):
+        w.model_weights(model)
