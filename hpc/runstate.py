@@ -1,7 +1,8 @@
 """``python -m emergent_py.hpc.runstate RUN.h5``: how job.sh should (re)start a run.
 
-Prints one line ``STATE EPOCHS``, EPOCHS being the epoch rows the file holds (the progress
-measure job.sh compares before and after a warned attempt):
+Prints one line ``STATE EPOCHS``, EPOCHS being the epochs its last checkpoint holds (rows
+logged after it are run again on resume), or every logged epoch of a complete run: the progress
+measure job.sh compares before and after a warned attempt.
 
 * ``fresh 0``      no run file yet: start the run;
 * ``complete N``   the run finished: do not run it again;
@@ -25,10 +26,12 @@ def run_state(path: str) -> tuple[str, int]:
     try:
         from ..results import RunFile
         with RunFile(path) as rf:
-            epochs = len(rf.epochs)
             if rf.complete:
-                return "complete", epochs
-            return ("resume" if rf.checkpoint() is not None else "restart"), epochs
+                return "complete", len(rf.epochs)
+            rows = rf.checkpoint_rows()
+            if rows is None:
+                return "restart", 0
+            return "resume", int(rows.get("epoch", 0))
     except Exception:   # noqa: BLE001 - any unreadable file means: start over
         return "restart", 0
 

@@ -142,6 +142,15 @@ class RunFile:
             return None
         return read_tree(g[g.attrs["current"]])
 
+    def checkpoint_rows(self) -> dict | None:
+        """Log rows per level (``{"epoch": n, ...}``) that the last complete checkpoint had seen,
+        read from its attributes alone (not the state), or None without a checkpoint: a run
+        resumed from it continues after those rows."""
+        g = self._f.get("checkpoint")
+        if g is None or "current" not in g.attrs:
+            return None
+        return json.loads(g[g.attrs["current"]].attrs.get("log_rows", "{}"))
+
     def close(self) -> None:
         self._f.close()
 

@@ -15,10 +15,14 @@ def test_states(tmp_path, model):
     w.append_epoch({"epoch": 0, "avg_sse": 1.0})
     w.append_epoch({"epoch": 1, "avg_sse": 0.5})
     w.close(complete=False)                              # stopped before any checkpoint
-    assert run_state(str(path)) == ("restart", 2)
+    assert run_state(str(path)) == ("restart", 0)           # no checkpointed epoch to keep
     w = RunWriter(path, model, mode="a")
     w.append_epoch({"epoch": 2, "avg_sse": 0.25})
     w.write_checkpoint({"epoch": 3, "x": [1.0, 2.0]})
+    w.close(complete=False)
+    assert run_state(str(path)) == ("resume", 3)
+    w = RunWriter(path, model, mode="a")                     # rows after the checkpoint: a resume
+    w.append_epoch({"epoch": 3, "avg_sse": 0.1})             # runs them again, so no progress
     w.close(complete=False)
     assert run_state(str(path)) == ("resume", 3)
     w = RunWriter(path, model, mode="a")
