@@ -10,6 +10,13 @@ import difflib
 from typing import Iterable
 
 
+#: exit status of the CLI for an error the user caused (one line on stderr, no traceback)
+USAGE_EXIT = 2
+#: exit status of a run stopped by a signal at a checkpoint, to be continued with --resume
+#: (EX_TEMPFAIL from sysexits.h); job scripts requeue on it (hpc/render.py)
+RESUME_EXIT = 75
+
+
 class EmergentPyError(Exception):
     """Base class of every error caused by user input (specs, files, requests)."""
 

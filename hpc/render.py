@@ -15,13 +15,10 @@ from pathlib import Path
 
 import jinja2
 
-from ..errors import SubmitError
+from ..errors import RESUME_EXIT, SubmitError
 from .profile import Profile
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-# The payload's exit status meaning "I wrote a checkpoint on the warning signal; run me again"
-# (EX_TEMPFAIL from sysexits.h), as `emergent-py run` defines it.
-from ..commands.run import RESUME_EXIT  # noqa: E402
 # The engine's command for one run ({python}, {model}, {output}, {run_dir} are filled in already
 # quoted, {resume} becomes --resume / --overwrite / nothing as the run file says (runstate.py);
 # the rest is shell code) and whether it keeps checkpoints in its run file so a run stopped by

@@ -6,7 +6,7 @@ import signal
 import sys
 import time
 
-from ..errors import SpecError
+from ..errors import RESUME_EXIT, SpecError
 from ..fileio import file_sha256
 from ..leabra import parallel     # imports mpi4py only inside an MPI world of > 1 rank
 from ..leabra.run import RECORD_LEVELS, Run
@@ -35,8 +35,6 @@ The core runs its compiled C kernel, built with the system C compiler on first u
 steps where no compiler works (a warning says so); EMERGENT_PY_KERNEL=numpy|c chooses
 (docs/core.md). The run file's provenance records which one ran."""
 
-# Exit status of a run stopped by a signal at a checkpoint, to be continued with --resume.
-RESUME_EXIT = 75
 STOP_SIGNALS = (signal.SIGUSR1, signal.SIGTERM)
 # Seconds between checkpoints: a checkpoint holds the whole state (88 MB at the LARGE benchmark
 # size, ~0.2 s to write, as long as an epoch of it), so not after every epoch by default.
@@ -88,8 +86,8 @@ def add_arguments(p) -> None:
 class _FileObserver:
     """Feeds a run's rows to a RunWriter (checkpoints: see ``after_epoch`` in :func:`_run`)."""
 
-    def __init__(self, writer, record: str, run) -> None:
-        self.writer, self.record, self.run = writer, record, run
+    def __init__(self, writer, record: str) -> None:
+        self.writer, self.record = writer, record
 
     def on_trial(self, row: dict) -> None:
         if self.record in ("trial", "cycle"):
@@ -176,7 +174,7 @@ def _run(args, dmem) -> int:
             writer = RunWriter(args.output, model, engine="native", mode="a" if args.resume else "w",
                                seed=r.net.seed, mpi_size=size, extra=extra)
     if writer is not None:
-        r.observer = _FileObserver(writer, args.record, r)
+        r.observer = _FileObserver(writer, args.record)
         if args.record == "cycle":
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
     total = r.plan.epochs if args.epochs is None else args.epochs

@@ -45,7 +45,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from ..errors import BackendError, EmergentPyError, FormatError
+from ..errors import RESUME_EXIT, USAGE_EXIT, BackendError, EmergentPyError, FormatError
 from ..spec.model import Model
 from ..spec.runplan import RunPlan
 from .network import Network
@@ -173,7 +173,7 @@ def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None,
 _BANNER_RULE = "-" * 74
 #: exit statuses our ranks choose together after printing their own message (an agreed error,
 #: a stop at a checkpoint); Open MPI's "exited with non-zero status" banners about them are noise
-PLANNED_EXITS = (2, 75)
+PLANNED_EXITS = (USAGE_EXIT, RESUME_EXIT)
 
 
 def _is_exit_banner(text: str) -> bool:
@@ -422,8 +422,9 @@ def agreed(dmem: Dmem | None) -> Iterator[None]:
     """Run a block that every rank runs before training (argument checks, loading the spec, the
     checks of the output file on rank 0) so that its user errors (EmergentPyError, OSError) end
     the job cleanly: the ranks compare notes at the end of the block (one allgather), then rank 0
-    prints one line and every rank exits 2. Other exceptions still abort the job. The block must
-    not contain collective calls. Without MPI (``dmem`` None) it does nothing."""
+    prints one line and every rank exits 2. Other exceptions still abort the job. A collective
+    call inside the block must come before anything in it can raise on one rank only (else the
+    other ranks would wait in it). Without MPI (``dmem`` None) it does nothing."""
     if dmem is None:
         yield
         return

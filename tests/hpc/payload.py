@@ -6,7 +6,7 @@ writing a real run file (emergent_py.results.RunWriter), without the cost of Lea
 It reads the model's seed and the Hidden layer's ``lay_inhib.gi`` (so sweep points differ), then
 iterates ``x <- tanh(gi * x + noise)`` on a float64 vector split across MPI ranks (mpi4py when
 launched by srun), one epoch row (``mean``, ``sumsq``) per step. It follows the contract job.sh
-expects of any payload (hpc/render.py RESUME_EXIT):
+expects of any payload (emergent_py.errors.RESUME_EXIT):
 
 * on SIGUSR1 it finishes the current step, stores a checkpoint in the run file (vector, step,
   RNG states, gathered on rank 0), closes it incomplete and exits 75;
@@ -24,10 +24,10 @@ import time
 
 import numpy as np
 
+from emergent_py.errors import RESUME_EXIT
 from emergent_py.results import RunFile, RunWriter
 from emergent_py.spec import Model
 
-RESUME_EXIT = 75
 N = 1000
 
 
