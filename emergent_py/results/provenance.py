@@ -45,9 +45,15 @@ def git_state(folder: str) -> dict[str, object]:
 
 
 def mpi_size_from_env() -> int:
-    """Ranks of this process's MPI world (1 without MPI); one rule, the launcher's (parallel.py)."""
+    """Ranks of this process's MPI world (1 without MPI); one rule, the launcher's (parallel.py).
+    A task of a plain multi-task srun (no MPI) is a world of its own: 1 here, where the native
+    core's refusal to train that way does not apply (e.g. `emergent-py import` in such a step)."""
+    from ..errors import BackendError
     from ..leabra.parallel import world_size_from_env
-    return world_size_from_env()
+    try:
+        return world_size_from_env()
+    except BackendError:
+        return 1
 
 
 def collect(engine: str, engine_version: str | None, seed: int | None = None, mpi_size: int | None = None,

@@ -231,3 +231,20 @@ def test_resume_drops_rows_logged_after_the_checkpoint(tmp_path, model):
             w.write_checkpoint({"epoch": e + 1})
     with RunFile(path) as r:
         check_run(r, 4)
+
+
+def test_provenance_mpi_size_from_the_launchers_environment(monkeypatch):
+    """MPI ranks from the launcher's variables; a task of a plain multi-task srun (no MPI) is a
+    world of one for provenance (the native core itself refuses to train that way)."""
+    from emergent_py.leabra.parallel import WORLD_RANK_VARS, WORLD_SIZE_VARS
+    from emergent_py.results.provenance import mpi_size_from_env
+    for var in (*WORLD_SIZE_VARS, *WORLD_RANK_VARS, "SLURM_STEP_NUM_TASKS"):
+        monkeypatch.delenv(var, raising=False)
+    assert mpi_size_from_env() == 1
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "3")
+    assert mpi_size_from_env() == 3
+    monkeypatch.delenv("OMPI_COMM_WORLD_SIZE")
+    monkeypatch.setenv("SLURM_STEP_NUM_TASKS", "4")
+    assert mpi_size_from_env() == 1
+    monkeypatch.setenv("PMIX_RANK", "2")
+    assert mpi_size_from_env() == 4
