@@ -25,11 +25,10 @@ and every skeleton list size matches the value pass.
 
 This module holds the entry points (:func:`find_template`, :func:`generate`,
 :func:`write_project`, :func:`native_initial_weights`, :func:`check_generated`) and
-:class:`Splicer` with its :meth:`~Splicer.splice`, which builds the flat specs and calls the
-parts it is made of, one module each: :mod:`.splice_specs` (template blocks, prototypes,
-parameter specs), :mod:`.splice_network` (layers, projections, initial weights, repointed
-references) and :mod:`.splice_run` (input table, run plan). It re-exports their public names
-(:func:`param_text`, :func:`cell_text`, ``ORDER_NAMES``, ``NET``).
+:class:`Splicer` with its :meth:`~Splicer.splice`, which calls the parts it is made of, one
+module each: :mod:`.splice_specs` (template blocks, prototypes, the model's parameter specs),
+:mod:`.splice_network` (layers, projections, initial weights, repointed references) and
+:mod:`.splice_run` (input table, run plan).
 """
 from __future__ import annotations
 
@@ -47,9 +46,9 @@ from ..spec.network import OneToOne, UniformRandom
 from ..spec.params import NetworkSpec
 from .dump import Dump, Member, quote, ref_problems, size_mismatches, write_atomic
 from .project import identifier
-from .splice_network import NET, NetworkSplice
-from .splice_run import ORDER_NAMES, RunSplice, cell_text  # noqa: F401
-from .splice_specs import SpecSplice, param_text  # noqa: F401
+from .splice_network import NetworkSplice
+from .splice_run import RunSplice
+from .splice_specs import NET, SpecSplice
 
 TEMPLATE_NAME = "LeabraStd.proj"
 TEMPLATE_ENV = "EMERGENT_TEMPLATES"

@@ -112,7 +112,7 @@ def test_stop_signal_stops_every_rank_at_a_checkpoint(reference, tmp_path, targe
     signal is sent, so it arrives a few epochs into the run however fast an epoch is."""
     p = cli(TINY, "--np", 2, "--epochs", EPOCHS, "-o", "run.h5", cwd=tmp_path)
     ranks = rank_pids(tmp_path, 2)
-    wait_for_line(p.stderr, "epoch    0")                 # printed after epoch 0's checkpoint
+    wait_for_line(p.stderr, "epoch    0")                 # epoch 0 done (progress line)
     with frozen(ranks.values()):
         if target == "launcher":
             p.send_signal(signum)
