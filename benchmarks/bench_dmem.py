@@ -78,9 +78,14 @@ def launch(size: str, n: int, n_trials: int) -> dict:
     prog = [sys.executable, os.path.abspath(__file__), "--child", size, "--trials", str(n_trials)]
     res = subprocess.run(parallel.launcher_command(n, prog, env), env=parallel.launch_environ(env),
                          capture_output=True, text=True)
-    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
-    if res.returncode != 0 or not lines:
-        sys.exit(f"bench_dmem: {size} on {n} rank(s) failed (exit {res.returncode}):\n{res.stderr[-3000:]}")
+    return _result(res.stdout, res.returncode, res.stderr, f"{size} on {n} rank(s)")
+
+
+def _result(stdout: str, rc: int, stderr: str, what: str) -> dict:
+    """A child's RESULT line, or exit with its error output."""
+    lines = [l for l in stdout.splitlines() if l.startswith("RESULT ")]
+    if rc != 0 or not lines:
+        sys.exit(f"bench_dmem: {what} failed (exit {rc}):\n{stderr[-3000:]}")
     return json.loads(lines[-1][len("RESULT "):])
 
 
@@ -89,10 +94,10 @@ def launch_pair(size: str, n_trials: int) -> list[dict]:
     when both cores compute (shared caches and memory bandwidth), the bound for N = 2."""
     from emergent_py.leabra import parallel
     prog = [sys.executable, os.path.abspath(__file__), "--child", size, "--trials", str(n_trials)]
-    procs = [subprocess.Popen(prog, env=parallel.launch_environ(), stdout=subprocess.PIPE, text=True)
-             for _ in range(2)]
-    outs = [p.communicate()[0] for p in procs]
-    return [json.loads([l for l in o.splitlines() if l.startswith("RESULT ")][-1][len("RESULT "):]) for o in outs]
+    procs = [subprocess.Popen(prog, env=parallel.launch_environ(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = [p.communicate() for p in procs]
+    return [_result(out, p.returncode, err, f"{size} as one of two 1-rank runs") for p, (out, err) in zip(procs, outs)]
 
 
 def main() -> int:
