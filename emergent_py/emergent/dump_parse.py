@@ -20,7 +20,7 @@ _CLOSE = re.compile(r"\}[;:]")
 _DATA = re.compile(r"\[(?P<dims>[\d ]*)\]")
 _LINK = re.compile(r"(?P<type>[^\s{};=\"@]+) (?P<path>@[^\s{};=]*) = \[(?P<index>\d+)\] = "
                    r"(?P<eltype>[^\s;]+) (?P<target>[^;\n]*);")
-_OBJECT = re.compile(r"(?P<type>[^\s{};=\"@]+) (?P<path>@[^\s{};=]*|\.[^\s{};=]*)"
+_OBJECT = re.compile(r"(?P<type>[^\s{};=\"@]+) (?P<path>@[^\s{};=]*|\.[^\s{};=]*|NULL)"
                      r"(?: = \[(?P<size>\d+)\])? \{")
 _MEMBER = re.compile(r"(?P<name>\w+)=(?P<raw>(?:" + _STRING + r'|[^;"\n])*);')
 _STRUCT = re.compile(r"(?P<name>\w+) \{")
@@ -29,7 +29,7 @@ _VARIANT = re.compile(r"(?P<name>\w+) (?P<vtype>-?\d+) (?P<null>\d+)(?:=(?P<raw>
                       + r'|[^;"\n]*))?;')
 _BLOCK_BODY = re.compile(r"[ \t]*(?:\r?\n|\}[;:])")     # after '{': a multi-line (or empty) body
 _INLINE_FIELD = re.compile(r"(?P<pre>\s*)(?P<name>\w+)=")
-_INLINE_VALUE = re.compile(_STRING + r"|(?:[^:\"{}]|:(?![\s}]))*")
+_INLINE_VALUE = re.compile(r"(?:" + _STRING + r"|[^:\"{}]|:(?![\s}]))*")   # strings may sit inside
 _BRACES = re.compile(_STRING + r"|[{}]")
 
 
