@@ -412,7 +412,8 @@ class Network(NetworkConsts, CycleSteps):
             u["act_dif"][:] = u["act_p"] - u["act_m"]
             u["act_avg"] += self.act_avg_dt * (a - u["act_avg"])
             self.compute_cos_diff()
-            self.compute_dwt()
+            self.compute_dwt()          # connections: learn_qtr Q4, the only one the core runs
+        self.compute_bias_dwt()         # biases: the end of every quarter (leabra.md 9.8)
         self.quarter_n += 1
 
     def _avg_act_update(self, key: str, m: np.ndarray) -> None:
@@ -451,12 +452,17 @@ class Network(NetworkConsts, CycleSteps):
                 lay["mod_avg_l_lrn"][i] = 0
 
     def compute_dwt(self) -> None:
-        """Accumulate dWt for every learning projection and learning bias (leabra.md 9, 9.8)."""
+        """Accumulate dWt for every learning projection (leabra.md 9), at the end of the plus phase."""
         if self.kernel is None:
             for p in self.prjn_list:
                 p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
         else:
             self.kernel.compute_dwt()
+
+    def compute_bias_dwt(self) -> None:
+        """Accumulate the bias dWt of every learning bias spec (leabra.md 9.8). emergent runs it at
+        the end of every quarter: ``learn_qtr`` gates only the connections' dWt. One numpy step for
+        both kernels (the bias has no per-synapse loop worth compiling)."""
         if self.bias_learn.any():
             u = self.units
             d = u["avg_s"] - u["avg_m"]
