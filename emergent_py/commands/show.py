@@ -1,6 +1,7 @@
 """emergent-py show SPEC: every resolved parameter of every layer and projection, with its source."""
 from __future__ import annotations
 
+from ..emergent.conversions import conversions_run
 from ..spec import load_model
 from ..spec.model import DEFAULT, Model
 
@@ -10,7 +11,8 @@ HELP = "print the resolved parameters of a model and which sheet line set each"
 DESCRIPTION = HELP + """.
 
 Values set by a sheet show 'SHEET[index] SELECTOR (file:line)'; the others show 'default'
-(emergent 8.6 code defaults)."""
+(emergent 8.6 code defaults). An emergent project saved by an older version lists the load-time
+conversions emergent 8.6.1 applies to it (sheet emergent-conversions)."""
 
 
 def add_arguments(p) -> None:
@@ -34,6 +36,10 @@ def format_model(model: Model, changed_only: bool = False) -> str:
            f"{model.patterns.n} patterns",
            f"Plan: {plan.epochs} epochs, stop at cnt_err <= {plan.stop_cnt_err} for {plan.stop_n_under} "
            f"epochs, {plan.order} order, {plan.wt_update} updates, seed {plan.seed}"]
+    conversions = conversions_run(model)
+    if conversions:
+        out.append("Load-time conversions (what emergent 8.6.1 changes on loading this older project):")
+        out.extend(f"  {line}" for line in conversions)
 
     def block(title: str, rows) -> None:
         rows = [r for r in rows if not (changed_only and r[2] == DEFAULT)]

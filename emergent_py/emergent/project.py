@@ -39,6 +39,7 @@ from ..spec.params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
 from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
+from .conversions import conversion_sheet, describe
 from .dump import Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
 
 SHEET_NAME = "emergent"
@@ -61,6 +62,7 @@ class ImportedProject:
     missing: dict[str, list[str]] = field(default_factory=dict)  # object -> params the project lacks
     table: str = ""                                         # input table used
     emergent_names: dict[str, str] = field(default_factory=dict)  # our prjn name -> emergent's
+    conversions: list[str] = field(default_factory=list)    # load-time conversions that ran (conversions.py)
 
 
 def load_project(path: str | os.PathLike, *, network: int = 0, skip_unsupported: bool = False,
@@ -309,6 +311,8 @@ class ProjectReader:
         # `emergent-py show` then names the project file and the line of each layer/projection
         sheet = Sheet([Sel(k, v, doc=docs[k], line=lines[k]) for k, v in entries.items() if v],
                       name=SHEET_NAME, _origin=f"{self.path}:1")
+        # what emergent 8.6.1 converts on loading a project saved by an older version
+        conv = conversion_sheet(dump.version, entries, lines, net, f"{self.path}:1")
         table_name = ""
         if patterns is None:
             tbl = self.input_table(table)
@@ -320,11 +324,11 @@ class ProjectReader:
             pats = Patterns.from_dat(str(patterns))
         plan = self.run_plan(net_blk)
         try:
-            model = Model(net, sheet, pats, plan)
+            model = Model(net, [sheet] + ([conv] if conv else []), pats, plan)
         except SpecError as e:
             raise SpecError(f"{self.path}: {e}") from e
         return ImportedProject(model, self.path, dump.version, skipped, missing, table_name,
-                               emergent_names)
+                               emergent_names, [describe(s) for s in conv or ()])
 
     # -- layers and projections
     def layer(self, lb: Block) -> Layer:
