@@ -77,6 +77,9 @@ def add_arguments(p) -> None:
                         "(.wts or .wts.gz, TEXT or BINARY; e.g. emergent's initial weights, to check "
                         "a run against emergent's own, docs/emergent.md)")
     p.add_argument("--float64", action="store_true", help="float64 state and arithmetic (default float32)")
+    p.add_argument("--table", metavar="NAME", default=None,
+                   help="SPEC an emergent .proj: train on its DataTable NAME (default: the table its "
+                        "programs select; `emergent-py show` lists the candidates)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.add_argument("--np", type=int, default=1, metavar="N",
                    help="train on N MPI ranks (emergent's dmem: trials split, weight changes summed; "
@@ -126,7 +129,7 @@ def _run(args, dmem) -> int:
         if args.weights and args.resume:
             raise SpecError("--weights starts a run from given weights; --resume continues one from its "
                             "checkpoint: pass one of them")
-        model = load_model(args.spec)
+        model = load_model(args.spec, table=args.table)
         weights = None
         if args.weights:
             from ..emergent.wts import read_wts

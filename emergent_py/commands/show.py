@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..emergent.conversions import conversions_run
 from ..spec import load_model
+from ..spec.loader import spec_path
 from ..spec.model import DEFAULT, Model
 
 NAME = "show"
@@ -19,23 +20,38 @@ def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("--changed", action="store_true", help="only parameters set by a sheet")
     p.add_argument("--json", action="store_true", help="print the canonical model JSON instead")
+    p.add_argument("--table", metavar="NAME", default=None,
+                   help="SPEC an emergent .proj: use its DataTable NAME (default: the table its "
+                        "programs select)")
 
 
 def run(args) -> int:
-    model = load_model(args.spec)
+    project = None
+    if str(args.spec).endswith((".proj", ".proj.gz")):     # the import's report: table, conversions
+        from ..emergent.project import import_project
+        project = import_project(spec_path(args.spec), table=args.table)
+        model = project.model
+    else:
+        model = load_model(args.spec, table=args.table)
     if args.json:
         print(model.to_json(), end="")
         return 0
-    print(format_model(model, changed_only=args.changed))
+    print(format_model(model, changed_only=args.changed, project=project))
     return 0
 
 
-def format_model(model: Model, changed_only: bool = False) -> str:
+def format_model(model: Model, changed_only: bool = False, project=None) -> str:
+    """The text of ``show``; ``project``: the ImportedProject of an emergent .proj (adds its
+    input table, how it was chosen and the other candidates)."""
     net, plan = model.network, model.plan
     out = [f"Model {model.name}: {len(net.layers)} layers, {len(net.projections)} projections, "
            f"{model.patterns.n} patterns",
            f"Plan: {plan.epochs} epochs, stop at cnt_err <= {plan.stop_cnt_err} for {plan.stop_n_under} "
            f"epochs, {plan.order} order, {plan.wt_update} updates, seed {plan.seed}"]
+    if project is not None and project.table:
+        others = [t for t in project.tables if t != project.table]
+        out.append(f"Input table: {project.table} ({project.table_how})"
+                   + (f"; also fit the input layers: {', '.join(others)} (--table NAME)" if others else ""))
     conversions = conversions_run(model)
     if conversions:
         out.append("Load-time conversions (what emergent 8.6.1 changes on loading this older project):")

@@ -8,8 +8,8 @@ disagree, e.g. ``act_avg.ss_tau`` 2 vs 4):
 * the specs of every layer and projection, with spec inheritance applied as emergent applies it
   on load: a child spec takes every member of its parent except those listed in its
   ``unique{...}`` (section 1.6 of emergent-formats.md);
-* the input table (the ``input_data`` of the LeabraTrain program, else ``.data.gp[0][0]``):
-  saved rows, or the ``.dat``/``.dtbl`` file it auto-loads;
+* the input table the project's programs select (:mod:`.input_tables`): its valid saved rows
+  (``row_indexes``), or the ``.dat``/``.dtbl`` file it auto-loads;
 * the run plan: LeabraTrain ``max_epoch``/``err_stopcrit``/``n_under_thr``, LeabraEpoch
   ``data_loop_order``, the network's ``wt_update`` and ``small_batch_n``.
 
@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import FormatError, SpecError, did_you_mean
 from ..spec.fields import leaf_fields
 from ..spec.model import Model
@@ -40,7 +38,9 @@ from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
 from .conversions import conversion_sheet, describe
-from .dump import Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
+from .dump import Array, Block, Dump, Member, Node, parse_ref, unquote
+from .input_tables import TableChoice, select_table, table_patterns
+from .programs import find_program, program_var
 
 SHEET_NAME = "emergent"
 
@@ -63,6 +63,8 @@ class ImportedProject:
     table: str = ""                                         # input table used
     emergent_names: dict[str, str] = field(default_factory=dict)  # our prjn name -> emergent's
     conversions: list[str] = field(default_factory=list)    # load-time conversions that ran (conversions.py)
+    table_how: str = ""                                     # how the table was chosen (input_tables.py)
+    tables: list[str] = field(default_factory=list)         # the tables that could be the input
 
 
 def load_project(path: str | os.PathLike, *, network: int = 0, skip_unsupported: bool = False,
@@ -313,11 +315,11 @@ class ProjectReader:
                       name=SHEET_NAME, _origin=f"{self.path}:1")
         # what emergent 8.6.1 converts on loading a project saved by an older version
         conv = conversion_sheet(dump.version, entries, lines, net, f"{self.path}:1")
-        table_name = ""
+        table_name, choice = "", None
         if patterns is None:
-            tbl = self.input_table(table)
-            table_name = tbl.name or ""
-            pats = self.table_patterns(tbl, net)
+            choice = self.input_table(table, net)
+            table_name = choice.table.name or ""
+            pats = self.table_patterns(choice.table, net)
         elif isinstance(patterns, Patterns):
             pats = patterns
         else:
@@ -328,7 +330,9 @@ class ProjectReader:
         except SpecError as e:
             raise SpecError(f"{self.path}: {e}") from e
         return ImportedProject(model, self.path, dump.version, skipped, missing, table_name,
-                               emergent_names, [describe(s) for s in conv or ()])
+                               emergent_names, conversions=[describe(s) for s in conv or ()],
+                               table_how=choice.how if choice else "",
+                               tables=choice.candidates if choice else [])
 
     # -- layers and projections
     def layer(self, lb: Block) -> Layer:
@@ -373,69 +377,12 @@ class ProjectReader:
                                                           and isinstance(seed_blk, Block)) else 0
         return UniformRandom(p, seed), ""
 
-    # -- input data
-    def input_table(self, name: str | None) -> Block:
-        dump = self.dump
-        data = dump.find(".data")
-        tables = list(_tables(data))
-        if name is not None:
-            for t in tables:
-                if t.name == name:
-                    return t
-            raise SpecError(f"{self.path}: no data table named '{name}'."
-                            + did_you_mean(name, [t.name or "" for t in tables]))
-        for prog_name in ("LeabraTrain", "LeabraBatch", "LeabraStartup"):
-            prog = find_program(dump, prog_name)
-            if prog is None:
-                continue
-            var = find_program_var(prog, "input_data")
-            ref = parse_ref(var.value("object_val", "")) if var is not None else None
-            tbl = dump.try_find(ref.path) if ref else None
-            if tbl is not None:
-                return tbl
-        try:
-            return dump.find(".data.gp[0][0]")
-        except KeyError:
-            raise SpecError(f"{self.path}: no input data table (.data.gp[0][0] is missing and no "
-                            "LeabraTrain input_data names one); pass patterns=") from None
+    # -- input data (input_tables.py: which table, its valid rows)
+    def input_table(self, name: str | None, net: Network) -> TableChoice:
+        return select_table(self.dump, str(self.path), _pattern_layers(net), name)
 
     def table_patterns(self, tbl: Block, net: Network) -> Patterns:
-        where = f"{self.where(tbl)} table '{tbl.name}'"
-        cols = tbl.get("data")
-        columns = {c.name: c for c in (cols.elements if isinstance(cols, Block) else [])}
-        has_rows = "SAVE_ROWS" in tbl.value("data_flags", "")
-        auto = tbl.value("auto_load", "") == "AUTO_LOAD" and tbl.value("auto_load_file", "")
-        if auto and not has_rows:
-            file = Path(tbl.value("auto_load_file"))
-            file = file if file.is_absolute() else self.path.parent / file
-            if file.suffix == ".dtbl" or file.name.endswith(".dtbl.gz"):
-                return self.table_patterns(Dump.read(file).value_root, net)
-            if not file.is_file():
-                raise SpecError(f"{where}: auto-loads {file}, which does not exist")
-            return Patterns.from_dat(str(file), [c for c in _pattern_layers(net) if c in columns] or None)
-        data: dict[str, np.ndarray] = {}
-        names = None
-        n_rows = None
-        for lname in _pattern_layers(net):
-            col = columns.get(lname)
-            if col is None:
-                continue
-            arr = _column_rows(col)
-            if arr is None:
-                continue
-            data[lname] = arr
-            n_rows = arr.shape[0]
-        name_col = columns.get("Name")
-        if name_col is not None:
-            rows = _column_items(name_col)
-            if rows is not None and (n_rows is None or len(rows[1]) == n_rows):
-                names = [unquote(s) for s in rows[1]]
-        if not data or not n_rows:
-            raise SpecError(f"{where} holds no saved rows for the input layers "
-                            f"({', '.join(_pattern_layers(net))}) and auto-loads no file (the project "
-                            "may generate its inputs at run time); pass patterns= (a Patterns or "
-                            "a .dat file)")
-        return Patterns(data, names)
+        return table_patterns(tbl, _pattern_layers(net), str(self.path), self.path.parent)
 
     # -- run plan
     def run_plan(self, net_blk: Block) -> RunPlan:
@@ -480,79 +427,3 @@ def _int(blk: Block, path: str) -> int:
 
 def _pattern_layers(net: Network) -> list[str]:
     return [l.name for l in net.layers.values() if l.kind.value != "HIDDEN"]
-
-
-def _tables(group: Block):
-    for t in group.elements:
-        if t.type.endswith("DataTable") or t.get("data") is not None:
-            yield t
-    for g in group.subgroups:
-        yield from _tables(g)
-
-
-def _programs(group: Block):
-    yield from group.elements
-    for g in group.subgroups:
-        yield from _programs(g)
-
-
-def find_program(dump: Dump, name: str) -> Block | None:
-    progs = dump.try_find(".programs")
-    if progs is None:
-        return None
-    return next((p for p in _programs(progs) if p.name == name), None)
-
-
-#: ProgVar var_type -> the member holding its saved value
-VALUE_MEMBER = {"T_Int": "int_val", "T_Real": "real_val", "T_Bool": "bool_val", "T_HardEnum": "int_val",
-                "T_String": "string_val", "T_DynEnum": "dyn_enum_val.value"}
-
-
-def find_program_var(prog: Block, name: str) -> Block | None:
-    """The ProgVar ``name`` among a program's ``vars`` and ``args``, or None."""
-    for group in ("vars", "args"):
-        grp = prog.get(group)
-        for var in (grp.elements if isinstance(grp, Block) else []):
-            if var.name == name:
-                return var
-    return None
-
-
-def program_var(prog: Block, name: str) -> str | None:
-    """The saved value of a program variable (int_val, real_val, bool_val, dyn enum value)."""
-    var = find_program_var(prog, name)
-    member = VALUE_MEMBER.get(var.value("var_type", "")) if var is not None else None
-    return None if member is None else var.value(member, "0")
-
-
-def _column_items(col: Block) -> tuple[tuple[int, ...], list[str]] | None:
-    """(dims, raw items) of a column's saved rows: ``ar { name="ar"; [dims] v;v; };`` (v3) or
-    ``ar{ [dims] v;v; };`` (v2 .dtbl files)."""
-    ar = col.get("ar")
-    if isinstance(ar, Array):
-        m = re.match(r"\s*\[([\d ]*)\]", ar.body)
-        if not m:
-            return None
-        return tuple(int(d) for d in m.group(1).split()), split_items(ar.body[m.end():])
-    if not isinstance(ar, Block):
-        return None
-    data = next((c for c in ar.kids if isinstance(c, Data)), None)
-    return None if data is None else (data.dims, data.items)
-
-
-def _column_rows(col: Block) -> np.ndarray | None:
-    """A matrix column's saved rows as (n_rows, *reversed cell geometry) float32 (C order)."""
-    found = _column_items(col)
-    if found is None:
-        return None
-    dims, items = found
-    if not dims or dims[-1] == 0:
-        return None
-    try:
-        flat = np.array([float(v) for v in items], dtype=np.float32)
-    except ValueError as e:
-        raise FormatError(f"line {col.line}: column '{col.name}': a value is not a number ({e})") from None
-    if flat.size != int(np.prod(dims)):
-        raise FormatError(f"line {col.line}: column '{col.name}': geometry {list(dims)} needs "
-                          f"{int(np.prod(dims))} values, found {flat.size}")
-    return flat.reshape(tuple(reversed(dims)))

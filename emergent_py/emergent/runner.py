@@ -198,7 +198,7 @@ def failure_message(run: EmergentRun) -> str:
 
 def _stop_rule(dump: Dump) -> tuple[float | None, int, int | None]:
     """(err_stopcrit, n_under_thr, max_epoch) saved in the project's LeabraTrain, if any."""
-    from .project import find_program, program_var
+    from .programs import find_program, program_var
     train = find_program(dump, "LeabraTrain")
     if train is None:
         return None, 1, None

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import FormatError, SpecError
 from ..spec.model import Model
 from .dump import Block, Data, Member, format_float, indent, parse_nodes, quote
-from .project import find_program, find_program_var
+from .programs import find_program, find_program_var
 from .splice_specs import SpecSplice
 
 ORDER_NAMES = {"sequential": ("SEQUENTIAL", 0), "permuted": ("PERMUTED", 1), "random": ("RANDOM", 2)}

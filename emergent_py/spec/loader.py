@@ -30,14 +30,19 @@ def spec_path(spec: str | os.PathLike) -> Path:
                     f"(looked for {', '.join(str(c) for c in candidates)})")
 
 
-def load_model(spec: str | os.PathLike) -> Model:
-    """Load and validate the model named by SPEC; errors name the file."""
+def load_model(spec: str | os.PathLike, table: str | None = None) -> Model:
+    """Load and validate the model named by SPEC; errors name the file. ``table``: for an
+    emergent ``.proj``, the name of the input DataTable to use instead of the one its programs
+    select (CLI ``--table``)."""
     path = spec_path(spec)
+    if table is not None and not path.name.endswith((".proj", ".proj.gz")):
+        raise SpecError(f"--table {table}: only an emergent .proj has data tables to choose from; "
+                        f"{path} is not one")
     if path.suffix == ".json":
         return Model.from_json(path.read_text(encoding="utf-8"), where=str(path))
     if path.name.endswith((".proj", ".proj.gz")):      # an emergent project: import its network
         from ..emergent.project import load_project
-        return load_project(path)
+        return load_project(path, table=table)
     if path.suffix != ".py":
         raise SpecError(f"{path}: a model is a .py file with build() or a .json model file")
     module = import_model_file(path)

@@ -50,7 +50,7 @@ def test_basic_leabra_test_inheritance_and_one_to_one(reference):
     m = load_project(reference / "projects/basic_leabra_test.proj")
     assert {p.pattern for p in m.network.projections.values()} == {OneToOne()}
     assert m.network.layers["Input"].shape == (1, 4)
-    assert m.patterns.n == 14 and m.plan.order == "sequential"
+    assert m.patterns.n == 4 and m.plan.order == "sequential"      # row_indexes: 4 of 14 rows
     # the parent con spec's unique wt_limits (sym=0) and rnd var=0 reach the TopDown child
     for name in m.network.projections:
         con = m.prjn_params[name].con
@@ -59,7 +59,7 @@ def test_basic_leabra_test_inheritance_and_one_to_one(reference):
 
 def test_err_driven_hidden_uses_the_programs_table(reference):
     r = import_project(reference / "projects/err_driven_hidden.proj")
-    assert r.table == "EasyEnv" and r.model.patterns.n == 4
+    assert r.table == "ImpossibleEnv" and r.model.patterns.n == 4   # LeabraTrain: switch(env_type)
     assert r.model.plan.stop_n_under == 5
     assert r.model.network.layers["Output"].shape == (1, 2)
     # an 8.5.0 project lacks members newer versions have: listed, left at the code default
