@@ -9,7 +9,8 @@ import time
 from ..errors import RESUME_EXIT, SpecError
 from ..fileio import file_sha256
 from ..leabra import parallel     # imports mpi4py only inside an MPI world of > 1 rank
-from ..leabra.run import RECORD_LEVELS, Run
+from ..leabra.record import CYCLE_VARS, parse_record
+from ..leabra.run import Run
 from ..spec import load_model
 
 NAME = "run"
@@ -63,8 +64,11 @@ def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the plan's)")
     p.add_argument("--seed", type=int, default=None, help="weight/order seed (default: the plan's)")
-    p.add_argument("--record", choices=RECORD_LEVELS, default="trial",
-                   help="finest level of rows kept (and written with -o); default trial")
+    p.add_argument("--record", metavar="LEVEL[:VARS]", default="trial",
+                   help="finest level of rows kept (and written with -o): epoch, trial or cycle; "
+                        "default trial. cycle:VARS chooses the cycle rows' variables, e.g. "
+                        "cycle:act,v_m,avg_ss or cycle:act,Hidden.v_m (default cycle: "
+                        f"{','.join(CYCLE_VARS)})")
     p.add_argument("-o", "--output", metavar="RUN.h5", default=None, help="write an HDF5 run file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     p.add_argument("--resume", action="store_true", help="continue the -o run file from its checkpoint")
@@ -129,6 +133,7 @@ def _run(args, dmem) -> int:
         if args.weights and args.resume:
             raise SpecError("--weights starts a run from given weights; --resume continues one from its "
                             "checkpoint: pass one of them")
+        record = parse_record(args.record)
         model = load_model(args.spec, table=args.table)
         weights = None
         if args.weights:
@@ -146,9 +151,9 @@ def _run(args, dmem) -> int:
         t0 = time.perf_counter()
         dtype = np.float64 if args.float64 else np.float32
         if dmem is None:
-            r = Run(model, seed=args.seed, weights=weights, record=args.record, dtype=dtype)
+            r = Run(model, seed=args.seed, weights=weights, record=record, dtype=dtype)
         else:
-            r = parallel.DmemRun(model, dmem, seed=args.seed, weights=weights, record=args.record, dtype=dtype)
+            r = parallel.DmemRun(model, dmem, seed=args.seed, weights=weights, record=record, dtype=dtype)
         ck = None
         if args.output and writes:
             if args.resume:
@@ -177,8 +182,8 @@ def _run(args, dmem) -> int:
             writer = RunWriter(args.output, model, engine="native", mode="a" if args.resume else "w",
                                seed=r.net.seed, mpi_size=size, extra=extra)
     if writer is not None:
-        r.observer = _FileObserver(writer, args.record)
-        if args.record == "cycle":
+        r.observer = _FileObserver(writer, record.level)
+        if record.level == "cycle":
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
     total = r.plan.epochs if args.epochs is None else args.epochs
     last_checkpoint = time.perf_counter()

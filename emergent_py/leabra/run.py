@@ -19,14 +19,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import BackendError
 from ..spec.model import Model
 from .network import Network
+from .record import RECORD_LEVELS, Record, parse_record
 from .stats import epoch_stats
-
-RECORD_LEVELS = ("epoch", "trial", "cycle")
-#: unit variables recorded per cycle with ``record="cycle"`` (one ``<Layer>_<var>`` column each)
-CYCLE_VARS = ("act", "net", "v_m_eq", "gc_i")
 
 
 class RunLog:
@@ -67,18 +63,19 @@ class Run:
     dtype : np.float32 (default, emergent's) or np.float64
     observer : object with optional methods ``on_trial(row)``, ``on_epoch(row)``, ``on_cycle(row)``
     record : "epoch", "trial" (default) or "cycle": which rows the in-memory :class:`RunLog` keeps
-        (the observer always sees trial and epoch rows)
+        (the observer always sees trial and epoch rows); ``"cycle:act,Hidden.v_m"`` chooses the
+        variables of the cycle rows (a :class:`~emergent_py.leabra.record.Record` or its text)
     net : an existing :class:`Network` of this model to drive instead of building one
     """
 
     def __init__(self, model: Model, seed: int | None = None, weights: dict | None = None,
-                 dtype=np.float32, observer: Any = None, record: str = "trial",
+                 dtype=np.float32, observer: Any = None, record: str | Record = "trial",
                  net: Network | None = None) -> None:
-        if record not in RECORD_LEVELS:
-            raise BackendError(f"record='{record}': use one of {', '.join(RECORD_LEVELS)}")
+        rec = parse_record(record)
         self.model, self.plan = model, model.plan
         self.net = net if net is not None else Network(model, seed=seed, weights=weights, dtype=dtype)
-        self.observer, self.record = observer, record
+        self.observer, self.record = observer, rec.level
+        self.cycle_columns = rec.columns(self.net.layers)     # (column, layer view, variable)
         self.log = RunLog()
         self.n_pats = model.patterns.n
         # position
@@ -133,9 +130,8 @@ class Run:
 
     def _cycle_row(self, net: Network) -> None:
         row = {"epoch": self.epoch_n, "trial": self.trial_pos, "quarter": net.quarter_n, "cycle": net.cycle_n}
-        for l in net.lay_list:
-            for v in CYCLE_VARS:
-                row[f"{l.name}_{v}"] = getattr(l, v).copy()
+        for col, lay, var in self.cycle_columns:
+            row[col] = np.copy(getattr(lay, var))
         if self.record == "cycle":
             self.log.cycles.append(row)
         self._notify("on_cycle", row)

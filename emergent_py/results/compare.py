@@ -4,7 +4,8 @@ Rows are matched by their position keys (``epoch``; ``epoch, trial``; ``epoch, t
 so a native run and an emergent import line up even when one has extra rows. A value is within
 tolerance when ``|a - b| <= atol + rtol * |b|`` (numpy's ``isclose``; NaN equals NaN); string
 columns must be equal. Rows present in only one run count as a failure, and so do shared
-columns whose cell shapes differ.
+columns whose cells differ in number; matrix cells of one size in two geometries (emergent's
+``(1, 4)`` for a 4x1 layer, the native core's flat ``(4,)``) are compared unit by unit.
 """
 from __future__ import annotations
 
@@ -162,9 +163,13 @@ def compare_tables(a: Table, b: Table, level: str = "epoch", atol: float = 1e-6,
         va, vb = a[name][ia], b[name][ib]
         diff = ColumnDiff(name, int(va.size))
         if va.shape[1:] != vb.shape[1:]:
-            diff.note = f"shape {va.shape[1:]} vs {vb.shape[1:]}"
-            cmp.columns.append(diff)
-            continue
+            if int(np.prod(va.shape[1:])) != int(np.prod(vb.shape[1:])):
+                diff.note = f"shape {va.shape[1:]} vs {vb.shape[1:]}"
+                cmp.columns.append(diff)
+                continue
+            # the same cells in another geometry: emergent logs a layer's units in its geometry
+            # ((1, 4) for 4x1), the native core flat ((4,)); both list the units in unit order
+            va, vb = va.reshape(len(pairs), -1), vb.reshape(len(pairs), -1)
         if va.dtype.kind in "USO" or vb.dtype.kind in "USO":
             bad_rows = (va.astype(str) != vb.astype(str)).reshape(len(pairs), -1).any(axis=1)
         else:

@@ -1,0 +1,77 @@
+"""What a run records: ``LEVEL[:VARS]`` (CLI ``--record``), parsed in one place.
+
+``LEVEL`` is the finest level of rows a run keeps: ``epoch``, ``trial`` or ``cycle``. ``VARS``
+(cycle level) chooses the variables of each cycle row, comma separated: ``act`` (that variable
+of every layer) or ``Hidden.v_m`` (one layer's); unit variables give one ``<Layer>_<var>``
+matrix column (one value per unit), layer variables (``acts_avg``, ``g_i``, ...) a scalar one.
+Without VARS a cycle row holds :data:`CYCLE_VARS`.
+
+>>> parse_record("cycle:act,v_m,avg_ss")
+Record(level='cycle', vars=('act', 'v_m', 'avg_ss'))
+>>> parse_record("trial")
+Record(level='trial', vars=())
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import SpecError, did_you_mean
+from .layer import LAYER_VARS, UNIT_VARS
+
+RECORD_LEVELS = ("epoch", "trial", "cycle")
+#: unit variables recorded per cycle with ``record="cycle"`` (one ``<Layer>_<var>`` column each)
+CYCLE_VARS = ("act", "net", "v_m_eq", "gc_i")
+#: the levels at which VARS can be chosen (trial rows hold the trial statistics)
+VAR_LEVELS = ("cycle",)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A parsed ``LEVEL[:VARS]``: ``vars`` are ``"var"`` (every layer) or ``"Layer.var"``."""
+    level: str
+    vars: tuple[str, ...] = ()
+
+    def columns(self, layers) -> list[tuple[str, object, str]]:
+        """``(column, layer, var)`` of each recorded variable, for the network's ``layers``
+        (name -> layer view); the default :data:`CYCLE_VARS` when no VARS were given."""
+        out: list[tuple[str, object, str]] = []
+        for item in self.vars or CYCLE_VARS:
+            lname, _, var = item.rpartition(".")
+            if lname and lname not in layers:
+                raise SpecError(f"--record {self}: no layer '{lname}' (layers: {', '.join(layers)})."
+                                + did_you_mean(lname, layers))
+            for name, lay in layers.items():
+                col = (f"{name}_{var}", lay, var)
+                if (not lname or name == lname) and col not in out:
+                    out.append(col)
+        return out
+
+    def __str__(self) -> str:
+        return self.level + (":" + ",".join(self.vars) if self.vars else "")
+
+
+def parse_record(text: str | Record) -> Record:
+    """``"cycle:act,Hidden.v_m"`` -> :class:`Record`; a SpecError names what is wrong."""
+    if isinstance(text, Record):
+        return text
+    level, sep, rest = str(text).partition(":")
+    level = level.strip()
+    if level not in RECORD_LEVELS:
+        raise SpecError(f"--record {text}: level '{level}' is not one of {', '.join(RECORD_LEVELS)} "
+                        "(syntax LEVEL[:VARS], e.g. cycle:act,v_m,avg_ss)")
+    if not sep:
+        return Record(level)
+    items = [v.strip() for v in rest.split(",")]
+    if not any(items) or not all(items):
+        raise SpecError(f"--record {text}: an empty variable name; list them after ':' separated "
+                        "by commas, e.g. cycle:act,v_m,avg_ss")
+    if level not in VAR_LEVELS:
+        raise SpecError(f"--record {text}: variables can be chosen for the "
+                        f"{' and '.join(VAR_LEVELS)} level only ({level} rows hold the {level} statistics)")
+    known = UNIT_VARS + LAYER_VARS
+    for item in items:
+        var = item.rpartition(".")[2]
+        if var not in known:
+            raise SpecError(f"--record {text}: '{var}' is not a unit or layer variable."
+                            + (did_you_mean(var, known) or f" Unit variables: {', '.join(UNIT_VARS)}"))
+    return Record(level, tuple(dict.fromkeys(items)))
