@@ -81,6 +81,10 @@ def add_arguments(p) -> None:
                         "(.wts or .wts.gz, TEXT or BINARY; e.g. emergent's initial weights, to check "
                         "a run against emergent's own, docs/emergent.md)")
     p.add_argument("--float64", action="store_true", help="float64 state and arithmetic (default float32)")
+    p.add_argument("--apply-pending", action="store_true",
+                   help="with -o: the final weights written are those after the last trial's pending "
+                        "weight change (emergent's Compute_Weights after the run, its *_afterCW "
+                        "files); default off: as emergent saves them after an on-line run, without it")
     p.add_argument("--table", metavar="NAME", default=None,
                    help="SPEC an emergent .proj: train on its DataTable NAME (default: the table its "
                         "programs select; `emergent-py show` lists the candidates)")
@@ -128,6 +132,8 @@ def _run(args, dmem) -> int:
             raise SpecError(f"--seed {args.seed}: must be >= 0")
         if args.resume and not args.output:
             raise SpecError("--resume needs -o RUN.h5 (the run file to continue)")
+        if args.apply_pending and not args.output:
+            raise SpecError("--apply-pending changes the final weights written to -o RUN.h5; pass -o")
         if not args.checkpoint_every >= 0:
             raise SpecError(f"--checkpoint-every {args.checkpoint_every:g}: must be >= 0 seconds")
         if args.weights and args.resume:
@@ -210,9 +216,10 @@ def _run(args, dmem) -> int:
 
     try:
         log = r.run(args.epochs, progress=after_epoch)
+        if writer is not None or args.apply_pending:     # (every MPI rank sums the pending change)
+            w, b = r.weights(apply_pending=args.apply_pending)
         if writer is not None:
-            w, b = r.weights()
-            writer.write_weights(r.epoch_n, w, biases=b)
+            writer.write_weights(r.epoch_n, w, biases=b, attrs={"pending_applied": bool(args.apply_pending)})
     except _StopAtCheckpoint as stopped:
         if writer is not None:
             writer.close(complete=False)

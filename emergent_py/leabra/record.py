@@ -3,7 +3,8 @@
 ``LEVEL`` is the finest level of rows a run keeps: ``epoch``, ``trial`` or ``cycle``. ``VARS``
 (cycle level) chooses the variables of each cycle row, comma separated: ``act`` (that variable
 of every layer) or ``Hidden.v_m`` (one layer's); unit variables give one ``<Layer>_<var>``
-matrix column (one value per unit), layer variables (``acts_avg``, ``g_i``, ...) a scalar one.
+matrix column in the layer's geometry (``(Y, X)``, as emergent logs them), layer variables
+(``acts_avg``, ``g_i``, ...) a scalar one.
 Without VARS a cycle row holds :data:`CYCLE_VARS`.
 
 >>> parse_record("cycle:act,v_m,avg_ss")

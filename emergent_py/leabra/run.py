@@ -130,8 +130,9 @@ class Run:
 
     def _cycle_row(self, net: Network) -> None:
         row = {"epoch": self.epoch_n, "trial": self.trial_pos, "quarter": net.quarter_n, "cycle": net.cycle_n}
-        for col, lay, var in self.cycle_columns:
-            row[col] = np.copy(getattr(lay, var))
+        for col, lay, var in self.cycle_columns:      # unit variables in the layer's geometry
+            value = getattr(lay, var)
+            row[col] = value.reshape(lay.shape).copy() if np.ndim(value) else value
         if self.record == "cycle":
             self.log.cycles.append(row)
         self._notify("on_cycle", row)
@@ -200,7 +201,20 @@ class Run:
         st.update(json.loads(ck["json"]))
         self.load_state_dict(st)
 
-    def weights(self) -> tuple[dict, dict]:
-        """Current effective weights ``{projection: (n_recv, n_send)}`` and biases ``{layer: (n,)}``."""
+    def weights(self, apply_pending: bool = False) -> tuple[dict, dict]:
+        """Current effective weights ``{projection: (n_recv, n_send)}`` and biases ``{layer: (n,)}``.
+
+        As emergent saves them after an on-line run, they lack the last trial's weight change,
+        which the next trial would apply first (leabra.md 1.2); ``apply_pending=True`` gives the
+        weights after it (emergent's Compute_Weights after the run: its ``*_afterCW`` files)
+        and leaves the run's own state as it was. Under MPI that sums the pending changes of
+        all ranks: every rank calls it."""
+        if apply_pending:
+            saved = self.net.state_dict()
+            try:
+                self.net.compute_weights()
+                return self.weights()
+            finally:
+                self.net.load_state_dict(saved)
         return ({p.name: p.var("wt") for p in self.net.prjn_list},
                 {l.name: np.array(l.bias_wt) for l in self.net.lay_list})

@@ -1,6 +1,7 @@
 """Cycle-level runs: ``--record cycle:VARS`` (the user's variables, parsed by one function) and
-``compare --level cycle`` of a native run against emergent's own per-cycle log, whose matrix
-columns have the layer's geometry ((1, 4) for a 4x1 layer) where the native core logs (4,)."""
+``compare --level cycle`` of a native run against emergent's own per-cycle log: matrix columns in
+the layer's geometry ((1, 4) for a 4x1 layer) on both sides, and cells of one size in two
+geometries compared unit by unit."""
 from __future__ import annotations
 
 import re
@@ -51,7 +52,7 @@ def test_run_records_the_chosen_cycle_variables():
     assert [k for k in rows[0] if "_" in k] == ["Input_act", "Hidden_act", "Output_act", "Hidden_v_m",
                                                "Input_acts_avg", "Hidden_acts_avg", "Output_acts_avg"]
     for row, (v_m, acts_avg) in zip(rows, seen):
-        np.testing.assert_array_equal(row["Hidden_v_m"], v_m)
+        np.testing.assert_array_equal(row["Hidden_v_m"], v_m.reshape(1, 4))
         assert row["Output_acts_avg"] == acts_avg
     assert np.any(rows[-1]["Hidden_v_m"] != rows[0]["Hidden_v_m"])
     default = Run(model, record="cycle")
@@ -70,7 +71,7 @@ def test_compare_cycle_native_vs_emergents_log(reference, tmp_path, capsys):
                  str(basic / "basic_leabra_test_cyc.cyc.dat"), "-o", str(em)]) == 0
     assert main(["run", BASIC, "--epochs", "1", "-q", "--record", f"cycle:{TRACE}", "-o", str(nat)]) == 0
     with RunFile(nat) as a, RunFile(em) as b:
-        assert a.cycles["Hidden_act"].shape == (400, 4) and b.cycles["Hidden_act"].shape == (400, 1, 4)
+        assert a.cycles["Hidden_act"].shape == b.cycles["Hidden_act"].shape == (400, 1, 4)
     capsys.readouterr()
     assert main(["compare", str(nat), str(em), "--level", "cycle", "--atol", "1e-7", "--rtol", "1e-5"]) == 0
     out = capsys.readouterr().out
