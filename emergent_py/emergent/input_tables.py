@@ -101,7 +101,7 @@ def _programs_choice(dump: Dump, where: str, fits: list[str]) -> TableChoice | N
     prog_name, tbl = saved[0]
     how = f"the saved input_data of {prog_name}"
     warning = ""
-    differ = [(n, t) for n, t in saved[1:] if t is not tbl and n != "LeabraStartup"]
+    differ = [(n, t) for n, t in saved[1:] if t is not tbl]
     if train is not None:
         found = Follower(dump, train, "input_data").follow()
         if found.unfollowed:

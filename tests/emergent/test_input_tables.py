@@ -88,6 +88,18 @@ def test_an_assignment_the_import_cannot_read_warns(reference, tmp_path):
     assert r.table == "EasyEnv"           # the saved input_data
 
 
+def test_batch_passing_another_table_warns(reference, tmp_path):
+    """LeabraBatch passes its own input_data to LeabraTrain: when the saved ones differ, say so."""
+    def other(d):
+        var = find_program_var(find_program(d, "LeabraBatch"), "input_data")
+        var.set("object_val", ".data.gp[1][0]$$")
+        assert d.find(".data.gp[1][0]").name == "TrialOutputData"
+    with pytest.warns(UserWarning, match=r"LeabraTrain's saved input_data is 'StdInputData' but "
+                                         r"LeabraBatch's is 'TrialOutputData'"):
+        r = import_project(edited(reference, tmp_path, other, "proj_templates/LeabraStd.proj"))
+    assert r.table == "StdInputData"
+
+
 def test_one_fitting_table_does_not_warn(reference):
     r = quiet_import(reference / "proj_templates/LeabraStd.proj")
     assert r.table == "StdInputData" and r.tables == ["StdInputData"]
