@@ -57,11 +57,14 @@ def add_arguments(p) -> None:
     p.add_argument("--no-checkpoint", action="store_true",
                    help="the --payload cannot checkpoint: no warning signal, no requeue")
     p.add_argument("--dry-run", action="store_true", help="write the job folder, print the script, submit nothing")
+    p.add_argument("--table", metavar="NAME", default=None,
+                   help="SPEC an emergent .proj: its DataTable NAME holds the patterns (default: the "
+                        "table its programs select)")
 
 
 def run(args) -> int:
     profile = load_profile(args.cluster)
-    model = load_model(args.spec)
+    model = load_model(args.spec, table=args.table)
     points = expand([parse_sweep(s) for s in args.sweep or ()], parse_seeds(args.seeds, model.plan.seed))
     res = Resources(partition=args.partition, nodes=args.nodes, ntasks=args.ntasks, time=args.time,
                     account=args.account, mem=args.mem, gres=args.gres, np=args.np,
