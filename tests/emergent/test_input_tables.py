@@ -136,3 +136,14 @@ def test_row_indexes_order_and_subset(reference, tmp_path):
     with pytest.raises(FormatError, match=r"bad.proj:\d+ table 'StdInputData': row_indexes names "
                                           r"row 6 but the table stores 6 rows"):
         load_project(bad)
+
+
+def test_run_trains_on_the_table_asked_for(reference, tmp_path):
+    from emergent_py.results import RunFile
+    out = tmp_path / "hard.h5"
+    assert main(["run", str(reference / ERR), "--table", "HardEnv", "--epochs", "1", "-q", "-o", str(out)]) == 0
+    with RunFile(out) as r:
+        hard = load_project(reference / ERR, table="HardEnv")
+        np.testing.assert_array_equal(r.model.pattern_rows("Input"), hard.pattern_rows("Input"))
+        assert [s.name for s in r.model.sheets] == ["emergent", "emergent-conversions"]
+    assert main(["run", "projects/BasicLeabraTest", "--table", "X", "-q"]) == 2
