@@ -88,7 +88,7 @@ class Follower:
 
     def follow(self) -> Assignment:
         """Walk the program's init_code, then its prog_code, in order: an assignment to the
-        variable (AssignExpr) sets it; a Switch on a variable with a saved value takes the case
+        variable (AssignExpr) sets it, a call that stores its result there cannot be read; a Switch on a variable with a saved value takes the case
         that value selects (the other cases' objects become ``options``); an assignment inside
         anything else (If, loops, ...) depends on run time and is listed in ``unfollowed``."""
         out = Assignment()
@@ -99,7 +99,9 @@ class Follower:
         return out
 
     def _assigns(self, node: Block) -> bool:
-        return node.type == "AssignExpr" and self._is_var(node.value("result_var", ""))
+        """Whether a program element stores a result into the variable (an AssignExpr, or a
+        MethodCall / function call with it as ``result_var``)."""
+        return self._is_var(node.value("result_var", ""))
 
     def _is_var(self, raw: str) -> bool:
         ref = parse_ref(raw)
@@ -108,7 +110,7 @@ class Follower:
     def _walk(self, elements: list[Block], out: Assignment) -> None:
         for el in elements:
             if self._assigns(el):
-                obj = self._eval(el.value("expr.expr", ""))
+                obj = self._eval(el.value("expr.expr", "")) if el.type == "AssignExpr" else None
                 code = el.value("code_string", "")
                 if obj is None:
                     out.unfollowed.append(code)
@@ -143,7 +145,7 @@ class Follower:
             if c is chosen:
                 continue
             for n in c.walk():
-                if isinstance(n, Block) and n.kind == "object" and self._assigns(n):
+                if isinstance(n, Block) and n.kind == "object" and n.type == "AssignExpr" and self._assigns(n):
                     obj = self._eval(n.value("expr.expr", ""))
                     if obj is not None:
                         out.options.append(obj)

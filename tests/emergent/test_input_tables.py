@@ -88,6 +88,17 @@ def test_an_assignment_the_import_cannot_read_warns(reference, tmp_path):
     assert r.table == "EasyEnv"           # the saved input_data
 
 
+def test_a_call_storing_into_input_data_warns(reference, tmp_path):
+    """A method call whose result goes to input_data (after the switch) cannot be read."""
+    def call(d):
+        code = find_program(d, "LeabraTrain").get("prog_code")
+        mc = next(el for el in code.elements if el.type == "MethodCall")
+        mc.set("result_var", "$.programs.gp[0][1].args[1]$")       # LeabraTrain's input_data
+    with pytest.warns(UserWarning, match=r"cannot follow \(train_timer->StartTimer\(true\)\)"):
+        r = import_project(edited(reference, tmp_path, call))
+    assert r.table == "ImpossibleEnv"     # what the switch selected before it
+
+
 def test_batch_passing_another_table_warns(reference, tmp_path):
     """LeabraBatch passes its own input_data to LeabraTrain: when the saved ones differ, say so."""
     def other(d):
