@@ -15,6 +15,8 @@ USAGE_EXIT = 2
 #: exit status of a run stopped by a signal at a checkpoint, to be continued with --resume
 #: (EX_TEMPFAIL from sysexits.h); job scripts requeue on it (hpc/render.py)
 RESUME_EXIT = 75
+#: exit status of the CLI for an unexpected exception, a bug of emergent-py (EX_SOFTWARE)
+INTERNAL_EXIT = 70
 
 
 class EmergentPyError(Exception):
@@ -23,6 +25,11 @@ class EmergentPyError(Exception):
 
 class SpecError(EmergentPyError, ValueError):
     """A model spec (network, parameters, patterns, run plan) is invalid."""
+
+
+class UserCodeError(SpecError):
+    """An exception raised by the code of a model file (while importing it or in ``build()``),
+    as one message naming the file and line; the CLI shows its traceback with ``--debug``."""
 
 
 class FormatError(EmergentPyError, ValueError):

@@ -14,7 +14,6 @@ Every parse error is a :class:`~emergent_py.errors.FormatError` naming file and 
 """
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import re
@@ -23,7 +22,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..fileio import atomic_write  # noqa: F401  (re-exported for wts, dump)
+from ..fileio import atomic_write, read_bytes  # noqa: F401  (re-exported for wts, dump)
 from ..errors import FormatError
 from ..results.table import Table
 
@@ -87,21 +86,8 @@ class DatTable(Table):
 
 
 # ----------------------------------------------------------------------------------------- reading
-def read_bytes(path: str) -> bytes:
-    """The content of ``path``, gunzipped when it starts with gzip's magic bytes (emergent
-    writes ``.gz`` names compressed; the content, not the name, decides)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise FormatError(f"{path}: corrupt or truncated gzip data ({e})") from e
-    return raw
-
-
 def _open_text(path: str) -> str:
-    raw = read_bytes(path)
+    raw = read_bytes(path, "an emergent .dat table (text: a '_H:' header line, then '_D:' rows)")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -39,7 +39,7 @@ from ..spec.params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
 from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
-from .dump import Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
+from .dump import Array, Block, Data, Dump, Member, Node, parse_ref, read_project, split_items, unquote
 
 SHEET_NAME = "emergent"
 
@@ -91,7 +91,7 @@ def import_project(path: str | os.PathLike, *, network: int = 0, skip_unsupporte
                    table: str | None = None) -> ImportedProject:
     """Like :func:`load_project`, returning an :class:`ImportedProject` report as well."""
     path = Path(path)
-    dump = Dump.read(path)
+    dump = read_project(path)          # unknown versions and inconsistent list sizes refused here
     return ProjectReader(dump, path).read(network, skip_unsupported, patterns, table)
 
 
@@ -405,7 +405,7 @@ class ProjectReader:
             file = Path(tbl.value("auto_load_file"))
             file = file if file.is_absolute() else self.path.parent / file
             if file.suffix == ".dtbl" or file.name.endswith(".dtbl.gz"):
-                return self.table_patterns(Dump.read(file).value_root, net)
+                return self.table_patterns(read_project(file).value_root, net)
             if not file.is_file():
                 raise SpecError(f"{where}: auto-loads {file}, which does not exist")
             return Patterns.from_dat(str(file), [c for c in _pattern_layers(net) if c in columns] or None)
@@ -471,7 +471,7 @@ def _int(blk: Block, path: str) -> int:
     try:
         return int(blk.value(path))
     except (KeyError, ValueError):
-        raise FormatError(f"line {blk.line}: {blk.label} '{blk.name}' has no integer {path}") from None
+        raise FormatError(f"{blk.location}: {blk.label} '{blk.name}' has no integer {path}") from None
 
 
 def _pattern_layers(net: Network) -> list[str]:
@@ -547,8 +547,8 @@ def _column_rows(col: Block) -> np.ndarray | None:
     try:
         flat = np.array([float(v) for v in items], dtype=np.float32)
     except ValueError as e:
-        raise FormatError(f"line {col.line}: column '{col.name}': a value is not a number ({e})") from None
+        raise FormatError(f"{col.location}: column '{col.name}': a value is not a number ({e})") from None
     if flat.size != int(np.prod(dims)):
-        raise FormatError(f"line {col.line}: column '{col.name}': geometry {list(dims)} needs "
+        raise FormatError(f"{col.location}: column '{col.name}': geometry {list(dims)} needs "
                           f"{int(np.prod(dims))} values, found {flat.size}")
     return flat.reshape(tuple(reversed(dims)))

@@ -272,7 +272,13 @@ class _Cursor:
 
 
 def _show(text: bytes) -> str:
-    s = text[:60].decode("utf-8", "replace")
+    """A line for an error message; binary bytes as hex, not as mojibake."""
+    try:
+        s = text.decode("utf-8")[:60]
+    except UnicodeDecodeError:
+        s = None
+    if s is None or any(c < " " and c != "\t" for c in s):
+        return f"binary data ({text[:12].hex(' ')} ...)"
     return repr(s) if s else "empty line"
 
 
@@ -297,7 +303,8 @@ def read_wts(path: str | os.PathLike) -> WtsFile:
         ``file:line: what was found: what was expected`` for any deviation from the format.
     """
     path = os.fspath(path)
-    cur = _Cursor(path, read_bytes(path))
+    cur = _Cursor(path, read_bytes(path, "an emergent weight file (.wts: '<Fmt TEXT|BINARY>' tag lines)",
+                                  binary_ok=True))
     fmt = cur.expect("Fmt")
     if fmt not in FORMATS:
         raise cur.error(f"<Fmt {fmt}>: expected <Fmt TEXT> or <Fmt BINARY>")
