@@ -7,7 +7,7 @@ bad value, what was expected and, where we can guess, the fix.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from typing import Iterable, NoReturn
 
 
 #: exit status of the CLI for an error the user caused (one line on stderr, no traceback)
@@ -44,9 +44,22 @@ class SubmitError(EmergentPyError, RuntimeError):
     """A cluster request is invalid for its site, or the scheduler refused it."""
 
 
+def reraise_naming_file(e: EmergentPyError, path: object) -> NoReturn:
+    """Raise ``e`` again if its message names ``path``, else the same kind of error prefixed
+    ``path: `` (for checks deep in the spec API, which do not know the file being read)."""
+    if str(path) in str(e):
+        raise e
+    raise type(e)(f"{path}: {e}") from e
+
+
 def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
     """Return ``" Did you mean 'a', 'b'?"`` for the closest choices, or ``""`` when none is close."""
     close = difflib.get_close_matches(name, list(choices), n=n, cutoff=0.6)
     if not close:
         return ""
     return " Did you mean " + ", ".join(f"'{c}'" for c in close) + "?"
+
+
+def clip(text: str, n: int = 40) -> str:
+    """Text quoted in a message: at most ``n`` characters (a huge line keeps the message readable)."""
+    return text if len(text) <= n else text[:n] + "..."

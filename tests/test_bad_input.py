@@ -15,7 +15,7 @@ from emergent_py.emergent.dump import (Dump, check_list_sizes, check_version, re
                                        size_mismatches)
 from emergent_py.emergent.project import load_project
 from emergent_py.emergent.wts import read_wts
-from emergent_py.errors import FormatError, SpecError, UserCodeError
+from emergent_py.errors import EmergentPyError, FormatError, SpecError, UserCodeError
 from emergent_py.spec.loader import load_model
 
 BOM = b"\xef\xbb\xbf"
@@ -284,3 +284,100 @@ def test_a_broken_inline_block_in_a_real_project_names_the_file(reference, tmp_p
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:{line}: expected ':' after inline value" in err and "Traceback" not in err
+
+
+# ------------------------------------------------- kept answered: CRLF, NaN/Inf, cuts, duplicates, huge lines
+
+def test_dat_nan_inf_cuts_duplicates_and_huge_lines(tmp_path):
+    p = tmp_path / "v.dat"
+    p.write_text('_H:\t%x\t#y\n_D:\tnan\tinf\n_D:\t-inf\tNaN\n')
+    t = read_dat(p)
+    assert np.isnan(t["x"][0]) and t["x"][1] == -np.inf and t["y"][0] == np.inf and np.isnan(t["y"][1])
+    cases = [
+        ('_H:\t|n\n_D:\tnan\n', r":2: field 1 \(column 'n'\): 'nan' is not an integer"),
+        ('_H:\t$Name\t%x\t%x\n', r":1: header field 3: column 'x' appears twice"),
+        ('_H:\t%x\t$Name\n_D:\t0.5\t"ab', r":2: unterminated string"),               # cut mid-string
+        ('_H:\t$Name\t%x\n_D:\t"a"\t0.5\n_D:\t"b', r":3: 1 fields, expected 2 .*cut short"),  # mid-row
+        ('_H:\t$Name\t%x', r":1: the file ends inside its header line \(cut short\?\)"),
+        ('_H:\t$Name\t%x\n_D:\t"a"\t' + "1" * (4 << 20) + "x\n", r":2: field 2 \(column 'x'\): '1111"),
+    ]
+    for text, message in cases:
+        p.write_text(text)
+        with pytest.raises(FormatError, match=re.escape(str(p)) + message) as e:
+            read_dat(p)
+        assert len(str(e.value)) < 400
+
+
+def test_dat_log_cut_mid_number_drops_the_row_it_cannot_trust(tmp_path):
+    # all fields present, but no newline after the last: emergent ends every row with one
+    p = tmp_path / "killed.epc.dat"
+    p.write_text('_H:\t|epoch\t%avg_sse\n_D:\t0\t0.25\n_D:\t1\t0.1')          # '0.125' cut to '0.1'
+    t = read_dat(p, allow_partial_last=True)
+    assert t.dropped_partial_line and t["epoch"].tolist() == [0]
+    assert read_dat(p)["avg_sse"].tolist() == [0.25, np.float32(0.1)]       # (a hand-made table)
+
+
+def test_wts_crlf_duplicates_huge_lines_and_nan_weights(tmp_path):
+    p = tmp_path / "w.wts"
+    p.write_bytes(WTS.replace("\n", "\r\n").encode())
+    assert read_wts(p).layers["In"].bias.tolist() == [0.5]
+    cases = [(WTS + WTS[WTS.index("<Lay"):], r":13: layer 'In' appears twice"),
+             (WTS.replace("0.5\n", "0.5 " + "9" * (4 << 20) + "\n"), r":8: '0.5 9999.*' is not a number")]
+    for text, message in cases:
+        p.write_text(text)
+        with pytest.raises(FormatError, match=re.escape(str(p)) + message) as e:
+            read_wts(p)
+        assert len(str(e.value)) < 400
+    p.write_text(WTS.replace("0.5\n", "nan\n"))
+    w = read_wts(p)                                  # emergent saves NaN weights of a diverged run
+    assert np.isnan(w.layers["In"].bias[0])
+
+
+def test_nan_initial_weights_are_refused_naming_the_file(tmp_path, capsys):
+    from emergent_py.emergent.wts import WtsFile, write_wts
+    model = load_model("projects/RandomAssoc")
+    layers = {n: l.n_units for n, l in model.network.layers.items()}
+    weights = {(p.recv, p.send): np.full((layers[p.recv], layers[p.send]), 0.5, np.float32)
+               for p in model.network.projections.values()}
+    weights[("Hidden", "Input")][3, 7] = np.inf
+    path = tmp_path / "init.wts"
+    write_wts(path, WtsFile.from_arrays("N", layers, weights))
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: projection Input->Hidden: the weight "
+                                          r"from sending unit 7 to unit 3 is inf \(1 non-finite values\)"):
+        read_wts(path).model_weights(model)
+    assert main(["run", "projects/RandomAssoc", "--weights", str(path), "-o", str(tmp_path / "r.h5")]) == 2
+    assert str(path) in capsys.readouterr().err and not (tmp_path / "r.h5").exists()
+
+
+def test_proj_crlf_nan_duplicates_and_huge_lines(reference, tmp_path):
+    crlf = _mini(tmp_path, "", "crlf.proj")
+    crlf.write_bytes(MINI_PROJ.replace("\n", "\r\n").encode())
+    assert read_project(crlf).find(".networks[0].layers[1]").name == "Out"
+    src = (reference / "proj_templates/LeabraStd.proj").read_text()
+    dup = Dump.parse(src)
+    dup.find(".networks[0].layers[2]").set("name", '"Hidden"')
+    cases = [(src.replace("gi=1.8:", "gi=nan:"), r": selector '#Input': lay_inhib.gi: expected a finite number, got nan"),
+             (dup.text(), r": Network 'Network_0': duplicate layer name 'Hidden'"),
+             (src.replace(' name="LeabraStd";', " " + "x" * (4 << 20) + ";", 1), r":2141: expected a member")]
+    for text, message in cases:
+        path = _mini(tmp_path, text, "bad.proj")
+        with pytest.raises(EmergentPyError, match="^" + re.escape(str(path)) + message) as e:
+            load_project(path)
+        assert len(str(e.value)) < 400
+
+
+def test_json_model_crlf_nan_and_duplicate_keys(tmp_path, capsys):
+    assert main(["show", "--json", "projects/RandomAssoc"]) == 0
+    text = capsys.readouterr().out
+    path = tmp_path / "m.json"
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    assert load_model(path).name == "RandomAssoc"
+    cases = [(text.replace('"lay_inhib.gi": 1.8', '"lay_inhib.gi": NaN', 1),
+              r": selector 'Layer': lay_inhib.gi: expected a finite number, got nan"),
+             (text.replace('"lay_inhib.gi": 1.8', '"lay_inhib.gi": 1.8, "lay_inhib.gi": 2.5', 1),
+              r": key 'lay_inhib.gi' appears twice in one JSON object"),
+             (text[:len(text) // 2], r": invalid JSON at line \d+")]
+    for bad, message in cases:
+        path.write_text(bad)
+        with pytest.raises(SpecError, match="^" + re.escape(str(path)) + message):
+            load_model(path)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, SpecError, did_you_mean
+from ..errors import FormatError, SpecError, did_you_mean, reraise_naming_file
 from ..spec.fields import leaf_fields
 from ..spec.model import Model
 from ..spec.network import Full, Layer, Network, OneToOne, Projection, UniformRandom
@@ -92,7 +92,10 @@ def import_project(path: str | os.PathLike, *, network: int = 0, skip_unsupporte
     """Like :func:`load_project`, returning an :class:`ImportedProject` report as well."""
     path = Path(path)
     dump = read_project(path)          # unknown versions and inconsistent list sizes refused here
-    return ProjectReader(dump, path).read(network, skip_unsupported, patterns, table)
+    try:
+        return ProjectReader(dump, path).read(network, skip_unsupported, patterns, table)
+    except (SpecError, FormatError) as e:   # e.g. the Sheet's or Network's checks: name the file
+        reraise_naming_file(e, path)
 
 
 # ----------------------------------------------------------------------------------- specs

@@ -30,7 +30,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import FormatError, did_you_mean
+from ..errors import FormatError, clip, did_you_mean
 from .dat import atomic_write, read_bytes
 
 FORMATS = ("TEXT", "BINARY")
@@ -160,6 +160,13 @@ class WtsFile:
         for name in layers:
             if self.layers[name].bias is not None:
                 out[f"{name}.bias"] = self.layers[name].bias
+        for key, w in out.items():         # a run from them would fail (or worse) much later
+            bad = np.argwhere(~np.isfinite(w))
+            if bad.size:
+                what = (f"the bias of unit {bad[0][0]} of layer '{key[:-5]}'" if key.endswith(".bias") else
+                        f"projection {key}: the weight from sending unit {bad[0][1]} to unit {bad[0][0]}")
+                raise FormatError(f"{where}: {what} is {w[tuple(bad[0])]} ({len(bad)} non-finite values); "
+                                  "a run needs finite initial weights")
         return out
 
     @classmethod
@@ -286,7 +293,7 @@ def _number(cur: _Cursor, text: str, what: str, kind=float):
     try:
         return kind(text)
     except (TypeError, ValueError):
-        raise cur.error(f"'{text}' is not {'an integer' if kind is int else 'a number'}; expected {what}") from None
+        raise cur.error(f"'{clip(text)}' is not {'an integer' if kind is int else 'a number'}; expected {what}") from None
 
 
 def read_wts(path: str | os.PathLike) -> WtsFile:

@@ -13,7 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from ..errors import SpecError, UserCodeError
+from ..errors import SpecError, UserCodeError, reraise_naming_file
 from ..fileio import read_bytes
 from .model import Model
 
@@ -35,7 +35,10 @@ def load_model(spec: str | os.PathLike) -> Model:
     """Load and validate the model named by SPEC; errors name the file."""
     path = spec_path(spec)
     if path.suffix == ".json":
-        return Model.from_json(_json_text(path), where=str(path))
+        try:
+            return Model.from_json(_json_text(path), where=str(path))
+        except SpecError as e:        # e.g. a sheet's value check: name the file
+            reraise_naming_file(e, path)
     if path.name.endswith((".proj", ".proj.gz")):      # an emergent project: import its network
         from ..emergent.project import load_project
         return load_project(path)
