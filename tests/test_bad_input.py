@@ -160,6 +160,22 @@ def test_the_cli_prints_one_line_and_the_traceback_only_with_debug(tmp_path, cap
                                     "pattern file not found: pats.dat")
 
 
+def test_an_unexpected_exception_is_one_line_exit_70_and_its_traceback_with_debug(monkeypatch, capsys):
+    from emergent_py.commands import validate
+    from emergent_py.errors import INTERNAL_EXIT
+
+    def broken(args):
+        return {}["no such key"]                  # a bug of ours, not the user's input
+    monkeypatch.setattr(validate, "run", broken)
+    assert main(["validate", "projects/RandomAssoc"]) == INTERNAL_EXIT == 70
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["emergent-py validate: internal error: KeyError: 'no such key' (a bug in "
+                                "emergent-py; please report it with the output of emergent-py --debug ...)"]
+    assert main(["--debug", "validate", "projects/RandomAssoc"]) == 70
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):") and "in broken" in err
+
+
 # ------------------------------------------------------------- 3. a UTF-8 byte-order mark
 
 @pytest.mark.parametrize("crlf", [False, True])

@@ -13,7 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from ..errors import SpecError, UserCodeError, reraise_naming_file
+from ..errors import EmergentPyError, SpecError, UserCodeError, reraise_naming_file
 from ..fileio import read_bytes
 from .model import Model
 
@@ -51,8 +51,8 @@ def load_model(spec: str | os.PathLike) -> Model:
                         "(network, params, patterns, plan))")
     try:
         result = build()
-    except SpecError as e:
-        raise SpecError(f"{_model_line(path, e)}: {e}") from e
+    except EmergentPyError as e:   # e.g. a bad pattern file: already one line; add the model line
+        raise type(e)(f"{_model_line(path, e)}: {e}") from e
     except Exception as e:  # user code failed: its file and line, not a traceback (cli --debug)
         raise user_code_error(path, e, "build()") from e
     return as_model(result, str(path))
@@ -92,8 +92,8 @@ def import_model_file(path: str | os.PathLike):
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except SpecError as e:
-        raise SpecError(f"{_model_line(path, e)}: {e}") from e
+    except EmergentPyError as e:   # e.g. a bad pattern file: already one line; add the model line
+        raise type(e)(f"{_model_line(path, e)}: {e}") from e
     except Exception as e:  # a bug in the user's file: show where, not our internals
         raise user_code_error(path, e, "loading the model file") from e
     return module
