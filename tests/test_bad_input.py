@@ -397,3 +397,14 @@ def test_json_model_crlf_nan_and_duplicate_keys(tmp_path, capsys):
         path.write_text(bad)
         with pytest.raises(SpecError, match="^" + re.escape(str(path)) + message):
             load_model(path)
+
+
+def test_an_inline_field_glued_to_the_previous_one_is_refused_not_merged(tmp_path):
+    # without the ':' the value of gi would be '1.8 ff=1' and ff would be lost
+    path = _mini(tmp_path, MINI_PROJ.replace("lay_inhib {on=1: gi=1.8: };", 'lay_inhib {on=1: gi=1.8 ff=1: s="a b=c": };'))
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}:28: expected ':' after inline value "
+                                          r"'gi=1.8', found 'ff=' \(a ':' is missing\)"):
+        read_project(path)
+    # inside a string, 'b=c' is text
+    path = _mini(tmp_path, MINI_PROJ.replace("lay_inhib {on=1: gi=1.8: };", 'lay_inhib {on=1: s="a b=c": };'))
+    assert read_project(path).find(".networks[0].layers[0]").value("lay_inhib.s") == "a b=c"

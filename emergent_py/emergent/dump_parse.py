@@ -31,6 +31,7 @@ _BLOCK_BODY = re.compile(r"[ \t]*(?:\r?\n|\}[;:])")     # after '{': a multi-lin
 _INLINE_FIELD = re.compile(r"(?P<pre>\s*)(?P<name>\w+)=")
 _INLINE_VALUE = re.compile(r"(?:" + _STRING + r"|[^:\"{}]|:(?![\s}]))*")   # strings may sit inside
 _BRACES = re.compile(_STRING + r"|[{}]")
+_GLUED_FIELD = re.compile(r"\s+\w+=")     # inside an unquoted inline value: a missing ':' before it
 
 
 def parse_nodes(text: str, where: str = "<fragment>") -> list[Node]:
@@ -200,6 +201,11 @@ def parse_inline_fields(body: str, line: int = 0, where: str = "") -> tuple[list
         end = v.end()
         if body[end:end + 1] not in (":", ";"):
             raise FormatError(f"{at}: expected ':' after inline value '{name}={v.group()[:30]}'")
+        flat = re.sub(_STRING, '""', v.group()) if '"' in v.group() else v.group()
+        glued = _GLUED_FIELD.search(flat)
+        if glued:           # 'gi=1.8 ff=1:' would read gi as '1.8 ff=1' and lose ff
+            raise FormatError(f"{at}: expected ':' after inline value '{name}={flat[:glued.start()]}', "
+                              f"found '{glued.group().strip()}' (a ':' is missing)")
         children.append(Member(name, v.group(), body[end], pre, line))
         pos = end + 1
 
