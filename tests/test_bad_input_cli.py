@@ -42,12 +42,12 @@ def goods(tmp_path_factory, reference) -> dict[str, Path]:
     return {"epc": stdassoc / "LeabraStd_e5.epc.dat", "trl": stdassoc / "LeabraStd_e5.trl.dat",
             "wts": stdassoc / "LeabraStd_init_bin.00_0000.wts.gz",
             "proj": ref / "proj_templates" / "LeabraStd.proj", "json": d / "model.json",
-            "h5": d / "run.h5", "job": job.folder}
+            "h5": d / "run.h5", "job": job.folder, "toml": REPO / "hpc" / "profiles" / "local.toml"}
 
 
 def _bad_variants(kind: str, goods: dict[str, Path], folder: Path) -> list[Path]:
     """Broken files of one kind (the name says what is broken)."""
-    suffix = {"epc": ".dat", "wts": ".wts", "proj": ".proj", "json": ".json", "h5": ".h5"}[kind]
+    suffix = {"epc": ".dat", "wts": ".wts", "proj": ".proj", "json": ".json", "h5": ".h5", "toml": ".toml"}[kind]
     good = goods[kind].read_bytes()
     if good[:2] == b"\x1f\x8b":
         good = gzip.decompress(good)
@@ -67,7 +67,7 @@ def _bad_variants(kind: str, goods: dict[str, Path], folder: Path) -> list[Path]
         variants["cut_in_half"] = good[:good.index(b"\n") // 2]
     out = []
     for name, data in variants.items():
-        gz = kind != "json" and ("gz" in name)               # (a model .json is never gzipped)
+        gz = kind not in ("json", "toml") and ("gz" in name)   # (never gzipped: model .json, profiles)
         path = folder / f"{name}{suffix}{'.gz' if gz else ''}"
         path.write_bytes(data)
         out.append(path)
@@ -90,8 +90,11 @@ COMMANDS = {
              ["proj", "{bad}", "-o", "{out}/p.proj"], ["emergent", "{bad}", "--emergent", "/bin/false"]],
     "json": [["show", "{bad}"], ["validate", "{bad}"], ["run", "{bad}", "-o", "{out}/r.h5"],
              ["proj", "{bad}", "-o", "{out}/p.proj"],
-             ["import", "{epc}", "--model", "{bad}", "-o", "{out}/r.h5"]],
+             ["import", "{epc}", "--model", "{bad}", "-o", "{out}/r.h5"],
+             ["emergent", "{bad}", "--dir", "{out}/e", "--emergent", "/bin/false"],
+             ["submit", "{bad}", "--cluster", "local", "--dry-run", "-o", "{out}/job"]],
     "h5": [["compare", "{bad}", "{h5}"], ["compare", "{h5}", "{bad}"], ["plot", "{bad}", "-o", "{out}/c.png"]],
+    "toml": [["submit", str(MODEL), "--cluster", "{bad}", "--dry-run", "-o", "{out}/job"]],
 }
 
 
@@ -115,7 +118,7 @@ def test_every_reader_refuses_bad_files_through_the_cli(kind, goods, tmp_path, c
     assert seen == len(bads) * len(COMMANDS[kind])
 
 
-def test_collect_refuses_a_broken_job_manifest_and_writes_no_csv(goods, tmp_path, capsys):
+def test_collect_and_jobs_refuse_a_broken_job_manifest_and_write_no_csv(goods, tmp_path, capsys):
     import shutil
     manifest = next(goods["job"].glob("*.json"))
     for name, data in broken(manifest.read_bytes()).items():
@@ -127,6 +130,9 @@ def test_collect_refuses_a_broken_job_manifest_and_writes_no_csv(goods, tmp_path
         err = capsys.readouterr().err
         assert "Traceback" not in err and str(job) in err and len(err.strip().splitlines()) == 1, err
         assert not out.exists()
+        assert main(["jobs", str(job)]) == 2, name
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and str(job) in err and len(err.strip().splitlines()) == 1, err
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == []
 
 
