@@ -98,14 +98,16 @@ def read_bytes(path: str | os.PathLike, expected: str = "a text file", binary_ok
     path = os.fspath(path)
     with open(path, "rb") as f:
         raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
+    gunzipped = raw[:2] == b"\x1f\x8b"
+    if gunzipped:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as e:
             raise FormatError(f"{path}: corrupt or truncated gzip data ({e}); expected {expected}") from e
     kind = sniff(raw)
     if kind is not None:
-        gz = " (the name says gzip, the content does not)" if path.endswith(".gz") else ""
+        gz = " (the name says gzip, the content does not)" if path.endswith(".gz") and not gunzipped else ""
+        kind = f"{kind} inside gzip" if gunzipped else kind
         raise FormatError(f"{path}: this is {kind}{gz} (magic bytes {raw[:4].hex(' ')}); expected "
                           f"{expected}, plain or gzip-compressed")
     if raw.startswith(BOM):

@@ -231,7 +231,8 @@ def test_other_file_kinds_are_named_by_their_magic_number(tmp_path, kind, reader
 def test_gzip_of_another_kind_and_a_corrupt_gzip_are_named(tmp_path):
     path = tmp_path / "double.dat.gz"
     path.write_bytes(gzip.compress(gzip.compress(DAT.encode())))
-    with pytest.raises(FormatError, match=r"double.dat.gz: this is gzip-compressed data .*expected an emergent .dat"):
+    with pytest.raises(FormatError, match=r"double.dat.gz: this is gzip-compressed data inside gzip \(magic "
+                                          r"bytes 1f 8b 08 00\); expected an emergent .dat"):
         read_dat(path)
     path = tmp_path / "cut.wts.gz"
     path.write_bytes(gzip.compress(WTS.encode())[:30])
@@ -359,7 +360,7 @@ def test_nan_initial_weights_are_refused_naming_the_file(tmp_path, capsys):
     path = tmp_path / "init.wts"
     write_wts(path, WtsFile.from_arrays("N", layers, weights))
     with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: projection Input->Hidden: the weight "
-                                          r"from sending unit 7 to unit 3 is inf \(1 non-finite values\)"):
+                                          r"from sending unit 7 to unit 3 is inf \(1 non-finite in all\)"):
         read_wts(path).model_weights(model)
     assert main(["run", "projects/RandomAssoc", "--weights", str(path), "-o", str(tmp_path / "r.h5")]) == 2
     assert str(path) in capsys.readouterr().err and not (tmp_path / "r.h5").exists()

@@ -22,7 +22,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..fileio import atomic_write, read_bytes  # noqa: F401  (re-exported for wts, dump)
+from ..fileio import atomic_write, read_bytes  # noqa: F401  (atomic_write re-exported for wts, dump)
 from ..errors import FormatError, clip
 from ..results.table import Table
 

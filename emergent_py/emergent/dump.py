@@ -75,7 +75,7 @@ class Dump:
     @classmethod
     def read(cls, path: str | os.PathLike) -> "Dump":
         """Read a ``.proj``/``.dtbl`` (optionally gzipped); FormatError names file and line."""
-        from .dat import read_bytes        # the package's one gunzip-aware reader
+        from ..fileio import read_bytes    # the package's one reader of input files
         data = read_bytes(str(path), "an emergent ta_Dump file (.proj, .dtbl: text starting "
                                      "'// ta_Dump File v3.0')")
         return cls.parse(data.decode("utf-8", "surrogateescape"), str(path))

@@ -31,7 +31,8 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import FormatError, clip, did_you_mean
-from .dat import atomic_write, read_bytes
+from ..fileio import read_bytes
+from .dat import atomic_write
 
 FORMATS = ("TEXT", "BINARY")
 _REC = {1: np.dtype([("i", "<i4"), ("wt", "<f4")]),
@@ -165,7 +166,7 @@ class WtsFile:
             if bad.size:
                 what = (f"the bias of unit {bad[0][0]} of layer '{key[:-5]}'" if key.endswith(".bias") else
                         f"projection {key}: the weight from sending unit {bad[0][1]} to unit {bad[0][0]}")
-                raise FormatError(f"{where}: {what} is {w[tuple(bad[0])]} ({len(bad)} non-finite values); "
+                raise FormatError(f"{where}: {what} is {w[tuple(bad[0])]} ({len(bad)} non-finite in all); "
                                   "a run needs finite initial weights")
         return out
 
