@@ -259,7 +259,8 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
                                   f"{header_line}; expected one table per file")
             continue
         if header_fields is None:
-            raise FormatError(f"{path}:{lineno}: data before the header; expected a first line starting '_H:\\t'")
+            raise FormatError(f"{path}:{lineno}: data before the header; expected a first line starting "
+                              f"'_H:\\t', found {clip(line)!r}")
         if lineno == len(lines) and not ends_with_newline and allow_partial_last:
             dropped = True         # emergent ends every row with a newline: this one was cut,
             break                  # maybe mid-number with all its fields ('0.5' -> '0.')
