@@ -3,7 +3,8 @@
 Subcommands live in ``emergent_py/commands/<name>.py``; each defines ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``, and is found automatically, so adding a
 command touches no other file. User errors (:class:`EmergentPyError`, unreadable files) print one
-line and exit 2; there is never a traceback for them.
+line and exit 2; there is never a traceback for them. An unexpected exception (a bug of ours)
+prints one line and exits 70. ``emergent-py --debug COMMAND ...`` prints the traceback as well.
 """
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import importlib
 import os
 import pkgutil
 import sys
+import traceback
 import warnings
 
 from . import __version__, commands
-from .errors import EmergentPyError
+from .errors import INTERNAL_EXIT, EmergentPyError, UserCodeError
 
 EPILOG = """SPEC is a Python file defining build(), a folder holding model.py (e.g. projects/RandomAssoc),
 or a canonical model .json. Run `emergent-py COMMAND --help` for a command's options."""
@@ -52,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Leabra models as Python specs: run them natively, generate emergent projects, "
                     "submit them to SLURM clusters, compare the numbers.")
     parser.add_argument("--version", action="version", version=f"emergent-py {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, print its Python traceback too (default: one line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in command_modules():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
@@ -71,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = lambda message, category, *rest, **kw: \
         f"emergent-py {args.command}: warning: {message}\n"
     try:
-        return int(args.func(args) or 0)
+        return int(_run(args) or 0)
     except EmergentPyError as e:
-        print(f"emergent-py {args.command}: error: {e}", file=sys.stderr)
+        hint = ""
+        if isinstance(e, UserCodeError) and not args.debug:       # the model file's own code failed
+            hint = " (emergent-py --debug ... shows the traceback)"
+        print(f"emergent-py {args.command}: error: {e}{hint}", file=sys.stderr)
         return 2
     except OSError as e:          # unreadable / unwritable paths the user named
         if isinstance(e, BrokenPipeError):
@@ -83,6 +90,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"emergent-py {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:        # a bug of ours: one line, the traceback with --debug
+        print(f"emergent-py {args.command}: internal error: {type(e).__name__}: {e} (a bug in "
+              "emergent-py; please report it with the output of emergent-py --debug ...)", file=sys.stderr)
+        return INTERNAL_EXIT
+
+
+def _run(args):
+    """Run the command; with ``--debug`` an error's traceback is printed before its message."""
+    try:
+        return args.func(args)
+    except Exception:
+        if args.debug:
+            traceback.print_exc()
+        raise
 
 
 if __name__ == "__main__":

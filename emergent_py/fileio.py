@@ -12,6 +12,8 @@ import hashlib
 import os
 from typing import Iterator
 
+from .errors import FormatError
+
 
 def temp_name(path: str | os.PathLike) -> str:
     """A hidden temporary name in the folder of ``path`` (same file system, so renaming is atomic)."""
@@ -53,3 +55,83 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+#: magic numbers of the file kinds a user may hand a reader by mistake (the first bytes)
+MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (b"\x04\x22\x4d\x18", "lz4-compressed data"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-zip archive"),
+    (b"\x1f\x9d", "compress (.Z) data"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file (e.g. an emergent-py run file)"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"%PDF", "a PDF document"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """What a file really is by its magic number (``"bzip2-compressed data"``), or None when its
+    first bytes match none of :data:`MAGIC` (a tar archive is recognised by its ``ustar`` mark)."""
+    for magic, what in MAGIC:
+        if data.startswith(magic):
+            return what
+    if data[257:262] == b"ustar":
+        return "a tar archive"
+    return None
+
+
+#: the UTF-8 byte-order mark
+BOM = b"\xef\xbb\xbf"
+
+
+def read_bytes(path: str | os.PathLike, expected: str = "a text file", binary_ok: bool = False) -> bytes:
+    """The content of the input file ``path``, as every reader of the package takes it:
+    gunzipped when it starts with gzip's magic bytes (emergent writes ``.gz`` names compressed;
+    the content, not the name, decides) and without a leading UTF-8 byte-order mark (Windows
+    editors write one). FormatError naming the file and ``expected`` (what the caller reads) for
+    content of another kind by its magic number (bzip2, xz, zip, HDF5 ...: :func:`sniff`) and,
+    unless ``binary_ok``, for a NUL byte (binary data in a text file)."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    gunzipped = raw[:2] == b"\x1f\x8b"
+    if gunzipped:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise FormatError(f"{path}: corrupt or truncated gzip data ({e}); expected {expected}") from e
+    kind = sniff(raw)
+    if kind is not None:
+        gz = " (the name says gzip, the content does not)" if path.endswith(".gz") and not gunzipped else ""
+        kind = f"{kind} inside gzip" if gunzipped else kind
+        raise FormatError(f"{path}: this is {kind}{gz} (magic bytes {raw[:4].hex(' ')}); expected "
+                          f"{expected}, plain or gzip-compressed")
+    if raw.startswith(BOM):
+        raw = raw[len(BOM):]
+    nul = -1 if binary_ok else raw.find(b"\0", 0, 1 << 16)     # (binary data shows early)
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise FormatError(f"{path}:{line}: binary data (a NUL byte at byte {nul}), not text; "
+                          f"expected {expected}")
+    return raw
+
+
+def describe(path: str | os.PathLike) -> str:
+    """What a file holds, for an error message: its kind by magic number, 'an empty file',
+    'text starting ...' or 'binary data'."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if not head:
+        return "an empty file"
+    kind = sniff(head)
+    if kind is not None:
+        return kind
+    try:
+        first = head.split(b"\n", 1)[0].decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary data"
+    return "binary data" if "\0" in first else f"text starting {first[:40]!r}"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import SubmitError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, describe
 from ..spec import Model
 from . import slurm
 from .profile import Profile
@@ -91,6 +91,9 @@ def load_job(folder: str | Path) -> Job:
                           "`emergent-py submit`)") from None
     except json.JSONDecodeError as e:
         raise SubmitError(f"{path}: invalid JSON at line {e.lineno}: {e.msg}") from e
+    except UnicodeDecodeError as e:
+        raise SubmitError(f"{path}: not UTF-8 text (byte {e.start}) but {describe(path)}; expected "
+                          "a job manifest (JSON written by `emergent-py submit`)") from None
     if data.get("schema") != SCHEMA or data.get("schema_version") != SCHEMA_VERSION:
         raise SubmitError(f"{path}: not an emergent_py job manifest (schema {data.get('schema')!r}, "
                           f"version {data.get('schema_version')!r})")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SubmitError, did_you_mean
+from ..fileio import read_bytes
 
 PACKAGE_PROFILES = Path(__file__).resolve().parent / "profiles"
 USER_PROFILES = Path("~/.config/emergent_py/clusters")
@@ -200,9 +201,10 @@ def available_profiles() -> dict[str, Path]:
 def read_profile(path: str | os.PathLike) -> Profile:
     """Read and check one profile file."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+    try:           # (read_bytes: a byte-order mark is dropped, other file kinds are named)
+        data = tomllib.loads(read_bytes(path, "a cluster profile (TOML text)").decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise SubmitError(f"{path}: not UTF-8 text (byte {e.start}); expected a cluster profile (TOML)") from None
     except tomllib.TOMLDecodeError as e:
         raise SubmitError(f"{path}: not valid TOML: {e}") from e
     return profile_from_dict(data, path)

@@ -24,7 +24,7 @@ def need_shared() -> Path:
     return REFERENCE
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")        # (a path: module-scoped fixtures may use it)
 def reference() -> Path:
     """Path of ../shared/reference/emergent (real emergent files)."""
     return need_shared()

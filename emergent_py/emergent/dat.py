@@ -14,7 +14,6 @@ Every parse error is a :class:`~emergent_py.errors.FormatError` naming file and 
 """
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import re
@@ -23,8 +22,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..fileio import atomic_write  # noqa: F401  (re-exported for wts, dump)
-from ..errors import FormatError
+from ..fileio import atomic_write, read_bytes  # noqa: F401  (atomic_write re-exported for wts, dump)
+from ..errors import FormatError, clip
 from ..results.table import Table
 
 #: type prefix -> (emergent type name, numpy dtype of the column)
@@ -87,21 +86,8 @@ class DatTable(Table):
 
 
 # ----------------------------------------------------------------------------------------- reading
-def read_bytes(path: str) -> bytes:
-    """The content of ``path``, gunzipped when it starts with gzip's magic bytes (emergent
-    writes ``.gz`` names compressed; the content, not the name, decides)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise FormatError(f"{path}: corrupt or truncated gzip data ({e})") from e
-    return raw
-
-
 def _open_text(path: str) -> str:
-    raw = read_bytes(path)
+    raw = read_bytes(path, "an emergent .dat table (text: a '_H:' header line, then '_D:' rows)")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -117,7 +103,7 @@ def _parse_header(path: str, lineno: int, fields: list[str]) -> tuple[list[DatCo
     for pos, text in enumerate(fields, start=1):
         m = _HEADER.match(text.strip())
         if not m:
-            raise FormatError(f"{path}:{lineno}: header field {pos} '{text}' is not a column header; "
+            raise FormatError(f"{path}:{lineno}: header field {pos} '{clip(text)}' is not a column header; "
                               f"expected [type]name, [type]name[n:i,j,...] or [type]name[n:i,...]<n:d0,...>")
         typ = m["type"] or "$"
         name = m["name"]
@@ -221,7 +207,7 @@ def _convert(path: str, column: DatColumn, values: np.ndarray, linenos: list[int
                             raise ValueError
                 except ValueError:
                     raise FormatError(f"{path}:{linenos[r]}: field {fields[c] + 1} (column '{column.name}'): "
-                                      f"'{v}' is not {kind}") from None
+                                      f"'{clip(v)}' is not {kind}") from None
         raise FormatError(f"{path}: column '{column.name}': values out of range for {kind}")
     return np.array(values, dtype=str)
 
@@ -233,7 +219,8 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
     ----------
     path : the file
     allow_partial_last : if True, a last line that is cut short (a run killed mid-write: no
-        trailing newline and too few fields) is dropped instead of raising.
+        trailing newline, which emergent writes after every row) is dropped instead of raising
+        (even with all its fields: the last number may be cut, '0.5' -> '0.').
 
     Returns
     -------
@@ -272,16 +259,17 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
                                   f"{header_line}; expected one table per file")
             continue
         if header_fields is None:
-            raise FormatError(f"{path}:{lineno}: data before the header; expected a first line starting '_H:\\t'")
+            raise FormatError(f"{path}:{lineno}: data before the header; expected a first line starting "
+                              f"'_H:\\t', found {clip(line)!r}")
+        if lineno == len(lines) and not ends_with_newline and allow_partial_last:
+            dropped = True         # emergent ends every row with a newline: this one was cut,
+            break                  # maybe mid-number with all its fields ('0.5' -> '0.')
         if fields[0] == "_D:":
             fields = fields[1:]
         elif fields[0].startswith("_") and fields[0].endswith(":"):
-            raise FormatError(f"{path}:{lineno}: unknown line marker '{fields[0]}'; expected '_H:' or '_D:'")
+            raise FormatError(f"{path}:{lineno}: unknown line marker '{clip(fields[0])}'; expected '_H:' or '_D:'")
         if len(fields) != len(header_fields):
             last = lineno == len(lines) and not ends_with_newline
-            if last and allow_partial_last and len(fields) < len(header_fields):
-                dropped = True
-                break
             hint = " (the line is cut short: was the run killed?)" if last else ""
             raise FormatError(f"{path}:{lineno}: {len(fields)} fields, expected {len(header_fields)} "
                               f"(one per header field of line {header_line}){hint}")
@@ -289,6 +277,9 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
         linenos.append(lineno)
     if header_fields is None:
         raise FormatError(f"{path}:1: no header line; expected a line starting '_H:\\t' (emergent native .dat)")
+    if header_line == len(lines) and not ends_with_newline:
+        raise FormatError(f"{path}:{header_line}: the file ends inside its header line (cut short?); "
+                          "expected the header, a newline, then the '_D:' rows")
 
     n = len(rows)
     raw = np.array(rows, dtype=str).reshape(n, len(header_fields)) if n else np.empty((0, len(header_fields)), str)

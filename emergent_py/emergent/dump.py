@@ -53,8 +53,10 @@ class Dump:
     def parse(cls, text: str, where: str = "<text>") -> "Dump":
         first, nl, _ = text.partition("\n")
         if not HEADER.match(first):
+            binary = any(c < " " and c not in "\t\r" or "\udc80" <= c <= "\udcff" for c in first[:200])
+            found = "binary data (not text)" if binary else repr(first[:60])
             raise FormatError(f"{where}:1: expected the header '// ta_Dump File v3.0 -- code v8...' "
-                              f"of an emergent dump file, found {first[:60]!r}")
+                              f"of an emergent dump file, found {found}")
         parser = _Parser(text, where)
         pos = len(first)
         roots: list[Block] = []
@@ -73,8 +75,9 @@ class Dump:
     @classmethod
     def read(cls, path: str | os.PathLike) -> "Dump":
         """Read a ``.proj``/``.dtbl`` (optionally gzipped); FormatError names file and line."""
-        from .dat import read_bytes        # the package's one gunzip-aware reader
-        data = read_bytes(str(path))
+        from ..fileio import read_bytes    # the package's one reader of input files
+        data = read_bytes(str(path), "an emergent ta_Dump file (.proj, .dtbl: text starting "
+                                     "'// ta_Dump File v3.0')")
         return cls.parse(data.decode("utf-8", "surrogateescape"), str(path))
 
     # -- writing
@@ -216,29 +219,79 @@ class Dump:
         return walk(self.value_root)
 
 
-def size_mismatches(dump: Dump) -> list[str]:
-    """Skeleton lists whose ``= [N]`` differs from the number of elements in the value pass."""
-    out: list[str] = []
+def _size_disagreements(dump: Dump) -> Iterator[tuple[str, Block, Block | None, int | None]]:
+    """``(path, skeleton list, value-pass list or None, its element count or None)`` for every
+    skeleton list ``= [N]`` whose value pass does not hold elements ``@[0]`` .. ``@[N-1]``."""
     skel = dump.skeleton_root
     if skel is None:
-        return out
+        return
 
-    def walk(node: Block, path: str) -> None:
+    def walk(node: Block, path: str) -> Iterator[tuple[str, Block, Block | None, int | None]]:
         for c in node.kids:
             if not isinstance(c, Block) or c.kind != "object" or c.path.startswith("@*"):
                 continue
             sub = path + c.path[1:]
             if c.size is not None:
                 try:
-                    n = len(dump.find(sub).elements)
+                    value = dump.find(sub)
                 except KeyError:
-                    n = None
-                if n is not None and n != c.size:
-                    out.append(f"line {c.line}: skeleton {c.type} {sub} = [{c.size}] but the value "
-                               f"pass has {n} elements")
-            walk(c, sub)
-    walk(skel, "")
-    return out
+                    value = None
+                if value is not None:
+                    elements = value.elements
+                    if len(elements) != c.size or any(e.index >= c.size for e in elements):
+                        yield sub, c, value, len(elements)
+            yield from walk(c, sub)
+    yield from walk(skel, "")
+
+
+def size_mismatches(dump: Dump) -> list[str]:
+    """Skeleton lists whose ``= [N]`` differs from the number of elements in the value pass."""
+    return [f"line {c.line}: skeleton {c.type} {path} = [{c.size}] but the value pass (line "
+            f"{value.line}) has {n} elements" for path, c, value, n in _size_disagreements(dump)]
+
+
+def check_list_sizes(dump: Dump) -> None:
+    """Refuse a document whose skeleton and value pass disagree on a list's size: FormatError
+    naming the file, both lines and the list. A value pass that holds none of a list's elements
+    is emergent's own habit (units, docs, wizards are sized by the skeleton and built on load),
+    so only a list the value pass does fill must match."""
+    for path, c, value, n in _size_disagreements(dump):
+        if n:
+            indices = ", ".join(str(e.index) for e in value.elements[:6]) + (" ..." if n > 6 else "")
+            raise FormatError(
+                f"{dump.where}:{c.line}: list {path} ({c.type}): the skeleton pass says = [{c.size}] "
+                f"(line {c.line}) but the value pass holds {n} elements (line {value.line}, indices "
+                f"{indices}); the file is inconsistent (edited by hand?): make the '= [N]' of line "
+                f"{c.line} match the elements, or re-save the project in emergent")
+
+
+#: major emergent versions (header ``code vX...``) this reader knows. Others (a future 9.0, a
+#: typo) are refused up front by :func:`check_version`; how 4.x-7.x files are read or refused
+#: is decided after this check (extend it there).
+KNOWN_CODE_MAJORS = (4, 5, 6, 7, 8)
+#: ta_Dump stream formats (header ``ta_Dump File vN``): v3.0 since emergent 4, v1/v2 before
+KNOWN_DUMP_FORMATS = (1, 2, 3)
+SUPPORTED_VERSIONS = "emergent 8.x projects (header '// ta_Dump File v3.0 -- code v8...')"
+
+
+def check_version(dump: Dump) -> None:
+    """Refuse a header naming an emergent version or dump format this reader does not know,
+    before anything else is read (a later error such as 'no network' would hide the cause)."""
+    m = HEADER.match(dump.header)
+    if m is None:          # (Dump.parse refuses these; a hand-built Dump may lack a header)
+        raise FormatError(f"{dump.where}:1: no ta_Dump header; supported: {SUPPORTED_VERSIONS}")
+    fmt, code = m["fmt"], m["code"]
+    fmt_major = int(fmt.split(".")[0]) if fmt.split(".")[0].isdigit() else -1
+    code_major = int(code.split(".")[0]) if code and code.split(".")[0].isdigit() else None
+    if fmt_major not in KNOWN_DUMP_FORMATS:
+        what = f"ta_Dump format v{fmt}"
+    elif code is not None and code_major not in KNOWN_CODE_MAJORS:
+        what = f"emergent code v{code}"
+    else:
+        return
+    raise FormatError(f"{dump.where}:1: the header {dump.header.strip()[:80]!r} names {what}, a "
+                      f"version this reader does not know; supported: {SUPPORTED_VERSIONS}. Save "
+                      "the project in emergent 8.x (or check the header line for a typo)")
 
 
 #: emergent types that stand in for a base type in pointers (subclass -> base)
@@ -296,6 +349,21 @@ def ref_problems(dump: Dump, known_unresolved: Iterable[str] = ()) -> list[str]:
 def read_dump(path: str | os.PathLike) -> Dump:
     """Read a ta_Dump file (``.proj``, ``.dtbl``, gzipped or not)."""
     return Dump.read(path)
+
+
+def read_project(path: str | os.PathLike) -> Dump:
+    """Read a ta_Dump file to be imported or run: :func:`read_dump`, then refused (FormatError)
+    when its header names an unknown version (:func:`check_version`) or its skeleton and value
+    pass disagree on a list's size (:func:`check_list_sizes`) or an inline block does not parse
+    (they are parsed on first use otherwise: a broken one that the importer does not read would
+    pass). (:func:`read_dump` alone reads any parseable file, e.g. to repair one.)"""
+    dump = Dump.read(path)
+    check_version(dump)
+    for root in dump.roots:
+        for _ in root.walk():          # parses every inline block (FormatError: file and line)
+            pass
+    check_list_sizes(dump)
+    return dump
 
 
 def write_atomic(path: str | os.PathLike, data: bytes, gz: bool = False) -> None:

@@ -31,6 +31,7 @@ _BLOCK_BODY = re.compile(r"[ \t]*(?:\r?\n|\}[;:])")     # after '{': a multi-lin
 _INLINE_FIELD = re.compile(r"(?P<pre>\s*)(?P<name>\w+)=")
 _INLINE_VALUE = re.compile(r"(?:" + _STRING + r"|[^:\"{}]|:(?![\s}]))*")   # strings may sit inside
 _BRACES = re.compile(_STRING + r"|[{}]")
+_GLUED_FIELD = re.compile(r"\s+\w+=")     # inside an unquoted inline value: a missing ':' before it
 
 
 def parse_nodes(text: str, where: str = "<fragment>") -> list[Node]:
@@ -136,6 +137,7 @@ class _Parser:
 
     def parse_block(self, pos: int, blk: Block) -> int:
         """Parse what follows ``{``: a multi-line body or an inline ``k=v: ...`` body."""
+        blk._where = self.where
         if _BLOCK_BODY.match(self.text, pos):
             return self.parse_body(pos, blk)
         end = self.find_close(pos, None, want=blk.head)
@@ -163,8 +165,10 @@ class _Parser:
 _TRACK_LINES = True
 
 
-def parse_inline_fields(body: str, line: int = 0) -> tuple[list[Node], str]:
-    """Parse an inline body ``k=v: k={...}: }`` into members/blocks; return (children, close_pre)."""
+def parse_inline_fields(body: str, line: int = 0, where: str = "") -> tuple[list[Node], str]:
+    """Parse an inline body ``k=v: k={...}: }`` into members/blocks; return (children, close_pre).
+    Errors name ``where`` (the file) and ``line`` (the block's)."""
+    at = f"{where}:{line}" if where else f"line {line}"
     children: list[Node] = []
     pos = 0
     while True:
@@ -172,7 +176,7 @@ def parse_inline_fields(body: str, line: int = 0) -> tuple[list[Node], str]:
         if not m:
             rest = body[pos:]
             if rest.strip():
-                raise FormatError(f"line {line}: expected 'name=value:' in inline block, found {rest[:40]!r}")
+                raise FormatError(f"{at}: expected 'name=value:' in inline block, found {rest[:40]!r}")
             return children, rest
         pre, name, pos = m["pre"], m["name"], m.end()
         if body.startswith("{", pos):
@@ -186,8 +190,8 @@ def parse_inline_fields(body: str, line: int = 0) -> tuple[list[Node], str]:
                         end = b.start()
                         break
             if end is None or body[end + 1:end + 2] not in (":", ";"):
-                raise FormatError(f"line {line}: unclosed inline block '{name}={{'")
-            sub, close_pre = parse_inline_fields(body[pos + 1:end], line)
+                raise FormatError(f"{at}: unclosed inline block '{name}={{'")
+            sub, close_pre = parse_inline_fields(body[pos + 1:end], line, where)
             blk = Block("struct", f"{name}={{", name=name, children=sub, close_pre=close_pre,
                         tail=body[end:end + 2], inline=True, pre=pre, line=line)
             children.append(blk)
@@ -196,7 +200,12 @@ def parse_inline_fields(body: str, line: int = 0) -> tuple[list[Node], str]:
         v = _INLINE_VALUE.match(body, pos)
         end = v.end()
         if body[end:end + 1] not in (":", ";"):
-            raise FormatError(f"line {line}: expected ':' after inline value '{name}={v.group()[:30]}'")
+            raise FormatError(f"{at}: expected ':' after inline value '{name}={v.group()[:30]}'")
+        flat = re.sub(_STRING, '""', v.group()) if '"' in v.group() else v.group()
+        glued = _GLUED_FIELD.search(flat)
+        if glued:           # 'gi=1.8 ff=1:' would read gi as '1.8 ff=1' and lose ff
+            raise FormatError(f"{at}: expected ':' after inline value '{name}={flat[:glued.start()]}', "
+                              f"found '{glued.group().strip()}' (a ':' is missing)")
         children.append(Member(name, v.group(), body[end], pre, line))
         pos = end + 1
 

@@ -239,7 +239,7 @@ class Block(Node):
     ``head`` is the exact opening text, ``close_pre`` the whitespace before the closing
     ``tail`` (``};``, or ``}:`` for an inline block nested in another inline block)."""
     __slots__ = ("kind", "type", "path", "size", "name_", "head", "children", "close_pre",
-                 "tail", "inline", "_body")
+                 "tail", "inline", "_body", "_where")
 
     def __init__(self, kind: str, head: str, *, type: str = "", path: str = "", size: int | None = None,
                  name: str = "", children: list[Node] | None = None, close_pre: str = "",
@@ -249,6 +249,7 @@ class Block(Node):
         self.head, self.close_pre, self.tail, self.inline = head, close_pre, tail, inline
         self.children: list[Node] = children if children is not None else []
         self._body: str | None = None      # unparsed body of an inline block
+        self._where = ""                   # the file it was read from (names its parse errors)
 
     # -- construction of new blocks
     @classmethod
@@ -321,7 +322,7 @@ class Block(Node):
         if self._body is not None:
             from .dump_parse import parse_inline_fields    # late, as in clone()
             body, self._body = self._body, None
-            self.children, self.close_pre = parse_inline_fields(body, self.line)
+            self.children, self.close_pre = parse_inline_fields(body, self.line, self._where)
 
     @property
     def kids(self) -> list[Node]:
@@ -333,6 +334,11 @@ class Block(Node):
     def label(self) -> str:
         """What the block is: ``Type @path`` for objects, the member name for structs."""
         return f"{self.type} {self.path}" if self.kind == "object" else self.name_
+
+    @property
+    def location(self) -> str:
+        """``file:line`` of the block (``line N`` for a block not read from a file)."""
+        return f"{self._where}:{self.line}" if self._where else f"line {self.line}"
 
     @property
     def member_name(self) -> str:

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import FormatError, SpecError, did_you_mean
 from ..spec.patterns import Patterns
-from .dump import Array, Block, Data, Dump, split_items, unquote
+from .dump import Array, Block, Data, Dump, read_project, split_items, unquote
 from .programs import Follower, find_program, find_program_var, object_of
 
 
@@ -135,7 +135,7 @@ def table_patterns(tbl: Block, layers: list[str], where: str, base: Path) -> Pat
         file = Path(tbl.value("auto_load_file"))
         file = file if file.is_absolute() else base / file
         if file.suffix == ".dtbl" or file.name.endswith(".dtbl.gz"):
-            return table_patterns(Dump.read(file).value_root, layers, str(file), file.parent)
+            return table_patterns(read_project(file).value_root, layers, str(file), file.parent)
         if not file.is_file():
             raise SpecError(f"{where}: auto-loads {file}, which does not exist")
         return Patterns.from_dat(str(file), [c for c in layers if c in columns] or None)
@@ -212,8 +212,8 @@ def column_rows(col: Block) -> np.ndarray | None:
     try:
         flat = np.array([float(v) for v in items], dtype=np.float32)
     except ValueError as e:
-        raise FormatError(f"line {col.line}: column '{col.name}': a value is not a number ({e})") from None
+        raise FormatError(f"{col.location}: column '{col.name}': a value is not a number ({e})") from None
     if flat.size != int(np.prod(dims)):
-        raise FormatError(f"line {col.line}: column '{col.name}': geometry {list(dims)} needs "
+        raise FormatError(f"{col.location}: column '{col.name}': geometry {list(dims)} needs "
                           f"{int(np.prod(dims))} values, found {flat.size}")
     return flat.reshape(tuple(reversed(dims)))

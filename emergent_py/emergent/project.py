@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FormatError, SpecError, did_you_mean
+from ..errors import FormatError, SpecError, did_you_mean, reraise_naming_file
 from ..spec.fields import leaf_fields
 from ..spec.model import Model
 from ..spec.network import Full, Layer, Network, OneToOne, Projection, UniformRandom
@@ -38,7 +38,7 @@ from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
 from .conversions import conversion_sheet, describe
-from .dump import Array, Block, Dump, Member, Node, parse_ref, unquote
+from .dump import Array, Block, Dump, Member, Node, parse_ref, read_project, unquote
 from .input_tables import TableChoice, select_table, table_patterns
 from .programs import find_program, program_var
 
@@ -95,8 +95,11 @@ def import_project(path: str | os.PathLike, *, network: int = 0, skip_unsupporte
                    table: str | None = None) -> ImportedProject:
     """Like :func:`load_project`, returning an :class:`ImportedProject` report as well."""
     path = Path(path)
-    dump = Dump.read(path)
-    return ProjectReader(dump, path).read(network, skip_unsupported, patterns, table)
+    dump = read_project(path)          # unknown versions and inconsistent list sizes refused here
+    try:
+        return ProjectReader(dump, path).read(network, skip_unsupported, patterns, table)
+    except (SpecError, FormatError) as e:   # e.g. the Sheet's or Network's checks: name the file
+        reraise_naming_file(e, path)
 
 
 # ----------------------------------------------------------------------------------- specs
@@ -422,7 +425,7 @@ def _int(blk: Block, path: str) -> int:
     try:
         return int(blk.value(path))
     except (KeyError, ValueError):
-        raise FormatError(f"line {blk.line}: {blk.label} '{blk.name}' has no integer {path}") from None
+        raise FormatError(f"{blk.location}: {blk.label} '{blk.name}' has no integer {path}") from None
 
 
 def _pattern_layers(net: Network) -> list[str]:

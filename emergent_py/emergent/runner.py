@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..errors import BackendError, SpecError
-from .dump import Dump
+from .dump import Dump, read_project
 
 ERROR_MARKERS = ("***ERROR", "***CHECK ERROR", "Quitting non-interactive job on error")
 _VERSION = re.compile(r"Running emergent version:\s*(?P<version>\S+)(?:\s+svn rev:\s*(?P<rev>\S+))?")
@@ -127,7 +127,7 @@ def run_emergent(project: str | os.PathLike, *, exe: str | None = None, epochs: 
         raise SpecError(f"{project}: no such project file")
     if not re.fullmatch(r"[\w.+-]*", tag):
         raise SpecError(f"tag {tag!r}: use letters, digits, '_', '.', '-' (it becomes part of file names)")
-    dump = Dump.read(project)                     # FormatError (file:line) for a broken project
+    dump = read_project(project)                  # FormatError (file:line) for a broken project
     name = dump.value_root.name or project.stem
     exe = find_emergent(exe)
     cmd = emergent_command(exe, project, tag=tag, epochs=epochs, n_threads=n_threads, extra=extra)

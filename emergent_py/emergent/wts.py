@@ -30,8 +30,9 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import FormatError, did_you_mean
-from .dat import atomic_write, read_bytes
+from ..errors import FormatError, clip, did_you_mean
+from ..fileio import read_bytes
+from .dat import atomic_write
 
 FORMATS = ("TEXT", "BINARY")
 _REC = {1: np.dtype([("i", "<i4"), ("wt", "<f4")]),
@@ -160,6 +161,13 @@ class WtsFile:
         for name in layers:
             if self.layers[name].bias is not None:
                 out[f"{name}.bias"] = self.layers[name].bias
+        for key, w in out.items():         # a run from them would fail (or worse) much later
+            bad = np.argwhere(~np.isfinite(w))
+            if bad.size:
+                what = (f"the bias of unit {bad[0][0]} of layer '{key[:-5]}'" if key.endswith(".bias") else
+                        f"projection {key}: the weight from sending unit {bad[0][1]} to unit {bad[0][0]}")
+                raise FormatError(f"{where}: {what} is {w[tuple(bad[0])]} ({len(bad)} non-finite in all); "
+                                  "a run needs finite initial weights")
         return out
 
     @classmethod
@@ -272,7 +280,13 @@ class _Cursor:
 
 
 def _show(text: bytes) -> str:
-    s = text[:60].decode("utf-8", "replace")
+    """A line for an error message; binary bytes as hex, not as mojibake."""
+    try:
+        s = text.decode("utf-8")[:60]
+    except UnicodeDecodeError:
+        s = None
+    if s is None or any(c < " " and c != "\t" for c in s):
+        return f"binary data ({text[:12].hex(' ')} ...)"
     return repr(s) if s else "empty line"
 
 
@@ -280,7 +294,7 @@ def _number(cur: _Cursor, text: str, what: str, kind=float):
     try:
         return kind(text)
     except (TypeError, ValueError):
-        raise cur.error(f"'{text}' is not {'an integer' if kind is int else 'a number'}; expected {what}") from None
+        raise cur.error(f"'{clip(text)}' is not {'an integer' if kind is int else 'a number'}; expected {what}") from None
 
 
 def read_wts(path: str | os.PathLike) -> WtsFile:
@@ -297,7 +311,8 @@ def read_wts(path: str | os.PathLike) -> WtsFile:
         ``file:line: what was found: what was expected`` for any deviation from the format.
     """
     path = os.fspath(path)
-    cur = _Cursor(path, read_bytes(path))
+    cur = _Cursor(path, read_bytes(path, "an emergent weight file (.wts: '<Fmt TEXT|BINARY>' tag lines)",
+                                  binary_ok=True))
     fmt = cur.expect("Fmt")
     if fmt not in FORMATS:
         raise cur.error(f"<Fmt {fmt}>: expected <Fmt TEXT> or <Fmt BINARY>")

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from ..errors import FormatError
+from ..fileio import describe
 from .runlayout import LEVELS, SCHEMA, _h5py, _open, _plain
 from .state import read_tree
 from .table import Table
@@ -36,7 +37,10 @@ class RunFile:
         except OSError as e:
             if not os.path.exists(self.path):
                 raise FileNotFoundError(f"run file {self.path} does not exist") from e
-            raise FormatError(f"{self.path}: not a readable HDF5 file ({e})") from e
+            what = describe(self.path)
+            what = "damaged or cut short" if "HDF5" in what else f"it is {what}"
+            raise FormatError(f"{self.path}: not a readable HDF5 file ({e}): {what}; expected an "
+                              "emergent-py run file (.h5)") from e
         schema = _plain(self._f.attrs.get("schema"))
         if schema != SCHEMA:
             self._f.close()

@@ -13,7 +13,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from ..errors import SpecError
+from ..errors import EmergentPyError, SpecError, UserCodeError, reraise_naming_file
+from ..fileio import read_bytes
 from .model import Model
 
 
@@ -39,7 +40,10 @@ def load_model(spec: str | os.PathLike, table: str | None = None) -> Model:
         raise SpecError(f"--table {table}: only an emergent .proj has data tables to choose from; "
                         f"{path} is not one")
     if path.suffix == ".json":
-        return Model.from_json(path.read_text(encoding="utf-8"), where=str(path))
+        try:
+            return Model.from_json(_json_text(path), where=str(path))
+        except SpecError as e:        # e.g. a sheet's value check: name the file
+            reraise_naming_file(e, path)
     if path.name.endswith((".proj", ".proj.gz")):      # an emergent project: import its network
         from ..emergent.project import load_project
         return load_project(path, table=table)
@@ -52,9 +56,23 @@ def load_model(spec: str | os.PathLike, table: str | None = None) -> Model:
                         "(network, params, patterns, plan))")
     try:
         result = build()
-    except SpecError as e:
-        raise SpecError(f"{path}: {e}") from e
+    except EmergentPyError as e:   # e.g. a bad pattern file: already one line; add the model line
+        raise type(e)(f"{_model_line(path, e)}: {e}") from e
+    except Exception as e:  # user code failed: its file and line, not a traceback (cli --debug)
+        raise user_code_error(path, e, "build()") from e
     return as_model(result, str(path))
+
+
+def _json_text(path: Path) -> str:
+    """A model .json as text (gzip, a byte-order mark and other file kinds handled as by every
+    reader: :func:`~emergent_py.fileio.read_bytes`)."""
+    raw = read_bytes(path, "a model .json (UTF-8 text)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise SpecError(f"{path}:{line}: not UTF-8 text (byte {e.start}: 0x{raw[e.start]:02x}); "
+                        "expected a model .json (UTF-8 text)") from None
 
 
 def as_model(result: object, where: str) -> Model:
@@ -79,11 +97,39 @@ def import_model_file(path: str | os.PathLike):
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except SpecError as e:
-        raise SpecError(f"{path}: {e}") from e
+    except EmergentPyError as e:   # e.g. a bad pattern file: already one line; add the model line
+        raise type(e)(f"{_model_line(path, e)}: {e}") from e
     except Exception as e:  # a bug in the user's file: show where, not our internals
-        tb = traceback.extract_tb(e.__traceback__)
-        frames = [f for f in tb if f.filename == str(path)]
-        line = f" line {frames[-1].lineno}" if frames else ""
-        raise SpecError(f"{path}{line}: {type(e).__name__}: {e}") from e
+        raise user_code_error(path, e, "loading the model file") from e
     return module
+
+
+def _model_line(path: Path, e: BaseException) -> str:
+    """``path:LINE``: the last line of the model file in the traceback of ``e`` (``path`` alone
+    when the file is not in it, e.g. a SyntaxError, which names its own line)."""
+    want = os.path.abspath(path)
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if os.path.abspath(f.filename) == want]
+    return f"{path}:{frames[-1].lineno}" if frames else str(path)
+
+
+def _is_user_file(filename: str) -> bool:
+    """Whether a traceback frame is the user's code (not Python's, an installed package's or ours)."""
+    f = os.path.abspath(filename)
+    ours = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    system = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    return not (f.startswith(ours + os.sep) or filename.startswith("<")
+                or any(f.startswith(p + os.sep) for p in system) or "site-packages" in f)
+
+
+def user_code_error(path: Path, e: Exception, doing: str) -> UserCodeError:
+    """One line for an exception raised by a model file's code: the file and line (of the model
+    file; and of the raise when that is in another file of the user's), the exception's type and
+    message. The traceback is the CLI's ``--debug``."""
+    where = _model_line(path, e)
+    if isinstance(e, SyntaxError) and e.filename:
+        where = f"{e.filename}:{e.lineno}"
+    user = [f for f in traceback.extract_tb(e.__traceback__) if _is_user_file(f.filename)]
+    also = ""
+    if user and os.path.abspath(user[-1].filename) != os.path.abspath(path):
+        also = f" (raised at {user[-1].filename}:{user[-1].lineno} in {user[-1].name}())"
+    return UserCodeError(f"{where}: {doing} raised {type(e).__name__}: {e}{also}")

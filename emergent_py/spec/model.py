@@ -218,10 +218,21 @@ class Model:
     @classmethod
     def from_json(cls, text: str, where: str = "model JSON") -> "Model":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=lambda pairs: _unique_keys(pairs, where))
         except json.JSONDecodeError as e:
             raise SpecError(f"{where}: invalid JSON at line {e.lineno}: {e.msg}") from e
         return cls.from_dict(data, where)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]], where: str) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (json keeps the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SpecError(f"{where}: key {key!r} appears twice in one JSON object (keys: "
+                            f"{', '.join(repr(k) for k, _ in pairs)[:200]}); keep one")
+        out[key] = value
+    return out
 
 
 def _first_diff(a: Any, b: Any, path: str = "") -> str:

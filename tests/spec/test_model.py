@@ -242,7 +242,7 @@ def test_loader_errors_name_the_file(tmp_path):
         load_model(f)
     f = tmp_path / "crash.py"
     f.write_text("import math\n\ndef build():\n    return 1\n\nraise RuntimeError('oops')\n")
-    with pytest.raises(SpecError, match=r"crash.py line 6: RuntimeError: oops"):
+    with pytest.raises(SpecError, match=r"crash.py:6: loading the model file raised RuntimeError: oops"):
         load_model(f)
     f = tmp_path / "wrong.py"
     f.write_text("def build():\n    return 42\n")
