@@ -109,6 +109,8 @@ class Follower:
 
     def _walk(self, elements: list[Block], out: Assignment) -> None:
         for el in elements:
+            if is_off(el):          # emergent generates no code for an element flagged OFF
+                continue
             if self._assigns(el):
                 obj = self._eval(el.value("expr.expr", "")) if el.type == "AssignExpr" else None
                 code = el.value("code_string", "")
@@ -164,6 +166,11 @@ class Follower:
         if re.fullmatch(r"\w+", expr):
             return object_of(self.dump, find_program_var(self.prog, expr))
         return None
+
+
+def is_off(el: Block) -> bool:
+    """Whether a program element is switched off (``flags=OFF|...``): emergent skips it."""
+    return "OFF" in el.value("flags", "").split("|")
 
 
 def _named(group: Block, name: str) -> Block | None:

@@ -66,10 +66,11 @@ def test_table_named_by_the_caller(reference):
 
 
 def test_several_candidates_without_a_program_choice_warn(reference, tmp_path):
-    """Without the switch only the saved input_data (EasyEnv) says which: three tables fit."""
+    """With the switch turned off (emergent skips an element flagged OFF) only the saved
+    input_data (EasyEnv) says which: three tables fit."""
     def no_switch(d):
-        code = find_program(d, "LeabraTrain").get("prog_code")
-        code.remove(switch_of(d))
+        sw = switch_of(d)
+        sw.set("flags", "OFF|" + sw.value("flags"))
     with pytest.warns(UserWarning, match=r"3 tables could be the input \(EasyEnv, HardEnv, "
                                          r"ImpossibleEnv\); using 'EasyEnv', the saved input_data of "
                                          r"LeabraTrain; --table NAME"):
