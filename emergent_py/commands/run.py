@@ -9,7 +9,7 @@ import time
 from ..errors import RESUME_EXIT, SpecError
 from ..fileio import file_sha256
 from ..leabra import parallel     # imports mpi4py only inside an MPI world of > 1 rank
-from ..leabra.run import RECORD_LEVELS, Run
+from ..leabra.run import Run, parse_trial_record
 from ..spec import load_model
 
 NAME = "run"
@@ -63,8 +63,11 @@ def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the plan's)")
     p.add_argument("--seed", type=int, default=None, help="weight/order seed (default: the plan's)")
-    p.add_argument("--record", choices=RECORD_LEVELS, default="trial",
-                   help="finest level of rows kept (and written with -o); default trial")
+    p.add_argument("--record", type=_record_arg, default="trial", metavar="LEVEL[:VARS]",
+                   help="finest level of rows kept (and written with -o): epoch, trial or cycle; "
+                        "default trial. trial:Hidden.act_m,Output.act_p adds those unit variables to "
+                        "each trial row (columns Hidden_act_m, ... in the layer's shape); trial:Hidden "
+                        "adds its act_m and act_p")
     p.add_argument("-o", "--output", metavar="RUN.h5", default=None, help="write an HDF5 run file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     p.add_argument("--resume", action="store_true", help="continue the -o run file from its checkpoint")
@@ -76,11 +79,32 @@ def add_arguments(p) -> None:
                    help="start from these weights instead of drawing them: an emergent weight file "
                         "(.wts or .wts.gz, TEXT or BINARY; e.g. emergent's initial weights, to check "
                         "a run against emergent's own, docs/emergent.md)")
+    p.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                   help="with -o: also store the weights after epochs N, 2N, ... and the initial ones "
+                        "(after epoch 0), named after the epochs done; default 0: final weights only")
     p.add_argument("--float64", action="store_true", help="float64 state and arithmetic (default float32)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.add_argument("--np", type=int, default=1, metavar="N",
                    help="train on N MPI ranks (emergent's dmem: trials split, weight changes summed; "
                         "docs/mpi.md); starts mpirun, or srun inside a SLURM allocation")
+
+
+def _snapshot(writer, r) -> None:
+    """The run's weights now, as the snapshot "after epoch N" (N = epochs done)."""
+    w, b = r.weights()
+    writer.write_weights(r.epoch_n, w, biases=b, attrs={"label": f"after epoch {r.epoch_n}"})
+
+
+def _record_arg(text: str) -> str:
+    """``--record LEVEL[:VARS]``, checked (argparse reports a bad value); kept as text so that
+    an MPI relaunch passes it on unchanged (parse_trial_record parses it again)."""
+    import argparse
+    from ..errors import EmergentPyError
+    try:
+        parse_trial_record(text)
+    except EmergentPyError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
 
 
 class _FileObserver:
@@ -142,10 +166,14 @@ def _run(args, dmem) -> int:
                             f"drop --np under mpirun/srun")
         t0 = time.perf_counter()
         dtype = np.float64 if args.float64 else np.float32
+        record, trial_vars = parse_trial_record(args.record)
+        if args.snapshot_every < 0:
+            raise SpecError(f"--snapshot-every {args.snapshot_every}: must be >= 0 (0: final weights only)")
         if dmem is None:
-            r = Run(model, seed=args.seed, weights=weights, record=args.record, dtype=dtype)
+            r = Run(model, seed=args.seed, weights=weights, record=record, dtype=dtype, trial_vars=trial_vars)
         else:
-            r = parallel.DmemRun(model, dmem, seed=args.seed, weights=weights, record=args.record, dtype=dtype)
+            r = parallel.DmemRun(model, dmem, seed=args.seed, weights=weights, record=record, dtype=dtype,
+                                 trial_vars=trial_vars)
         ck = None
         if args.output and writes:
             if args.resume:
@@ -168,15 +196,20 @@ def _run(args, dmem) -> int:
         if args.output and writes:
             from ..results import RunWriter
             extra = {"kernel": r.net.kernel_name}
+            from ..results.provenance import model_source
+            from ..spec.loader import spec_path
+            extra.update(model_source(spec_path(args.spec)))
             if args.weights:
                 extra["initial_weights"] = os.path.abspath(args.weights)
                 extra["initial_weights_sha256"] = file_sha256(args.weights)
             writer = RunWriter(args.output, model, engine="native", mode="a" if args.resume else "w",
                                seed=r.net.seed, mpi_size=size, extra=extra)
     if writer is not None:
-        r.observer = _FileObserver(writer, args.record)
-        if args.record == "cycle":
+        r.observer = _FileObserver(writer, record)
+        if record == "cycle":
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
+        if args.snapshot_every and not args.resume:
+            _snapshot(writer, r)
     total = r.plan.epochs if args.epochs is None else args.epochs
     last_checkpoint = time.perf_counter()
 
@@ -187,6 +220,8 @@ def _run(args, dmem) -> int:
                   f"elapsed {time.perf_counter() - t0:8.2f}s", file=sys.stderr, flush=True)
         if not args.output:
             return
+        if writer is not None and args.snapshot_every and r.epoch_n % args.snapshot_every == 0:
+            _snapshot(writer, r)
         more = r.epoch_n < total and not r.stopped
         signum = stop.signum if more else 0
         due = not more or time.perf_counter() - last_checkpoint >= args.checkpoint_every
@@ -203,8 +238,7 @@ def _run(args, dmem) -> int:
     try:
         log = r.run(args.epochs, progress=after_epoch)
         if writer is not None:
-            w, b = r.weights()
-            writer.write_weights(r.epoch_n, w, biases=b)
+            _snapshot(writer, r)
     except _StopAtCheckpoint as stopped:
         if writer is not None:
             writer.close(complete=False)

@@ -499,10 +499,10 @@ class DmemRun(Run):
     """
 
     def __init__(self, model: Model, dmem: Dmem, seed: int | None = None, weights: dict | None = None,
-                 dtype=np.float32, observer: Any = None, record: str = "trial") -> None:
+                 dtype=np.float32, observer: Any = None, record: str = "trial", trial_vars=()) -> None:
         check_distributable(model)
         net = DmemNetwork(model, dmem, seed=seed, weights=weights, dtype=dtype)
-        super().__init__(model, observer=observer, record=record, net=net)
+        super().__init__(model, observer=observer, record=record, net=net, trial_vars=trial_vars)
         self.dmem = dmem
         self.plan = dmem_plan(model.plan, dmem.size)
 

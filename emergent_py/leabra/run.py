@@ -29,6 +29,40 @@ RECORD_LEVELS = ("epoch", "trial", "cycle")
 CYCLE_VARS = ("act", "net", "v_m_eq", "gc_i")
 
 
+def parse_trial_record(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``--record`` at the trial level: ``trial`` or ``trial:Hidden.act_m,Output.act_p`` ->
+    ``("trial", (("Hidden", "act_m"), ("Output", "act_p")))``; a bare layer name
+    (``trial:Hidden``) records its ``act_m`` and ``act_p``. Other levels pass through as
+    ``(level, ())``. The names are checked against a network by :class:`Run`."""
+    level, colon, rest = text.partition(":")
+    level = level.strip()
+    if level not in RECORD_LEVELS:
+        raise BackendError(f"--record {text!r}: level '{level}'; use one of {', '.join(RECORD_LEVELS)}")
+    if level != "trial" or not colon:
+        return level, ()
+    out: list[tuple[str, str]] = []
+    for item in (i.strip() for i in rest.split(",")):
+        if not item:
+            continue
+        lay, dot, var = item.partition(".")
+        out += [(lay, var)] if dot else [(lay, "act_m"), (lay, "act_p")]
+    if not out:
+        raise BackendError(f"--record {text!r}: no variables after 'trial:' (e.g. trial:Hidden.act_m)")
+    return level, tuple(dict.fromkeys(out))
+
+
+def _check_trial_vars(net: Network, trial_vars) -> None:
+    from ..errors import did_you_mean
+    from .layer import UNIT_VARS
+    for lay, var in trial_vars:
+        if lay not in net.layers:
+            raise BackendError(f"--record trial:{lay}.{var}: no layer '{lay}'." + did_you_mean(lay, net.layers)
+                               + f" Layers: {', '.join(net.layers)}")
+        if var not in UNIT_VARS:
+            raise BackendError(f"--record trial:{lay}.{var}: no unit variable '{var}'." + did_you_mean(var, UNIT_VARS)
+                               + f" Unit variables: {', '.join(UNIT_VARS)}")
+
+
 class RunLog:
     """Rows of a run in memory: ``epochs``, ``trials`` and ``cycles`` lists of dicts.
 
@@ -69,16 +103,20 @@ class Run:
     record : "epoch", "trial" (default) or "cycle": which rows the in-memory :class:`RunLog` keeps
         (the observer always sees trial and epoch rows)
     net : an existing :class:`Network` of this model to drive instead of building one
+    trial_vars : ``(layer, unit variable)`` pairs added to every trial row as ``<Layer>_<var>``
+        in the layer's geometry, e.g. ``(("Hidden", "act_m"),)`` (:func:`parse_trial_record`)
     """
 
     def __init__(self, model: Model, seed: int | None = None, weights: dict | None = None,
                  dtype=np.float32, observer: Any = None, record: str = "trial",
-                 net: Network | None = None) -> None:
+                 net: Network | None = None, trial_vars=()) -> None:
         if record not in RECORD_LEVELS:
             raise BackendError(f"record='{record}': use one of {', '.join(RECORD_LEVELS)}")
         self.model, self.plan = model, model.plan
         self.net = net if net is not None else Network(model, seed=seed, weights=weights, dtype=dtype)
         self.observer, self.record = observer, record
+        _check_trial_vars(self.net, trial_vars)
+        self.trial_vars = tuple(trial_vars)
         self.log = RunLog()
         self.n_pats = model.patterns.n
         # position
@@ -124,6 +162,8 @@ class Run:
         stats = net.trial(pat, on_cycle=self._cycle_row if want_cycles else None)
         row = {"epoch": self.epoch_n, "trial": self.trial_pos,
                "trial_name": self.model.patterns.names[pat], **stats}
+        for lay, var in self.trial_vars:
+            row[f"{lay}_{var}"] = net.layers[lay].get(var)
         self.trial_pos += 1
         self.epoch_rows.append(row)
         if self.record in ("trial", "cycle"):
@@ -178,7 +218,9 @@ class Run:
         st["run"] = {"epoch": self.epoch_n, "trial_pos": self.trial_pos,
                      "order": None if self.order is None else [int(i) for i in self.order],
                      "n_under": self.n_under, "stopped": self.stopped, "epoch_open": self.epoch_open,
-                     "epoch_rows": copy.deepcopy(self.epoch_rows)}
+                     # (recorded unit variables as lists: the checkpoint keeps this part as JSON)
+                     "epoch_rows": [{k: v.tolist() if isinstance(v, np.ndarray) else copy.deepcopy(v)
+                                     for k, v in row.items()} for row in self.epoch_rows]}
         return st
 
     def load_state_dict(self, st: dict) -> None:
