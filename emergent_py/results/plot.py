@@ -36,6 +36,23 @@ def _pyplot():
     return plt
 
 
+def save_figure(fig, out: str | os.PathLike, dpi: int = 120) -> str:
+    """Save ``fig`` to ``out`` (format from the extension: .png, .svg, .pdf, ...) under a
+    temporary name renamed when complete, close it; return the path."""
+    plt = _pyplot()
+    out = os.fspath(out)
+    tmp = temp_name(out)
+    ext = os.path.splitext(out)[1].lstrip(".") or "png"
+    try:
+        fig.savefig(tmp, dpi=dpi, format=ext)
+        os.replace(tmp, out)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
 def _column(run: RunFile, candidates: Sequence[str]) -> str | None:
     return next((c for c in candidates if c in run.epochs), None)
 
@@ -108,13 +125,7 @@ def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metric
         names = list(dict.fromkeys(str(r.attrs.get("model_name") or "") for r in runs if r.attrs.get("model_name")))
         fig.suptitle(title or (", ".join(names) if names else "runs"))
         fig.tight_layout()
-        out = os.fspath(out)
-        tmp = temp_name(out)
-        ext = os.path.splitext(out)[1].lstrip(".") or "png"
-        fig.savefig(tmp, dpi=dpi, format=ext)
-        plt.close(fig)
-        os.replace(tmp, out)
-        return out
+        return save_figure(fig, out, dpi)
     finally:
         for r in runs:
             r.close()
