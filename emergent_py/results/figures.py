@@ -55,14 +55,17 @@ def t95(df: int) -> float:
     return math.nan if df < 1 else (_T95[df - 1] if df <= len(_T95) else 1.96)
 
 
+def param_name(key: str) -> str:
+    """``Layer:lay_inhib.gi`` -> ``lay_inhib.gi`` (type selectors left out, others kept)."""
+    sel, _, path = str(key).rpartition(":")
+    return path if sel in ("Layer", "Prjn", "Network", "") else str(key)
+
+
 def point_label(keys: Sequence[str], values: Sequence) -> str:
     """``lay_inhib.gi=1.8`` (a ``Layer``/``Prjn``/``Network`` selector is left out; others kept:
     ``#Output:lay_inhib.gi=1.4``); several parameters joined by ``, ``; "all runs" for none."""
-    parts = []
-    for k, v in zip(keys, values):
-        sel, _, path = str(k).rpartition(":")
-        parts.append(f"{path if sel in ('Layer', 'Prjn', 'Network', '') else k}={v:g}"
-                     if isinstance(v, (int, float)) and not isinstance(v, bool) else f"{k}={v}")
+    parts = [f"{param_name(k)}={v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool)
+             else f"{param_name(k)}={v}" for k, v in zip(keys, values)]
     return ", ".join(parts) or "all runs"
 
 
@@ -168,14 +171,15 @@ def sweep_summary(long, out: str | os.PathLike, criterion: Criterion | None = No
     keys = point_columns(long)
     if f"final_{final}" not in runs:
         raise EmergentPyError(f"no epoch column '{final}' in the runs")
-    pts = list(runs.groupby(keys, sort=True, dropna=False)) if keys else [((), runs)]
+    pts = [((p[0] if isinstance(p, tuple) and len(p) == 1 else p), g)
+           for p, g in runs.groupby(keys, sort=True, dropna=False)] if keys else [((), runs)]
     numeric = len(keys) == 1 and all(isinstance(p, (int, float)) and not isinstance(p, bool) for p, _ in pts)
     xs = [float(p) for p, _ in pts] if numeric else list(range(len(pts)))
     spread = (max(xs) - min(xs)) if len(xs) > 1 else 1.0
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     rng = np.random.default_rng(0)               # jitter only, for overlapping points
     for ax, col, ylabel in ((axes[0], "epochs_to_criterion", f"epochs to criterion ({crit})"),
-                            (axes[1], f"final_{final}", f"final {axis_label(final)}")):
+                            (axes[1], f"final_{final}", f"final {axis_label(final).split(' (')[0]}")):
         top = np.nanmax(runs[col].to_numpy(float)) if runs[col].notna().any() else 1.0
         for x, (_, g) in zip(xs, pts):
             y = g[col].to_numpy(float)
@@ -184,6 +188,8 @@ def sweep_summary(long, out: str | os.PathLike, criterion: Criterion | None = No
             ax.plot(x + jit[ok], y[ok], "o", ms=4, color="C0", alpha=0.6, ls="none")
             if col == "epochs_to_criterion" and (~ok).any():
                 ax.plot(x + jit[~ok], np.full((~ok).sum(), top * 1.08), "x", ms=6, color="C3", ls="none")
+                ax.annotate(f"{int((~ok).sum())} of {len(y)}", (x, top * 1.08), xytext=(0, 7),
+                            textcoords="offset points", ha="center", fontsize=7, color="C3")
             if ok.any():
                 m, s = y[ok].mean(), (y[ok].std(ddof=1) if ok.sum() > 1 else 0.0)
                 ax.errorbar([x], [m], yerr=[s], fmt="_", ms=18, mew=2.5, color="black", capsize=5, zorder=3)
@@ -192,7 +198,7 @@ def sweep_summary(long, out: str | os.PathLike, criterion: Criterion | None = No
         if col == "epochs_to_criterion" and runs[col].isna().any():
             ax.plot([], [], "x", color="C3", ls="none", label="did not reach the criterion")
         ax.set_ylabel(ylabel)
-        ax.set_xlabel(point_label(keys, [""])[:-1].rstrip("=") if numeric else "sweep point")
+        ax.set_xlabel(param_name(keys[0]) if numeric else "sweep point")
         if not numeric:
             ax.set_xticks(xs, [point_label(keys, p if isinstance(p, tuple) else (p,)) for p, _ in pts],
                           rotation=20, ha="right", fontsize=8)
@@ -242,7 +248,10 @@ def engine_overlay(a, b, out: str | os.PathLike, column: str, level: str = "tria
         if exact.any():
             bot.plot(x[exact], np.full(exact.sum(), floor), "_", color="0.5", ls="none",
                      label=f"exactly equal ({int(exact.sum())} of {len(x)} rows)")
-        bot.axhline(atol, color="0.4", lw=0.8, ls=":", label=f"atol {atol:g} (+ rtol {rtol:g} x |value|)")
+        tol = atol + rtol * np.abs(vb)
+        if np.any(tol > 0):
+            bot.semilogy(x, np.where(tol > 0, tol, np.nan), ":", color="0.3", lw=1.0,
+                         label=f"tolerance: atol {atol:g} + rtol {rtol:g} x |{rb.engine} value|")
         diffcol = cmp.columns[0]
         if diffcol.first_bad:
             pos = tuple(diffcol.first_bad[k] for k in cmp.keys if k != "batch")
