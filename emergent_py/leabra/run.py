@@ -249,4 +249,4 @@ class Run:
     def weights(self) -> tuple[dict, dict]:
         """Current effective weights ``{projection: (n_recv, n_send)}`` and biases ``{layer: (n,)}``."""
         return ({p.name: p.var("wt") for p in self.net.prjn_list},
-                {l.name: np.array(l.bias_wt) for l in self.net.lay_list})
+                {l.name: np.array(l.bias_wt).ravel() for l in self.net.lay_list})

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import EmergentPyError, FormatError
+from ..errors import RESUME_EXIT, EmergentPyError, FormatError
 from .runreader import RunFile
 from .table import pandas_module
 
@@ -90,6 +90,8 @@ def records_of_files(paths: Sequence[str | os.PathLike]) -> list[RunRecord]:
 
 
 def _status(rec: RunRecord, rf: RunFile | None) -> str:
+    if rec.exit_code == RESUME_EXIT and rf is not None:
+        return INCOMPLETE                       # stopped at a checkpoint, to be resumed
     if rec.exit_code not in (None, 0):
         return FAILED
     if rf is None:

@@ -112,8 +112,7 @@ def activation_grid(acts: Mapping[str, Mapping[str, np.ndarray]], out: str | os.
     heights = [imgs[n]["act_m"].shape[0] for n in layers]
     fig, axes = plt.subplots(len(layers), 2, squeeze=False, height_ratios=heights,
                              figsize=(7.2, min(2.0 + 0.28 * sum(heights), 12)))
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("white")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")      # NaN: gaps between unit groups
     im = None
     for r, name in enumerate(layers):
         for c, (var, label) in enumerate(PHASES):
@@ -184,8 +183,7 @@ def receptive_fields(weights: np.ndarray, recv_shape, send_shape, out: str | os.
         for x in range(gw):
             if not np.isnan(grid[y, x]):
                 img[y * (th + 1): y * (th + 1) + th, x * (tw + 1): x * (tw + 1) + tw] = tiles[int(grid[y, x])]
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("white")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")      # NaN: gaps between unit groups
     fig, ax = plt.subplots(figsize=(7, 7 * img.shape[0] / img.shape[1] + 0.8))
     lo, hi = (0.0, 1.0) if w.min() >= 0 and w.max() <= 1 else (float(w.min()), float(w.max()))
     im = ax.imshow(img, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
