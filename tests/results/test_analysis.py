@@ -15,6 +15,7 @@ import h5py
 import numpy as np
 import pytest
 
+from ci_support import missing
 from emergent_py.cli import main
 from emergent_py.hpc.jobfolder import create_job
 from emergent_py.hpc.profile import load_profile
@@ -26,7 +27,14 @@ from emergent_py.results import RunFile, RunWriter
 from emergent_py.results.analysis import Criterion, collect_runs, per_run, summarize
 from emergent_py.spec import load_model
 
-pd = pytest.importorskip("pandas")     # the analysis extra (CI installs it: scripts/test.sh)
+try:
+    import pandas as pd                # the analysis extra (scripts/test.sh installs it)
+except ImportError:
+    missing("pandas is not installed: pip install 'ldlc-emergent[analysis]'", module_level=True)
+try:
+    import matplotlib                  # noqa: F401  (the plot extra)
+except ImportError:
+    missing("matplotlib is not installed: pip install 'ldlc-emergent[plot]'", module_level=True)
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "projects" / "RandomAssoc"
 EPOCHS = 4
@@ -179,7 +187,6 @@ def _png_ok(path: Path, min_bytes: int = 15_000) -> None:
 
 
 def test_every_figure_kind_from_real_runs(job, tmp_path, capsys):
-    pytest.importorskip("matplotlib")
     f = tmp_path
     assert main(["plot", str(job.folder), "-o", str(f / "seeds.png"), "--band", "ci95"]) == 0
     assert main(["plot", str(job.folder), "--kind", "sweep", "--criterion", "avg_sse<=3", "-o", str(f / "sweep.png")]) == 0
@@ -205,7 +212,6 @@ def test_every_figure_kind_from_real_runs(job, tmp_path, capsys):
 
 
 def test_resumed_run_is_marked(tmp_path):
-    pytest.importorskip("matplotlib")
     out = tmp_path / "r.h5"
     assert main(["run", str(PROJECT), "-o", str(out), "-q", "--epochs", "3", "--record", "epoch"]) == 0
     assert main(["run", str(PROJECT), "-o", str(out), "-q", "--epochs", "6", "--record", "epoch", "--resume"]) == 0
@@ -219,7 +225,6 @@ def test_resumed_run_is_marked(tmp_path):
 
 
 def test_engine_overlay_on_emergents_stdassoc(reference, tmp_path):
-    pytest.importorskip("matplotlib")
     from emergent_py.results.compare import compare_runs
     folder = reference / "runs" / "stdassoc"
     em, nat = tmp_path / "em.h5", tmp_path / "nat.h5"
@@ -236,3 +241,10 @@ def test_engine_overlay_on_emergents_stdassoc(reference, tmp_path):
     assert main(["plot", str(nat), str(em), "--kind", "overlay", "--metric", "sse", "--rtol", "1e-8",
                  "-o", str(tmp_path / "o2.png")]) == 0
     _png_ok(tmp_path / "o2.png")
+
+
+def test_tables_without_pandas(job, monkeypatch, capsys):
+    import sys
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    assert main(["collect", str(job.folder), "-o", "t.csv"]) == 2
+    assert "pip install 'ldlc-emergent[analysis]'" in capsys.readouterr().err
