@@ -53,7 +53,7 @@ def overlay(reference: Path, work: Path, out: Path) -> None:
     em, nat = work / "stdassoc_emergent.h5", work / "stdassoc_native.h5"
     run("import", str(reference / "LeabraStd_e5.epc.dat"), "--trial", str(reference / "LeabraStd_e5.trl.dat"),
         "--wts", str(reference / "LeabraStd_e5_bin.00_0005.wts.gz"), "--emergent-version", "8.6.1",
-        "-o", str(em), "--overwrite")
+        "-o", str(em), "--force")
     run("run", str(reference / "LeabraStd.proj"), "--weights", str(reference / "LeabraStd_init_bin.00_0000.wts.gz"),
         "--epochs", "5", "-q", "-o", str(nat), "--overwrite")
     run("plot", str(nat), str(em), "--kind", "overlay", "--metric", "sse", "--atol", "0", "--rtol", "1e-5",
