@@ -122,6 +122,7 @@ def collect_runs(records: Sequence[RunRecord]):
         if rf is None and not note:
             note = "no run file" if not os.path.exists(rec.path) else ""
         head["note"] = note
+        head["model"] = str(rf.attrs.get("model_name") or "") if rf is not None else ""
         # epochs done when each resume started (where the curves mark it), "" if never resumed
         resumed = json.loads(rf.provenance.get("resumed") or "[]") if rf is not None else []
         head["resumed_at"] = " ".join(str(r["epochs_done"]) for r in resumed if "epochs_done" in r)
@@ -160,7 +161,8 @@ def point_columns(long) -> list[str]:
 
 
 def _log_columns(long) -> list[str]:
-    meta = {"run", "seed", "status", "exit_code", "file", "note", "resumed_at", "epoch", *point_columns(long)}
+    meta = {"run", "seed", "status", "exit_code", "file", "note", "model", "resumed_at", "epoch",
+            *point_columns(long)}
     return [c for c in long.columns if c not in meta and long[c].dtype.kind in "biuf"]
 
 

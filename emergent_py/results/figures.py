@@ -153,7 +153,7 @@ def learning_curves(long, out: str | os.PathLike, metric: str = "avg_sse", band:
     if early:
         ax.text(0.01, 0.01, "runs that stopped at their criterion count at their last value",
                 transform=ax.transAxes, fontsize=7, color="0.35", va="bottom")
-    models = sorted({str(m) for m in long.get("model", [])}) if "model" in long else []
+    models = sorted({str(m) for m in long["model"] if m}) if "model" in long else []
     ax.set_title(title or f"learning curves{' of ' + ', '.join(models) if models else ''}: "
                           f"{axis_label(metric).split(' (')[0]} by sweep point")
     fig.tight_layout()
