@@ -44,7 +44,7 @@ def save_figure(fig, out: str | os.PathLike, dpi: int = 120) -> str:
     tmp = temp_name(out)
     ext = os.path.splitext(out)[1].lstrip(".") or "png"
     try:
-        fig.savefig(tmp, dpi=dpi, format=ext)
+        fig.savefig(tmp, dpi=dpi, format=ext, bbox_inches="tight")     # no empty margins
         os.replace(tmp, out)
     finally:
         plt.close(fig)
