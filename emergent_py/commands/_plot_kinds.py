@@ -22,6 +22,25 @@ def _one(inputs, kind: str) -> str:
     return str(inputs[0])
 
 
+def _presented(path: str, args):
+    """``--present``: the pattern ``--trial`` (row or name) presented once to the run's trained
+    network (last checkpoint, or the snapshot after ``--epoch``); returns (acts, title)."""
+    from ..results.netview import activations_from_network
+    from ..results.representation import network_from_run
+    net, where = network_from_run(path, args.epoch)
+    names = net.model.patterns.names
+    t = str(args.trial)
+    if t in names:
+        row = names.index(t)
+    elif t.isdigit() and int(t) < len(names):
+        row = int(t)
+    else:
+        raise EmergentPyError(f"--trial {t!r}: no pattern of that name or row (have {len(names)}: "
+                              f"{', '.join(names[:5])}{' ...' if len(names) > 5 else ''})")
+    net.trial(row)
+    return activations_from_network(net), args.title or f"pattern {names[row]!r} presented to {where}"
+
+
 def plot_kind(args) -> str:
     """Draw ``args.kind`` from ``args.runs`` into ``args.output``; returns the output path."""
     kind, out = args.kind, args.output
@@ -42,6 +61,9 @@ def plot_kind(args) -> str:
                               atol=args.atol, rtol=args.rtol, title=args.title)
     if kind == "activations":
         from ..results.netview import activation_grid, activations_from_run
+        if args.present:
+            acts, title = _presented(_one(args.runs, kind), args)
+            return activation_grid(acts, out, title=title)
         acts, name, epoch, pos = activations_from_run(_one(args.runs, kind), args.epoch, args.trial)
         return activation_grid(acts, out, title=args.title or f"activations of trial {name!r} "
                                                               f"(epoch {epoch}, trial {pos})")

@@ -17,7 +17,7 @@ Needs matplotlib: pip install 'ldlc-emergent[plot]'.
   overlay      two runs (native, emergent) on one axis and their |difference| (log), first
                divergence marked (--metric column, --level, --atol, --rtol as in compare)
   activations  every layer's act_m and act_p in its geometry for --trial of --epoch (run recorded
-               with --record trial:LAYER,...)
+               with --record trial:LAYER,...; or --present: the pattern shown to the trained network)
   weights      receptive fields of --projection from the snapshot after --epoch (default: last)
   clusters     --layer activity per pattern (trained network of the run file): cluster plot,
                similarity matrix, PCA; --group-by SEP averages patterns named alike up to SEP
@@ -49,6 +49,10 @@ def add_arguments(p) -> None:
                    help="activations: epoch of the trial; weights, clusters: the snapshot after this "
                         "epoch; default the last (clusters: the last checkpoint's full state)")
     p.add_argument("--trial", default="0", metavar="N|NAME", help="activations: trial position or name; default 0")
+    p.add_argument("--present", action="store_true",
+                   help="activations: present pattern --trial (row or name) once to the trained network "
+                        "(last checkpoint, or the weights after --epoch) instead of reading the trial log; "
+                        "default off")
     p.add_argument("--projection", metavar="SEND->RECV", help="weights: the projection (no default)")
     p.add_argument("--layer", help="clusters: the layer whose activity is analysed (no default)")
     p.add_argument("--var", default="act_m", help="clusters: unit variable; default act_m (minus phase)")

@@ -195,11 +195,13 @@ def test_every_figure_kind_from_real_runs(job, tmp_path, capsys):
     assert main(["run", str(PROJECT), "-o", str(run), "-q", "--epochs", "3", "--record", "trial:Input,Hidden,Output"]) == 0
     assert main(["plot", str(run), "--kind", "activations", "--trial", "2", "-o", str(f / "acts.png")]) == 0
     assert main(["plot", str(run), "--kind", "weights", "--projection", "Input->Hidden", "-o", str(f / "rf.png")]) == 0
+    assert main(["plot", str(job.run_file(0)), "--kind", "activations", "--present", "--trial", "p4",
+                 "-o", str(f / "presented.png")]) == 0
     assert main(["plot", str(run), "--kind", "clusters", "--layer", "Hidden", "-o", str(f / "clusters.png")]) == 0
     # two runs of the same model as the two sides of an overlay (the emergent side: test below)
     assert main(["plot", str(job.run_file(0)), str(job.run_file(1)), "--kind", "overlay", "--level", "epoch",
                  "--metric", "avg_sse", "-o", str(f / "overlay.png")]) == 0
-    for name in ("seeds", "acts", "rf", "clusters", "overlay"):
+    for name in ("seeds", "acts", "presented", "rf", "clusters", "overlay"):
         _png_ok(f / f"{name}.png")
     capsys.readouterr()
     # clear errors, and no half-written file
