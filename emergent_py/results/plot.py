@@ -36,15 +36,16 @@ def _pyplot():
     return plt
 
 
-def save_figure(fig, out: str | os.PathLike, dpi: int = 120) -> str:
+def save_figure(fig, out: str | os.PathLike, dpi: int = 120, tight: bool = True) -> str:
     """Save ``fig`` to ``out`` (format from the extension: .png, .svg, .pdf, ...) under a
-    temporary name renamed when complete, close it; return the path."""
+    temporary name renamed when complete, close it; return the path. ``tight`` trims empty
+    margins (the image size then follows the content, not the figure size)."""
     plt = _pyplot()
     out = os.fspath(out)
     tmp = temp_name(out)
     ext = os.path.splitext(out)[1].lstrip(".") or "png"
     try:
-        fig.savefig(tmp, dpi=dpi, format=ext, bbox_inches="tight")     # no empty margins
+        fig.savefig(tmp, dpi=dpi, format=ext, bbox_inches="tight" if tight else None)
         os.replace(tmp, out)
     finally:
         plt.close(fig)
@@ -148,7 +149,7 @@ def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metric
         names = list(dict.fromkeys(str(r.attrs.get("model_name") or "") for r in runs if r.attrs.get("model_name")))
         fig.suptitle(title or ("learning curves of " + ", ".join(names) if names else "learning curves"))
         fig.tight_layout()
-        return save_figure(fig, out, dpi)
+        return save_figure(fig, out, dpi, tight=False)        # the figure size as laid out
     finally:
         for r in runs:
             r.close()
