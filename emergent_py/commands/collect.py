@@ -15,12 +15,25 @@ HELP = "gather a job folder's run files into one table of final stats per sweep 
 DESCRIPTION = HELP + """.
 
 Each row is a sweep point: its swept values, how many runs (seeds) it has and how many finished,
-and each final-epoch stat averaged over the finished seeds."""
+and each final-epoch stat averaged over the finished seeds.
+
+With -o, every run of one or more job folders (or run files) goes into one long-form table (sweep
+values, seed, status, epoch, every epoch-log column; sweep.csv) and a per-point summary
+(sweep.summary.csv: runs complete/incomplete/failed, epochs to --criterion and each final value
+with n, mean, std, sem, median); .h5 holds both. Needs pandas: pip install 'ldlc-emergent[analysis]'.
+
+example:
+  emergent-py collect jobs/RandomAssoc-20260101-120000 -o sweep.csv"""
 
 
 def add_arguments(p) -> None:
-    p.add_argument("folder", metavar="FOLDER", help="job folder written by `emergent-py submit`")
+    p.add_argument("folder", metavar="FOLDER", nargs="+",
+                   help="job folder written by `emergent-py submit` (with -o: several, or run files)")
     p.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
+    p.add_argument("-o", "--output", metavar="TABLE.csv|.h5", default=None,
+                   help="write the long-form runs table and the per-point summary (default: none)")
+    p.add_argument("--criterion", metavar="COLUMN<=VALUE", default="cnt_err<=0",
+                   help="with -o: what 'epochs to criterion' means; default cnt_err<=0")
 
 
 def _fmt(v) -> str:
@@ -30,7 +43,12 @@ def _fmt(v) -> str:
 
 
 def run(args) -> int:
-    header, rows = collect(load_job(args.folder))
+    if args.output:
+        return _tables(args)
+    if len(args.folder) > 1:
+        from ..errors import SubmitError
+        raise SubmitError("several folders need -o TABLE.csv (the long-form table of every run)")
+    header, rows = collect(load_job(args.folder[0]))
     table = [header] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
@@ -41,4 +59,24 @@ def run(args) -> int:
         from pathlib import Path
         write_atomic(Path(args.csv), buf.getvalue())
         print(f"wrote {args.csv}", file=sys.stderr)
+    return 0
+
+
+def _tables(args) -> int:
+    """-o: the long-form table of every run and the per-point summary (results/analysis.py)."""
+    from ..hpc.tables import records
+    from ..results.analysis import Criterion, collect_runs, summarize, write_tables
+    crit = Criterion.parse(args.criterion)
+    if not args.output.lower().endswith((".csv", ".h5", ".hdf5")):
+        from ..errors import FormatError
+        raise FormatError(f"-o {args.output}: write .csv (the runs table + X.summary.csv) or .h5")
+    long = collect_runs(records(args.folder))
+    summary = summarize(long, crit)
+    shown = [c for c in summary.columns if not c.startswith(("epochs_to_criterion", "final_"))]
+    shown += [f"{v}_{s}" for v in ("epochs_to_criterion", f"final_{crit.column}")
+              for s in ("mean", "std", "median") if f"{v}_{s}" in summary]
+    print(f"criterion {crit}; all columns in the summary file")
+    print(summary[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for path in write_tables(long, summary, args.output):
+        print(f"wrote {path}", file=sys.stderr)
     return 0

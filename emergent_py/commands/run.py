@@ -64,11 +64,13 @@ def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the plan's)")
     p.add_argument("--seed", type=int, default=None, help="weight/order seed (default: the plan's)")
-    p.add_argument("--record", metavar="LEVEL[:VARS]", default="trial",
+    p.add_argument("--record", type=_record_arg, default="trial", metavar="LEVEL[:VARS]",
                    help="finest level of rows kept (and written with -o): epoch, trial or cycle; "
                         "default trial. cycle:VARS chooses the cycle rows' variables, e.g. "
                         "cycle:act,v_m,avg_ss or cycle:act,Hidden.v_m (default cycle: "
-                        f"{','.join(CYCLE_VARS)})")
+                        f"{','.join(CYCLE_VARS)}); trial:VARS adds unit variables to each trial row, "
+                        "e.g. trial:Hidden.act_m,Output.act_p (columns Hidden_act_m, ... in the "
+                        "layer's shape; trial:Hidden adds its act_m and act_p)")
     p.add_argument("-o", "--output", metavar="RUN.h5", default=None, help="write an HDF5 run file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     p.add_argument("--resume", action="store_true", help="continue the -o run file from its checkpoint")
@@ -80,6 +82,9 @@ def add_arguments(p) -> None:
                    help="start from these weights instead of drawing them: an emergent weight file "
                         "(.wts or .wts.gz, TEXT or BINARY; e.g. emergent's initial weights, to check "
                         "a run against emergent's own, docs/emergent.md)")
+    p.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                   help="with -o: also store the weights after epochs N, 2N, ... and the initial ones "
+                        "(after epoch 0), named after the epochs done; default 0: final weights only")
     p.add_argument("--float64", action="store_true", help="float64 state and arithmetic (default float32)")
     p.add_argument("--apply-pending", action="store_true",
                    help="with -o: the final weights written are those after the last trial's pending "
@@ -92,6 +97,24 @@ def add_arguments(p) -> None:
     p.add_argument("--np", type=int, default=1, metavar="N",
                    help="train on N MPI ranks (emergent's dmem: trials split, weight changes summed; "
                         "docs/mpi.md); starts mpirun, or srun inside a SLURM allocation")
+
+
+def _snapshot(writer, r, weights: tuple | None = None, **attrs) -> None:
+    """The run's weights now (or ``weights``), as the snapshot "after epoch N" (N = epochs done)."""
+    w, b = weights if weights is not None else r.weights()
+    writer.write_weights(r.epoch_n, w, biases=b, attrs={"label": f"after epoch {r.epoch_n}", **attrs})
+
+
+def _record_arg(text: str) -> str:
+    """``--record LEVEL[:VARS]``, checked (argparse reports a bad value); kept as text so that
+    an MPI relaunch passes it on unchanged (parse_record parses it again)."""
+    import argparse
+    from ..errors import EmergentPyError
+    try:
+        parse_record(text)
+    except EmergentPyError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
 
 
 class _FileObserver:
@@ -156,6 +179,9 @@ def _run(args, dmem) -> int:
                             f"drop --np under mpirun/srun")
         t0 = time.perf_counter()
         dtype = np.float64 if args.float64 else np.float32
+        record = parse_record(args.record)
+        if args.snapshot_every < 0:
+            raise SpecError(f"--snapshot-every {args.snapshot_every}: must be >= 0 (0: final weights only)")
         if dmem is None:
             r = Run(model, seed=args.seed, weights=weights, record=record, dtype=dtype)
         else:
@@ -182,6 +208,9 @@ def _run(args, dmem) -> int:
         if args.output and writes:
             from ..results import RunWriter
             extra = {"kernel": r.net.kernel_name}
+            from ..results.provenance import model_source
+            from ..spec.loader import spec_path
+            extra.update(model_source(spec_path(args.spec)))
             if args.weights:
                 extra["initial_weights"] = os.path.abspath(args.weights)
                 extra["initial_weights_sha256"] = file_sha256(args.weights)
@@ -191,6 +220,8 @@ def _run(args, dmem) -> int:
         r.observer = _FileObserver(writer, record.level)
         if record.level == "cycle":
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
+        if args.snapshot_every and not args.resume:
+            _snapshot(writer, r)
     total = r.plan.epochs if args.epochs is None else args.epochs
     last_checkpoint = time.perf_counter()
 
@@ -201,6 +232,8 @@ def _run(args, dmem) -> int:
                   f"elapsed {time.perf_counter() - t0:8.2f}s", file=sys.stderr, flush=True)
         if not args.output:
             return
+        if writer is not None and args.snapshot_every and r.epoch_n % args.snapshot_every == 0:
+            _snapshot(writer, r)
         more = r.epoch_n < total and not r.stopped
         signum = stop.signum if more else 0
         due = not more or time.perf_counter() - last_checkpoint >= args.checkpoint_every
@@ -219,7 +252,7 @@ def _run(args, dmem) -> int:
         if writer is not None or args.apply_pending:     # (every MPI rank sums the pending change)
             w, b = r.weights(apply_pending=args.apply_pending)
         if writer is not None:
-            writer.write_weights(r.epoch_n, w, biases=b, attrs={"pending_applied": bool(args.apply_pending)})
+            _snapshot(writer, r, (w, b), pending_applied=bool(args.apply_pending))
     except _StopAtCheckpoint as stopped:
         if writer is not None:
             writer.close(complete=False)

@@ -32,8 +32,10 @@ LAYER_VARS = (
 class LayerView:
     """One layer of a running network: emergent's unit variables by name, as views.
 
-    ``view.act`` etc. are ``(n_units,)`` views (writes go to the network state); ``view.get(var)``
-    returns a copy shaped like the layer (Y, X) or (GY, GX, UY, UX)."""
+    ``view.act`` etc. are views in the layer's shape, (Y, X) or (GY, GX, UY, UX) (writes go to
+    the network state; ``.ravel()`` gives the units in order); layer variables (``acts_m_avg``,
+    ...) are scalars; ``view.get(var)`` returns a copy in the layer's shape. ``dir(view)`` lists
+    every variable."""
 
     def __init__(self, net, spec: Layer, index: int, start: int) -> None:
         self._net = net
@@ -51,7 +53,7 @@ class LayerView:
             raise AttributeError(name)
         net = self.__dict__["_net"]
         if name in net.units:
-            return net.units[name][self.__dict__["slice"]]
+            return net.units[name][self.__dict__["slice"]].reshape(self.__dict__["shape"])
         if name in net.lay:
             return net.lay[name][self.__dict__["index"]]
         raise AttributeError(f"layer '{self.__dict__['name']}' has no variable '{name}' "
@@ -62,8 +64,16 @@ class LayerView:
         """A copy of unit variable ``var`` in the layer's geometry."""
         return np.array(getattr(self, var)).reshape(self.shape)
 
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(UNIT_VARS) | set(LAYER_VARS))
+
     def __repr__(self) -> str:
-        return f"LayerView({self.name!r}, {self.kind.value}, {self.n} units)"
+        net = self.__dict__["_net"]
+        recv = [p.name for p in net.recv_prjns.get(self.name, [])] if hasattr(net, "recv_prjns") else []
+        send = [p.name for p in net.send_prjns.get(self.name, [])] if hasattr(net, "send_prjns") else []
+        return (f"LayerView({self.name!r}, {self.kind.value}, {' x '.join(map(str, self.shape))} = {self.n} units"
+                + (f"; receives {', '.join(recv)}" if recv else "") + (f"; sends {', '.join(send)}" if send else "")
+                + ")")
 
 
 # (record, parameter path, the only value the native core implements, how to fix)

@@ -114,6 +114,17 @@ class Network(NetworkConsts, CycleSteps):
         self._quarter_plan()
         self.kernel = choose_kernel(self, kernel)
 
+    def __repr__(self) -> str:
+        lines = [f"Network({self.model.name!r}: {self.n_layers} layers, {len(self.prjn_list)} projections, "
+                 f"{self.n_units} units; {self.total_trials} trials run, quarter {self.quarter_n}, cycle "
+                 f"{self.cycle_n}; {self.kernel_name} kernel, {np.dtype(self.dtype).name})"]
+        for l in self.lay_list:
+            lines.append(f"  layer {l.name:<12} {l.kind.value:<7} {' x '.join(map(str, l.shape)):>9}")
+        for p in self.prjn_list:
+            cls = f", class {p.spec.cls}" if p.spec.cls else ""
+            lines.append(f"  prjn  {p.name:<22} {type(p.spec.pattern).__name__}{cls}, {p.n_syn} connections")
+        return "\n".join(lines)
+
     @property
     def kernel_name(self) -> str:
         """``"c"`` or ``"numpy"``: which implementation runs the cycles."""

@@ -49,6 +49,7 @@ from ..errors import RESUME_EXIT, USAGE_EXIT, BackendError, EmergentPyError, For
 from ..spec.model import Model
 from ..spec.runplan import RunPlan
 from .network import Network
+from .record import Record
 from .run import Run
 
 #: world-size variables set by MPI launchers for every rank (Open MPI's mpirun, MPICH/PMI-1/2, MVAPICH)
@@ -499,7 +500,7 @@ class DmemRun(Run):
     """
 
     def __init__(self, model: Model, dmem: Dmem, seed: int | None = None, weights: dict | None = None,
-                 dtype=np.float32, observer: Any = None, record: str = "trial") -> None:
+                 dtype=np.float32, observer: Any = None, record: str | Record = "trial") -> None:
         check_distributable(model)
         net = DmemNetwork(model, dmem, seed=seed, weights=weights, dtype=dtype)
         super().__init__(model, observer=observer, record=record, net=net)

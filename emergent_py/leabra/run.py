@@ -25,6 +25,15 @@ from .record import RECORD_LEVELS, Record, parse_record
 from .stats import epoch_stats
 
 
+def _values(columns) -> dict:
+    """A row's recorded variables now: unit variables in the layer's geometry (copies)."""
+    row = {}
+    for col, lay, var in columns:
+        value = getattr(lay, var)
+        row[col] = value.reshape(lay.shape).copy() if np.ndim(value) else value
+    return row
+
+
 class RunLog:
     """Rows of a run in memory: ``epochs``, ``trials`` and ``cycles`` lists of dicts.
 
@@ -64,7 +73,8 @@ class Run:
     observer : object with optional methods ``on_trial(row)``, ``on_epoch(row)``, ``on_cycle(row)``
     record : "epoch", "trial" (default) or "cycle": which rows the in-memory :class:`RunLog` keeps
         (the observer always sees trial and epoch rows); ``"cycle:act,Hidden.v_m"`` chooses the
-        variables of the cycle rows (a :class:`~emergent_py.leabra.record.Record` or its text)
+        variables of the cycle rows, ``"trial:Hidden.act_m"`` adds variables to the trial rows
+        (a :class:`~emergent_py.leabra.record.Record` or its text, :mod:`.record`)
     net : an existing :class:`Network` of this model to drive instead of building one
     """
 
@@ -75,7 +85,8 @@ class Run:
         self.model, self.plan = model, model.plan
         self.net = net if net is not None else Network(model, seed=seed, weights=weights, dtype=dtype)
         self.observer, self.record = observer, rec.level
-        self.cycle_columns = rec.columns(self.net.layers)     # (column, layer view, variable)
+        self.cycle_columns = rec.columns(self.net.layers, "cycle")   # (column, layer view, variable)
+        self.trial_columns = rec.columns(self.net.layers, "trial")
         self.log = RunLog()
         self.n_pats = model.patterns.n
         # position
@@ -121,6 +132,7 @@ class Run:
         stats = net.trial(pat, on_cycle=self._cycle_row if want_cycles else None)
         row = {"epoch": self.epoch_n, "trial": self.trial_pos,
                "trial_name": self.model.patterns.names[pat], **stats}
+        row.update(_values(self.trial_columns))
         self.trial_pos += 1
         self.epoch_rows.append(row)
         if self.record in ("trial", "cycle"):
@@ -130,9 +142,7 @@ class Run:
 
     def _cycle_row(self, net: Network) -> None:
         row = {"epoch": self.epoch_n, "trial": self.trial_pos, "quarter": net.quarter_n, "cycle": net.cycle_n}
-        for col, lay, var in self.cycle_columns:      # unit variables in the layer's geometry
-            value = getattr(lay, var)
-            row[col] = value.reshape(lay.shape).copy() if np.ndim(value) else value
+        row.update(_values(self.cycle_columns))
         if self.record == "cycle":
             self.log.cycles.append(row)
         self._notify("on_cycle", row)
@@ -175,7 +185,9 @@ class Run:
         st["run"] = {"epoch": self.epoch_n, "trial_pos": self.trial_pos,
                      "order": None if self.order is None else [int(i) for i in self.order],
                      "n_under": self.n_under, "stopped": self.stopped, "epoch_open": self.epoch_open,
-                     "epoch_rows": copy.deepcopy(self.epoch_rows)}
+                     # (recorded unit variables as lists: the checkpoint keeps this part as JSON)
+                     "epoch_rows": [{k: v.tolist() if isinstance(v, np.ndarray) else copy.deepcopy(v)
+                                     for k, v in row.items()} for row in self.epoch_rows]}
         return st
 
     def load_state_dict(self, st: dict) -> None:
@@ -217,4 +229,4 @@ class Run:
             finally:
                 self.net.load_state_dict(saved)
         return ({p.name: p.var("wt") for p in self.net.prjn_list},
-                {l.name: np.array(l.bias_wt) for l in self.net.lay_list})
+                {l.name: np.array(l.bias_wt).ravel() for l in self.net.lay_list})

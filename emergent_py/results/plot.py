@@ -36,6 +36,40 @@ def _pyplot():
     return plt
 
 
+def save_figure(fig, out: str | os.PathLike, dpi: int = 120, tight: bool = True) -> str:
+    """Save ``fig`` to ``out`` (format from the extension: .png, .svg, .pdf, ...) under a
+    temporary name renamed when complete, close it; return the path. ``tight`` trims empty
+    margins (the image size then follows the content, not the figure size)."""
+    plt = _pyplot()
+    out = os.fspath(out)
+    tmp = temp_name(out)
+    ext = os.path.splitext(out)[1].lstrip(".") or "png"
+    try:
+        fig.savefig(tmp, dpi=dpi, format=ext, bbox_inches="tight" if tight else None)
+        os.replace(tmp, out)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def _resumed_at(run: RunFile) -> list[int]:
+    """Epochs done when each resume of the run started (its provenance's ``resumed`` list)."""
+    import json
+    return [int(r["epochs_done"]) for r in json.loads(run.provenance.get("resumed") or "[]") if "epochs_done" in r]
+
+
+def _run_label(run: RunFile) -> str:
+    """``run.h5 (native 0.1.0)``, with the sweep point and seed when the run has them
+    (``lay_inhib.gi=1.8 seed 3``), so runs of a sweep are told apart."""
+    import json
+    point = json.loads(run.attrs.get("sweep") or "{}")
+    seed = run.provenance.get("seed")
+    parts = [f"{k.rpartition(':')[2]}={v}" for k, v in point.items()] + ([f"seed {seed}"] if seed is not None else [])
+    return run.label + (": " + " ".join(parts) if point else "")
+
+
 def _column(run: RunFile, candidates: Sequence[str]) -> str | None:
     return next((c for c in candidates if c in run.epochs), None)
 
@@ -79,9 +113,10 @@ def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metric
         fig, axes = plt.subplots(len(rows), len(engines), squeeze=False, sharex=True, sharey="row",
                                  figsize=(5.5 * len(engines), 2.8 * len(rows) + 0.6))
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        resumed_labelled = [False] * len(engines)
         for i, run in enumerate(runs):
             col = engines.index(run.engine)
-            label = labels[i] if labels else run.label
+            label = labels[i] if labels else _run_label(run)
             epochs = run.epochs
             x = epochs["epoch"] if "epoch" in epochs else np.arange(len(epochs))
             for row, (name, cands) in enumerate(rows):
@@ -90,8 +125,13 @@ def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metric
                 if c is None or not len(epochs):
                     continue
                 style = "-" if run.complete else "--"
-                ax.plot(x, epochs[c], style, marker="o", ms=3, lw=1.5, color=colors[i % len(colors)],
-                        label=label + ("" if run.complete else " [incomplete]"))
+                ax.plot(x, epochs[c], style, marker="o" if len(x) <= 30 else None, ms=3, lw=1.5,
+                        color=colors[i % len(colors)], label=label + ("" if run.complete else " [incomplete]"))
+                for k in _resumed_at(run):             # the first epoch row the resumed run wrote
+                    if k < len(x):
+                        ax.plot([x[k]], [epochs[c][k]], marker="|", ms=12, mew=1.5, color="black", ls="none",
+                                label="resumed here" if not resumed_labelled[col] and row == 0 else None)
+                        resumed_labelled[col] = resumed_labelled[col] or row == 0
                 ax.set_ylabel(c if metrics else f"{name} ({c})")
                 ax.grid(True, alpha=0.3)
         from matplotlib.ticker import MaxNLocator
@@ -102,19 +142,14 @@ def plot_runs(paths: Sequence[str | os.PathLike], out: str | os.PathLike, metric
         for ax in axes.ravel():
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for col, engine in enumerate(engines):
-            axes[0][col].set_title(f"{engine} engine" if len(engines) > 1 else "learning curves")
+            if len(engines) > 1:                     # (one engine: the figure title alone)
+                axes[0][col].set_title(f"{engine} engine")
             axes[-1][col].set_xlabel("epoch")
             axes[0][col].legend(fontsize=8, loc="best")
         names = list(dict.fromkeys(str(r.attrs.get("model_name") or "") for r in runs if r.attrs.get("model_name")))
-        fig.suptitle(title or (", ".join(names) if names else "runs"))
+        fig.suptitle(title or ("learning curves of " + ", ".join(names) if names else "learning curves"))
         fig.tight_layout()
-        out = os.fspath(out)
-        tmp = temp_name(out)
-        ext = os.path.splitext(out)[1].lstrip(".") or "png"
-        fig.savefig(tmp, dpi=dpi, format=ext)
-        plt.close(fig)
-        os.replace(tmp, out)
-        return out
+        return save_figure(fig, out, dpi, tight=False)        # the figure size as laid out
     finally:
         for r in runs:
             r.close()

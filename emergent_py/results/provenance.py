@@ -56,6 +56,47 @@ def mpi_size_from_env() -> int:
         return 1
 
 
+def model_source(path: str | os.PathLike) -> dict[str, str]:
+    """``model_file`` (absolute path), ``model_sha256`` and ``model_source`` (the text) of the
+    model file a run was built from (``model.py``, or a model ``.json`` / ``.proj``)."""
+    from ..fileio import file_sha256
+    path = os.path.abspath(path)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    text = data.decode("utf-8", errors="replace") if not path.endswith(".gz") else ""
+    return {"model_file": path, "model_sha256": file_sha256(path), "model_source": text}
+
+
+def build_info() -> dict[str, str]:
+    """``cpu_model``, ``compiler`` (the C kernel's compiler command and its first ``--version``
+    line) and ``kernel_cflags`` (the flags the C kernel is built with; ``-march=native`` is
+    dropped only where the compiler refuses it)."""
+    from ..leabra import kernel
+    cpu = next((ln.split(":", 1)[1].strip() for ln in kernel.cpu_identity().splitlines()
+                if ln.startswith("model name")), platform.processor() or platform.machine())
+    info = {"cpu_model": cpu, "kernel_cflags": " ".join(kernel.CFLAGS + kernel.NATIVE)}
+    try:
+        cc = kernel.compiler()
+        version = subprocess.run(cc + ["--version"], capture_output=True, text=True, timeout=10).stdout
+        info["compiler"] = shlex.join(cc) + (": " + version.splitlines()[0] if version.strip() else "")
+    except Exception as e:  # noqa: BLE001 - no compiler is a fact to record, not an error here
+        info["compiler"] = f"none ({e})"
+    return info
+
+
+def sweep_attrs(model) -> dict[str, object]:
+    """The sweep point of a model made by ``submit --sweep`` (its ``sweep`` sheet), as root
+    attributes of the run file: ``sweep`` (JSON ``{"SELECTOR:path": value}``) and one
+    ``sweep.SELECTOR:path`` attribute per swept parameter; empty for a model without one."""
+    import json
+    # "sweep" is hpc.sweep.SWEEP_SHEET (results sits below hpc and cannot import it)
+    sheet = next((s for s in (model.sheets if model is not None else ()) if s.name == "sweep"), None)
+    if sheet is None:
+        return {}
+    point = {f"{e.sel}:{k}": v for e in sheet.sels for k, v in e.params.items()}
+    return {"sweep": json.dumps(point, sort_keys=True), **{f"sweep.{k}": v for k, v in point.items()}}
+
+
 def collect(engine: str, engine_version: str | None, seed: int | None = None, mpi_size: int | None = None,
             project_dir: str | None = None, argv: list[str] | None = None) -> dict[str, object]:
     """Provenance of the current process.
@@ -94,6 +135,7 @@ def collect(engine: str, engine_version: str | None, seed: int | None = None, mp
         info["seed"] = int(seed)
     git = git_state(project_dir or os.getcwd())
     info.update(git or {"git_commit": "", "git_dirty": False, "git_root": ""})
+    info.update(build_info())
     package_git = git_state(os.path.dirname(os.path.abspath(__file__)))
     if package_git:
         info["package_git_commit"] = package_git["git_commit"]

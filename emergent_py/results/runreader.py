@@ -89,6 +89,11 @@ class RunFile:
             self._tables[level] = Table(cols, f"{self.path}:/{level}")
         return self._tables[level]
 
+    def to_pandas(self, level: str = "epoch"):
+        """The ``level`` log as a pandas DataFrame (the ``analysis`` extra); matrix columns
+        become a ``(column, unit)`` MultiIndex (:meth:`Table.to_pandas`), never dropped."""
+        return self.table(level).to_pandas()
+
     @property
     def epochs(self) -> Table:
         return self.table("epoch")

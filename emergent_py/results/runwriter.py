@@ -159,7 +159,8 @@ class RunWriter:
                 if g[name].shape[0] != n:
                     g[name].resize(n, axis=0)
         resumes = json.loads(f["provenance"].attrs.get("resumed", "[]"))
-        resumes.append({"time": _prov.now(), "command_line": shlex.join(sys.argv)})
+        resumes.append({"time": _prov.now(), "command_line": shlex.join(sys.argv),
+                        "epochs_done": int(f["epoch"].attrs["n_rows"])})     # where plots mark it
         f["provenance"].attrs["resumed"] = json.dumps(resumes)
         f.attrs.update({"status": "running", "complete": False, "ended": ""})
 
@@ -371,6 +372,7 @@ def _create(f, model, model_json, engine, engine_version, seed, mpi_size, projec
                     "complete": False, "engine": engine, "engine_version": engine_version or "",
                     "model_name": model.name if model is not None else "",
                     "created": prov["start_time"], "ended": ""})
+    f.attrs.update(_prov.sweep_attrs(model))
     if model_json is not None:
         f.create_dataset("model", data=model_json, dtype=_str_dtype())
     g = f.create_group("provenance")

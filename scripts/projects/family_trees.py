@@ -28,7 +28,7 @@ def agent_codes(seed: int, epochs: int | None = None) -> None:
     for i in range(model.patterns.n):            # no compute_weights: the weights stay as trained
         run.net.trial(i)
         who = int(np.flatnonzero(agent[i])[0])
-        codes[who] += run.net.layers["AgentCode"].act_m
+        codes[who] += run.net.layers["AgentCode"].act_m.ravel()
         counts[who] += 1
     codes /= counts[:, None]
     unit = codes / np.linalg.norm(codes, axis=1, keepdims=True)

@@ -47,7 +47,7 @@ def _trace(net: Network, n_trials: int) -> dict:
     def grab(n):
         for key, out in rows.items():
             lay, var = key.split("_", 1)
-            out.append(getattr(n.layers[lay], var).copy())
+            out.append(getattr(n.layers[lay], var).ravel().copy())     # units in order
     for t in range(n_trials):
         net.compute_weights()
         net.trial(t % net.model.patterns.n, on_cycle=grab)
@@ -101,7 +101,7 @@ def test_basic_trial_values_exposed(reference, basic_model):
         for var in ("act_p", "act_m", "avg_l"):
             col = f"{lay}_{var}"
             if col in trl.columns:
-                np.testing.assert_allclose(getattr(net.layers[lay], var),
+                np.testing.assert_allclose(getattr(net.layers[lay], var).ravel(),
                                            np.asarray(trl[col])[0].reshape(-1), atol=2e-6, rtol=1e-5)
 
 

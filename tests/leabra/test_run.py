@@ -121,10 +121,12 @@ def test_observer_sees_rows_and_unit_variables_exposed():
     assert len(obs.trials) == 12 and len(obs.epochs) == 2
     assert {"epoch", "trial", "trial_name", "sse", "cnt_err", "cos_err", "norm_err"} <= set(obs.trials[0])
     assert {"epoch", "avg_sse", "cnt_err", "pct_err", "avg_cos_err", "avg_norm_err"} <= set(obs.epochs[0])
+    # unit variables in the layer's geometry, as emergent's logs store them
     assert len(run.log.cycles) == 1200 and run.log.column("Hidden_act", "cycle").shape == (1200, 4, 4)
     hid = run.net.layers["Hidden"]
     for var in ("act", "net", "v_m", "v_m_eq", "gc_i", "avg_ss", "avg_s", "avg_m", "avg_l", "act_m", "act_p"):
-        assert getattr(hid, var).shape == (16,)
+        assert getattr(hid, var).shape == (4, 4)
+        assert np.shares_memory(getattr(hid, var), run.net.units[var])       # a view, not a copy
     assert hid.get("act").shape == (4, 4)
     assert run.net.projections["Input->Hidden"].var("dwnorm").shape == (16, 9)
 
