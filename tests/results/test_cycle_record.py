@@ -28,11 +28,22 @@ def test_parse_record():
     assert parse_record("cycle:act, v_m,avg_ss") == Record("cycle", ("act", "v_m", "avg_ss"))
     assert parse_record("cycle:act,Hidden.v_m,act") == Record("cycle", ("act", "Hidden.v_m"))
     assert str(parse_record("cycle:act,Hidden.v_m")) == "cycle:act,Hidden.v_m"
+    # trial level: a bare layer name stands for its act_m and act_p, a bare variable for every layer's
+    trial = parse_record("trial:Hidden,Output.act,v_m")
+    assert trial == Record("trial", ("Hidden", "Output.act", "v_m"))
+    layers = {"Input": "I", "Hidden": "H", "Output": "O"}
+    assert [c for c, _, _ in trial.columns(layers, "trial")] == [
+        "Hidden_act_m", "Hidden_act_p", "Output_act", "Input_v_m", "Hidden_v_m", "Output_v_m"]
+    assert trial.columns(layers, "cycle")[0] == ("Input_act", "I", "act")     # default cycle vars
+    assert parse_record("cycle:act").columns(layers, "trial") == []
+    with pytest.raises(SpecError, match=r"'Hiden' is neither a layer nor a unit or layer variable.*"
+                                        r"Did you mean 'Hidden'"):
+        parse_record("trial:Hiden").columns(layers, "trial")
     for bad, msg in (("cyc", r"level 'cyc' is not one of epoch, trial, cycle"),
                      ("cycle:", r"an empty variable name"),
                      ("cycle:act,,v_m", r"an empty variable name"),
                      ("cycle:actt", r"'actt' is not a unit or layer variable. Did you mean 'act'"),
-                     ("trial:act", r"variables can be chosen for the cycle level only")):
+                     ("epoch:act", r"variables can be chosen for the trial and cycle level only")):
         with pytest.raises(SpecError, match=msg) as e:
             parse_record(bad)
         assert str(e.value).startswith(f"--record {bad}: ")
