@@ -8,6 +8,7 @@ import sys
 
 from ..hpc.jobfolder import load_job, write_atomic
 from ..hpc.track import collect
+from . import _nsg
 
 NAME = "collect"
 ORDER = 42
@@ -30,7 +31,9 @@ def _fmt(v) -> str:
 
 
 def run(args) -> int:
-    header, rows = collect(load_job(args.folder))
+    job = load_job(args.folder)
+    _nsg.fetch(job)              # an NSG job: download and unpack its run files first
+    header, rows = collect(job)
     table = [header] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
