@@ -29,6 +29,7 @@ import shlex
 import tarfile
 import tempfile
 import time
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +73,15 @@ class Credentials:
     username: str = field(repr=False)
     password: str = field(repr=False)
     appid: str = field(repr=False)
-    where: str = ""                 # where each value came from, for error messages
+    origins: dict = field(default_factory=dict)     # key -> the file or $VARIABLE it came from
+
+    @property
+    def where(self) -> str:
+        """Where each value came from, e.g. ``URL, USERNAME from ~/.nsgrest.conf; APPID from $NSG_APPID``."""
+        by_source: dict[str, list[str]] = {}
+        for key in ENV_VARS:
+            by_source.setdefault(self.origins.get(key, "?"), []).append(key)
+        return "; ".join(f"{', '.join(keys)} from {src}" for src, keys in by_source.items())
 
     @property
     def jobs_url(self) -> str:
@@ -126,6 +135,8 @@ def load_credentials(environ: dict | None = None, home: str | Path | None = None
     origin: dict[str, str] = {}
     for path in config_paths(home):
         if path.is_file():
+            if path.stat().st_mode & 0o077:
+                warnings.warn(f"{path} holds your NSG password and others can read it: chmod 600 {path}")
             for key, value in _read_config(path).items():
                 if key in ENV_VARS and value:
                     values[key], origin[key] = value, str(path)
@@ -143,11 +154,7 @@ def load_credentials(environ: dict | None = None, home: str | Path | None = None
             "application for the APPID (docs/nsg.md)")
     values.setdefault("URL", DEFAULT_URL)
     origin.setdefault("URL", "the default")
-    by_source: dict[str, list[str]] = {}
-    for key in ENV_VARS:
-        by_source.setdefault(origin[key], []).append(key)
-    where = "; ".join(f"{', '.join(keys)} from {src}" for src, keys in by_source.items())
-    return Credentials(values["URL"], values["USERNAME"], values["PASSWORD"], values["APPID"], where)
+    return Credentials(values["URL"], values["USERNAME"], values["PASSWORD"], values["APPID"], origin)
 
 
 def configured_url(environ: dict | None = None, home: str | Path | None = None) -> str:
@@ -260,7 +267,8 @@ class Client:
         except self._exc as e:
             raise SubmitError(self.creds.redact(
                 f"NSG-R at {urlsplit(self.creds.url).netloc or self.creds.url} could not be reached for "
-                f"{what}{job}: {e}. Check the connection and the URL (URL from {self._url_origin()})")) from None
+                f"{what}{job}: {e}. Check the connection and the URL (URL from {self.creds.origins.get('URL')})"
+            )) from None
         if r.status_code == 401:
             raise SubmitError(self.creds.redact(
                 f"NSG-R refused the credentials (HTTP 401) for {what}{job}: {error_text(r.content)}. Check "
@@ -270,13 +278,6 @@ class Client:
             raise SubmitError(self.creds.redact(
                 f"NSG-R answered HTTP {r.status_code} {r.reason} to {what}{job}: {error_text(r.content)}"))
         return r
-
-    def _url_origin(self) -> str:
-        for part in self.creds.where.split("; "):
-            keys, _, src = part.partition(" from ")
-            if "URL" in keys.split(", "):
-                return src
-        return "the default"
 
     def _post_job(self, url: str, fields: list[tuple[str, str]], zip_path: Path, what: str) -> JobStatus:
         with open(zip_path, "rb") as f:
@@ -298,6 +299,7 @@ class Client:
         return parse_status(r.content, f"the status request of job {handle}")
 
     def results(self, status: JobStatus) -> list[ResultFile]:
+        # (NSG-R's answers give the results URL; CIPRES places it at <job>/output when one lacks it)
         url = status.results_url or f"{self.job_url(status.handle)}/output"
         return parse_results(self._call("GET", url, "the results listing", status.handle).content)
 
@@ -401,7 +403,7 @@ def create_job(folder: str | Path, model: Model, points: list[RunPoint], *, time
         manifest = {
             "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
             "name": job_name, "model": model.name, "cluster": CLUSTER, "profile": None, "engine": "native",
-            "python": f"NSG {tool}'s", "payload": f"{TOP}/{ENTRY}", "checkpoint": False,
+            "python": f"NSG {tool}", "payload": f"{TOP}/{ENTRY}", "checkpoint": False,
             "resources": {"nodes": 1, "cores": cores, "time": format_time(seconds)}, "directives": [],
             "array": False, "runs": run_entries(points), "job_id": None, "submitted": None,
             "nsg": {"tool": tool, "fields": [list(f) for f in fields], "zip": ZIP_NAME, "wheel": wheel.name,
@@ -542,6 +544,7 @@ def fetch_results(job: Job, client_factory: Callable[[], Client]) -> list[str]:
     if not status.terminal:
         raise SubmitError(f"NSG job {handle} is at stage {status.stage} (as of {age:.0f} s ago), not finished; "
                           f"follow it with `emergent-py jobs {job.folder} --watch 60` and collect once it is COMPLETED")
+    state = _state(job)                             # (the poll may have brought a results URL)
     listing = client.results(JobStatus(handle, status.stage, status.failed, True, [],
                                        client.job_url(handle) + state["results_path"]
                                        if state.get("results_path") else None))

@@ -10,7 +10,9 @@ nothing but that Python, the standard library and what the zip holds. It
    ``emergent_py`` is then imported from there, not from some other installation;
 3. runs every run listed in ``runs.json`` (``runs/NNN/model.json`` -> ``runs/NNN/run.h5``),
    at most ``cores`` at once, one process per run (numpy's threads pinned to one each), each
-   run's output in ``runs/NNN/run.log`` and its exit status in ``runs/NNN/exit_code``;
+   run's output in ``runs/NNN/run.log`` and its exit status in ``runs/NNN/exit_code``; on
+   SIGTERM (the wall-time limit) it starts no more runs and passes the signal on, so the running
+   ones stop at a checkpoint (exit 75, their run files incomplete but resumable);
 4. removes the wheel and its installation again, so that NSG's output archive holds the results
    and little else, and exits 0 when every run succeeded, 1 otherwise.
 
@@ -20,6 +22,7 @@ a too-old interpreter instead of failing with a SyntaxError.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -93,14 +96,35 @@ def run_one(model, output):
         return 2
 
 
+class Stop:
+    """SIGTERM (the wall-time limit) or SIGINT: start no more runs and pass it on to the running
+    ones, which stop at a checkpoint after their current epoch (exit 75) and keep their files."""
+
+    def __init__(self):
+        self.signum = 0
+
+    def __call__(self, signum, frame):
+        self.signum = signum
+
+
 def run_all(config):
-    """Every run, at most ``cores`` at once; returns {index: exit status}."""
+    """Every run, at most ``cores`` at once; returns {index: exit status} of the runs started."""
     cores = int(config["cores"])
     pending = list(config["runs"])
     running = {}
     codes = {}
     env = run_env()
+    stop = Stop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    passed_on = False
     while pending or running:
+        if stop.signum and not passed_on:
+            say("stopped by signal %d: %d run(s) not started, %d told to stop" % (stop.signum, len(pending),
+                                                                                 len(running)))
+            for proc, _, _, _ in running.values():
+                proc.send_signal(signal.SIGTERM)
+            pending, passed_on = [], True
         while pending and len(running) < cores:
             r = pending.pop(0)
             run_dir = os.path.join(HERE, r["dir"])
@@ -155,12 +179,16 @@ def main(argv):
         shutil.rmtree(SITE, ignore_errors=True)
         shutil.rmtree(os.path.join(HERE, "wheels"), ignore_errors=True)
     failed = sorted(i for i, c in codes.items() if c != 0)
+    not_run = sorted(r["index"] for r in config["runs"] if r["index"] not in codes)
     with open(os.path.join(HERE, SUMMARY_FILE), "w") as f:
         json.dump({"exit_codes": {"%03d" % i: c for i, c in sorted(codes.items())},
-                   "seconds": round(time.time() - t0, 3)}, f, indent=1, sort_keys=True)
-    say("%d of %d run(s) succeeded in %.1f s%s" % (len(codes) - len(failed), len(codes), time.time() - t0,
-                                                  "; failed: " + ", ".join("%03d" % i for i in failed) if failed else ""))
-    return 1 if failed else 0
+                   "not_started": ["%03d" % i for i in not_run], "seconds": round(time.time() - t0, 3)},
+                  f, indent=1, sort_keys=True)
+    say("%d of %d run(s) succeeded in %.1f s%s%s" % (
+        len(codes) - len(failed), len(config["runs"]), time.time() - t0,
+        "; failed: " + ", ".join("%03d" % i for i in failed) if failed else "",
+        "; not started: " + ", ".join("%03d" % i for i in not_run) if not_run else ""))
+    return 1 if failed or not_run else 0
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def submit(args, model, points) -> int:
     creds = None if args.dry_run else nsg.load_credentials()       # before anything is written
     url = creds.url if creds else nsg.configured_url()
     job = nsg.create_job(args.folder or default_folder(model), model, points, time_limit=args.time,
-                         cores=args.ntasks or 1, nodes=args.nodes, tool=args.tool or nsg.DEFAULT_TOOL,
+                         cores=1 if args.ntasks is None else args.ntasks, nodes=args.nodes, tool=args.tool or nsg.DEFAULT_TOOL,
                          job_name=args.job_name, url=url)
     info = job.manifest["nsg"]
     cost = (f"{len(points)} run(s) on {job.manifest['resources']['cores']} core(s) for up to "

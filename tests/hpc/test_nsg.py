@@ -6,6 +6,9 @@ import base64
 import json
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import time
 import zipfile
 from dataclasses import replace
@@ -25,6 +28,7 @@ from emergent_py.spec import Model
 
 from nsg_server import PREFIX, STAGES, NsgServer
 
+REPO = Path(__file__).resolve().parents[2]
 USER, PASSWORD, APPID = "nsg-user-5d1e", "pw-9c2b-s3cret", "app-4f7a-key"
 SECRETS = (USER, PASSWORD, APPID, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode())
 EPOCHS = 3                        # RandomAssoc's plan shortened: each run takes about a second
@@ -301,6 +305,10 @@ def test_credentials_from_the_config_file_or_the_environment(tmp_path, monkeypat
     # pynsgr's format; the environment wins key by key
     (tmp_path / ".nsgrest.conf").write_text(f"# NSG-R\nURL=https://example.org/cipresrest/v1\nUSERNAME={USER}\n"
                                             f"PASSWORD = {PASSWORD}\nAPPNAME=emergent\nAPPID: {APPID}\n")
+    (tmp_path / ".nsgrest.conf").chmod(0o644)
+    with pytest.warns(UserWarning, match=r"others can read it: chmod 600 .*\.nsgrest\.conf"):
+        nsg.load_credentials()
+    (tmp_path / ".nsgrest.conf").chmod(0o600)
     c = nsg.load_credentials()
     assert (c.url, c.username, c.password, c.appid) == ("https://example.org/cipresrest/v1", USER, PASSWORD, APPID)
     assert c.where == f"URL, USERNAME, PASSWORD, APPID from {tmp_path}/.nsgrest.conf"
@@ -312,6 +320,7 @@ def test_credentials_from_the_config_file_or_the_environment(tmp_path, monkeypat
         "GET https://example.org/cipresrest/v1/job/<USERNAME>/x auth <BASIC-AUTH> key <APPID>"
     # a malformed line is named by number, its text (maybe a password) is not shown
     (tmp_path / ".nsgrest.conf").write_text(f"USERNAME={USER}\n{PASSWORD}\n")
+    (tmp_path / ".nsgrest.conf").chmod(0o600)
     with pytest.raises(nsg.SubmitError, match=r"nsgrest.conf line 2: not KEY=VALUE") as e:
         nsg.load_credentials()
     assert PASSWORD not in str(e.value)
@@ -328,3 +337,32 @@ def test_requests_nsg_refuses_before_writing(tmp_path, spec, capsys):
     assert "--tool names an NSG tool: add --nsg" in capsys.readouterr().err
     assert main(["submit", str(spec)]) == 2
     assert "give --cluster NAME" in capsys.readouterr().err
+
+
+def test_entry_script_stopped_by_the_time_limit_keeps_checkpoints(nsg_env, fast_wheel, model, tmp_path):
+    """SIGTERM to the entry script (NSG's wall-time limit): the running run stops at the
+    checkpoint after its epoch (exit 75, resumable run file), the next run is not started."""
+    folder = tmp_path / "job"
+    assert main(["submit", str(REPO / "projects" / "RandomAssoc"), "--nsg", "-n", "1", "--seeds", "2",
+                 "-o", str(folder), "--dry-run"]) == 0
+    remote = tmp_path / "remote"
+    zipfile.ZipFile(folder / "nsg_job.zip").extractall(remote)
+    top = remote / nsg_package.TOP
+    proc = subprocess.Popen([sys.executable, str(top / nsg_package.ENTRY)], cwd=remote, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    log = top / "runs" / "000" / "run.log"
+    deadline = time.monotonic() + 120
+    while not (log.is_file() and "epoch    0" in log.read_text()):       # the run's handler is in place
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.poll() else ""
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, out
+    assert "stopped by signal 15: 1 run(s) not started, 1 told to stop" in out
+    assert "0 of 2 run(s) succeeded" in out and "not started: 001" in out
+    assert (top / "runs" / "000" / "exit_code").read_text() == "75\n"
+    assert not (top / "runs" / "001" / "run.h5").exists()
+    with RunFile(top / "runs" / "000" / "run.h5") as rf:
+        assert not rf.complete and rf.checkpoint() is not None
+    assert json.loads((top / "nsg_summary.json").read_text())["not_started"] == ["001"]
+    assert not (top / "_site").exists() and not (top / "wheels").exists()
