@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 import shlex
@@ -306,10 +307,14 @@ class Client:
     def download(self, rf: ResultFile, dest: Path, handle: str) -> None:
         """Stream one result file to ``dest`` (renamed into place when complete)."""
         r = self._call("GET", rf.url, f"the download of {rf.name}", handle, stream=True)
-        with atomic_output(dest) as tmp:
-            with open(tmp, "wb") as f:
-                for block in r.iter_content(1 << 20):
-                    f.write(block)
+        try:
+            with atomic_output(dest) as tmp:
+                with open(tmp, "wb") as f:
+                    for block in r.iter_content(1 << 20):
+                        f.write(block)
+        except self._exc as e:          # the connection broke off: nothing half-written is kept
+            raise SubmitError(self.creds.redact(f"the download of {rf.name} (job {handle}) broke off: {e}; "
+                                                "collect again")) from None
 
     def cancel(self, handle: str) -> None:
         self._call("DELETE", self.job_url(handle), "the cancellation", handle)
@@ -317,8 +322,8 @@ class Client:
 
 # ------------------------------------------------------------------------------ the request
 def runtime_hours(seconds: int) -> str:
-    """``vparam.runtime_``: the wall time in hours, rounded up to the minute."""
-    return f"{-(-seconds // 60) / 60:.4f}".rstrip("0").rstrip(".")
+    """``vparam.runtime_``: the wall time in hours (4 decimals, rounded up: never less than asked)."""
+    return f"{math.ceil(seconds / 3600 * 10000 - 1e-9) / 10000:.4f}".rstrip("0").rstrip(".")
 
 
 def check_tool(tool: str) -> None:

@@ -24,7 +24,12 @@ too many nodes or tasks, a missing or forbidden directive -> error, nothing writ
       -A abc123 --sweep 'lay_inhib.gi=1.6,1.8,2.0' --seeds 5 --throttle 8
 
 Clusters are TOML profiles (emergent_py/hpc/profiles, ~/.config/emergent_py/clusters,
-$EMERGENT_PY_CLUSTERS); see docs/hpc.md."""
+$EMERGENT_PY_CLUSTERS); see docs/hpc.md.
+
+With --nsg instead of --cluster the runs go to the Neuroscience Gateway through NSG-R, packed
+onto -n cores of one node (credentials in ~/.nsgrest.conf; see docs/nsg.md):
+
+  emergent-py submit projects/RandomAssoc --nsg -n 4 -t 01:00:00 --seeds 4"""
 
 
 def add_arguments(p) -> None:
