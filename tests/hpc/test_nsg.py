@@ -150,7 +150,7 @@ def test_sweep_runs_on_nsg_and_collects_runs_equal_to_local_ones(server, nsg_env
     assert [(r["sweep"], r["seed"]) for r in job.runs] == [
         ({"Layer:lay_inhib.gi": g}, s) for g in (1.6, 1.8) for s in (42, 43)]
 
-    stages = wait_terminal(folder, capsys)
+    stages = [re.search(r"stage (\w+)\)", out.out)[1]] + wait_terminal(folder, capsys)
     assert list(dict.fromkeys(stages)) == list(STAGES)     # every stage, in order
     polls = [t for m, p, t in server.log if (m == "GET" and p.endswith(handle)) or m == "POST"]
     assert len(polls) >= len(STAGES) + 1
