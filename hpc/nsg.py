@@ -645,6 +645,7 @@ def format_status(job: Job, status: JobStatus | None, age: float | None) -> str:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
     done = sum(row[2] == "complete" for row in table[1:])
     collected = _state(job).get("collected")
-    lines.append(f"  {done}/{len(job.runs)} run files complete" +
-                 ("" if collected else " (results not collected yet: emergent-py collect)"))
+    pending = (" (a dry run: nothing was submitted)" if job.job_id is None else
+               "" if collected else " (results not collected yet: emergent-py collect)")
+    lines.append(f"  {done}/{len(job.runs)} run files complete{pending}")
     return "\n".join(lines)
