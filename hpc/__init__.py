@@ -7,6 +7,8 @@
 * ``jobfolder``: job folders (manifest, job.sh, runs/NNN) and ``sbatch --parsable``.
 * ``slurm``: sbatch / squeue / sacct calls and their parsing.
 * ``track``: each run's state (one squeue per poll) and the collected table.
+* ``nsg``: the Neuroscience Gateway (NSG-R): credentials, requests, polling, results (docs/nsg.md).
+* ``nsg_package``: the job zip NSG runs (model JSON, a wheel of emergent_py, ``nsg_entry.py``).
 * ``runstate``: ``python -m emergent_py.hpc.runstate RUN.h5``, how job.sh (re)starts a run.
 
 docs/hpc.md describes the whole workflow.

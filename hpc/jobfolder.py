@@ -11,6 +11,9 @@ Layout::
     FOLDER/logs/                SLURM's stdout/stderr of the job (array tasks: JOBID_TASK.out)
     FOLDER/resubmits            "JOBID TASK" lines of jobs that resubmitted themselves
 
+NSG jobs (``cluster = "nsg"``, hpc/nsg.py) have no job.sh; they keep ``nsg_job.zip``,
+``nsg_request.json`` and ``nsg_status.json`` instead, and the job id is NSG's job handle.
+
 Every file is written under a temporary name and renamed when complete.
 """
 from __future__ import annotations
@@ -132,17 +135,7 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
     directives = check_request(profile, res, job_name, len(points))
     python = python or profile.python or sys.executable
     command = payload_command(payload or ENGINE_PAYLOADS[engine], python)
-    models = [point_model(model, p) for p in points]          # validates every point first
-
-    folder = Path(folder).absolute()
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise SubmitError(f"job folder {folder} already exists and is not empty; choose another "
-                          "with -o/--folder")
-    (folder / "logs").mkdir(parents=True, exist_ok=True)
-    for p, m in zip(points, models):
-        run_dir = folder / p.dir
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(run_dir / MODEL_FILE, m.to_json())
+    folder = write_run_models(folder, model, points)
     inputs = ScriptInputs(directives=directives, job_dir=str(folder), job_name=job_name,
                           n_runs=len(points), np=res.np, python=python, payload=command,
                           checkpoint=checkpoint)
@@ -157,11 +150,36 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         "payload": payload or ENGINE_PAYLOADS[engine], "checkpoint": checkpoint,
         "resources": res.to_dict(), "directives": directives,
         "array": len(points) > 1 and profile.sweep == "array",
-        "runs": [{"index": p.index, "dir": p.dir, "sweep": p.values, "seed": p.seed} for p in points],
+        "runs": run_entries(points),
         "job_id": None, "submitted": None,
     }
-    write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    write_manifest(folder, manifest)
     return Job(folder, manifest)
+
+
+def write_run_models(folder: str | Path, model: Model, points: list[RunPoint]) -> Path:
+    """Validate every point's model, then write ``runs/NNN/model.json`` (and ``logs/``) into a new
+    or empty job folder; returns the folder's absolute path."""
+    models = [point_model(model, p) for p in points]          # validates every point first
+    folder = Path(folder).absolute()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise SubmitError(f"job folder {folder} already exists and is not empty; choose another "
+                          "with -o/--folder")
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    for p, m in zip(points, models):
+        run_dir = folder / p.dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(run_dir / MODEL_FILE, m.to_json())
+    return folder
+
+
+def run_entries(points: list[RunPoint]) -> list[dict]:
+    """The manifest's ``runs`` list."""
+    return [{"index": p.index, "dir": p.dir, "sweep": p.values, "seed": p.seed} for p in points]
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
 def submit_job(job: Job) -> Job:
@@ -169,7 +187,12 @@ def submit_job(job: Job) -> Job:
     if job.job_id is not None:
         raise SubmitError(f"{job.folder} was already submitted as job {job.job_id}")
     job_id = slurm.sbatch(SCRIPT, cwd=job.folder)
+    return record_submission(job, job_id)
+
+
+def record_submission(job: Job, job_id: str) -> Job:
+    """Write the job id (SLURM's, or NSG's job handle) and the submission time into the manifest."""
     manifest = dict(job.manifest, job_id=job_id,
                     submitted=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-    write_atomic(job.folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    write_manifest(job.folder, manifest)
     return Job(job.folder, manifest)

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-EMERGENT_PY_EXTRAS=test,mpi,plot,brian,analysis bash scripts/setup.sh
+EMERGENT_PY_EXTRAS=test,mpi,plot,brian,analysis,nsg bash scripts/setup.sh
 if [ -x scripts/slurm/start.sh ] || [ -f scripts/slurm/start.sh ]; then
   bash scripts/slurm/start.sh
 fi

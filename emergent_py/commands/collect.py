@@ -4,10 +4,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import sys
 
 from ..hpc.jobfolder import load_job, write_atomic
 from ..hpc.track import collect
+from . import _nsg
 
 NAME = "collect"
 ORDER = 42
@@ -48,7 +50,9 @@ def run(args) -> int:
     if len(args.folder) > 1:
         from ..errors import SubmitError
         raise SubmitError("several folders need -o TABLE.csv (the long-form table of every run)")
-    header, rows = collect(load_job(args.folder[0]))
+    job = load_job(args.folder[0])
+    _nsg.fetch(job)              # an NSG job: download and unpack its run files first
+    header, rows = collect(job)
     table = [header] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
@@ -70,6 +74,9 @@ def _tables(args) -> int:
     if not args.output.lower().endswith((".csv", ".h5", ".hdf5")):
         from ..errors import FormatError
         raise FormatError(f"-o {args.output}: write .csv (the runs table + X.summary.csv) or .h5")
+    for folder in args.folder:           # NSG job folders: download and unpack their run files first
+        if os.path.isdir(folder):
+            _nsg.fetch(load_job(folder))
     long = collect_runs(records(args.folder))
     summary = summarize(long, crit)
     shown = [c for c in summary.columns if not c.startswith(("epochs_to_criterion", "final_"))]

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import SubmitError
 from ..hpc.jobfolder import MANIFEST, load_job
 from ..hpc.track import format_status, job_status
+from . import _nsg
 
 NAME = "jobs"
 ORDER = 41
@@ -21,7 +22,9 @@ under ./jobs."""
 
 def add_arguments(p) -> None:
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="job folders (default: ./jobs/*)")
-    p.add_argument("--watch", type=float, metavar="S", help="poll every S seconds until all runs end")
+    p.add_argument("--watch", type=float, metavar="S", help="poll every S seconds until all runs end "
+                   "(NSG jobs: their status is asked at most once per 60 s); default: once")
+    p.add_argument("--cancel", action="store_true", help="cancel the given NSG jobs (docs/nsg.md)")
 
 
 def run(args) -> int:
@@ -29,11 +32,15 @@ def run(args) -> int:
     if not folders:
         raise SubmitError("no job folders given and none under ./jobs")
     jobs = [load_job(f) for f in folders]
+    jobs, nsg_jobs = _nsg.split(jobs)           # NSG jobs (--nsg) are tracked through NSG-R
+    if args.cancel:
+        return _nsg.cancel(jobs, nsg_jobs)
     while True:
-        status = job_status(jobs)
-        print("\n\n".join(format_status(j, status[j.folder]) for j in jobs), flush=True)
-        running = any(s.state in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "SUSPENDED")
-                      for rows in status.values() for s in rows)
+        status = job_status(jobs) if jobs else {}
+        nsg_texts, nsg_running = _nsg.status_texts(nsg_jobs)
+        print("\n\n".join([format_status(j, status[j.folder]) for j in jobs] + nsg_texts), flush=True)
+        running = nsg_running or any(s.state in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED",
+                                                 "SUSPENDED") for rows in status.values() for s in rows)
         if not args.watch or not running:
             return 0
         time.sleep(args.watch)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from ..errors import SubmitError
 from ..hpc.jobfolder import SCRIPT, create_job, default_folder, submit_job
 from ..hpc.profile import available_profiles, load_profile
 from ..hpc.request import ENGINES, Resources, parse_extra
@@ -23,17 +24,26 @@ too many nodes or tasks, a missing or forbidden directive -> error, nothing writ
       -A abc123 --sweep 'lay_inhib.gi=1.6,1.8,2.0' --seeds 5 --throttle 8
 
 Clusters are TOML profiles (emergent_py/hpc/profiles, ~/.config/emergent_py/clusters,
-$EMERGENT_PY_CLUSTERS); see docs/hpc.md."""
+$EMERGENT_PY_CLUSTERS); see docs/hpc.md.
+
+With --nsg instead of --cluster the runs go to the Neuroscience Gateway through NSG-R, packed
+onto -n cores of one node (credentials in ~/.nsgrest.conf; see docs/nsg.md):
+
+  emergent-py submit projects/RandomAssoc --nsg -n 4 -t 01:00:00 --seeds 4"""
 
 
 def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
-    p.add_argument("--cluster", required=True, metavar="NAME",
+    p.add_argument("--cluster", metavar="NAME",
                    help="cluster profile name or a .toml path (known: "
-                        + ", ".join(sorted(available_profiles())) + ")")
+                        + ", ".join(sorted(available_profiles())) + "); required unless --nsg")
+    p.add_argument("--nsg", action="store_true",
+                   help="run on the Neuroscience Gateway through NSG-R instead of a SLURM cluster (docs/nsg.md)")
+    p.add_argument("--tool", metavar="ID", help="with --nsg: the NSG tool (default PY_EXPANSE)")
     p.add_argument("-p", "--partition", help="partition (queue); default: the profile's")
     p.add_argument("-N", "--nodes", type=int, default=1, help="nodes per job (array task)")
-    p.add_argument("-n", "--ntasks", type=int, help="tasks per job (array task); default 1")
+    p.add_argument("-n", "--ntasks", type=int, help="tasks per job (array task); with --nsg: cores, the runs "
+                                                     "packed onto them; default 1")
     p.add_argument("-t", "--time", default="01:00:00", help="wall time [D-]HH:MM:SS or minutes")
     p.add_argument("-A", "--account", help="allocation / project to charge")
     p.add_argument("--mem", help="--mem for sbatch (not on TACC)")
@@ -63,9 +73,17 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    profile = load_profile(args.cluster)
+    if not args.nsg and args.cluster is None:
+        raise SubmitError("give --cluster NAME (a SLURM cluster) or --nsg (the Neuroscience Gateway)")
+    if args.tool and not args.nsg:
+        raise SubmitError("--tool names an NSG tool: add --nsg")
+    if not args.nsg:
+        profile = load_profile(args.cluster)
     model = load_model(args.spec, table=args.table)
     points = expand([parse_sweep(s) for s in args.sweep or ()], parse_seeds(args.seeds, model.plan.seed))
+    if args.nsg:
+        from . import _nsg
+        return _nsg.submit(args, model, points)
     res = Resources(partition=args.partition, nodes=args.nodes, ntasks=args.ntasks, time=args.time,
                     account=args.account, mem=args.mem, gres=args.gres, np=args.np,
                     throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch))
