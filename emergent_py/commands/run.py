@@ -127,6 +127,9 @@ def _run(args, dmem) -> int:
             raise SpecError("--weights starts a run from given weights; --resume continues one from its "
                             "checkpoint: pass one of them")
         model = load_model(args.spec)
+        if writes:
+            for note in model.notes:        # e.g. what an import left out: never silently
+                print(f"note: {note}", file=sys.stderr)
         weights = None
         if args.weights:
             from ..emergent.wts import read_wts

@@ -129,22 +129,16 @@ class Dump:
             nxt: Block | None = None
             if m["name"] is not None:
                 step = m["name"]
-                # '.gp[i]' is one step: the subgroup object '@.gp[i]'
-                g = re.match(r"\[(\d+)\]", path[m.end():]) if step == "gp" else None
-                if g:
-                    want = f"@.gp[{g.group(1)}]"
-                    nxt = next((c for c in node.kids if isinstance(c, Block) and c.path == want), None)
-                    pos = m.end() + g.end()
+                # '.gp[i]' / '.gp["Name"]' is one step: the subgroup object '@.gp[i]'
+                g = _PATH_STEP.match(path, m.end()) if step == "gp" else None
+                if g and g["name"] is None:
+                    nxt = _pick(node.subgroups, "@.gp", g)
+                    pos = g.end()
                 else:
                     nxt = node.child(step)
                     pos = m.end()
-            elif m["index"] is not None:
-                want = f"@[{m['index']}]"
-                nxt = next((c for c in node.kids if isinstance(c, Block) and c.path == want), None)
-                pos = m.end()
             else:
-                key = unquote('"' + m["key"] + '"')
-                nxt = next((c for c in node.elements if c.name == key), None)
+                nxt = _pick(node.elements, "@", m)
                 pos = m.end()
             if nxt is None:
                 raise KeyError(f"{self.where}: path {path!r}: no {m.group()!r} in "
@@ -184,6 +178,8 @@ class Dump:
                     continue
                 if c.index is not None:
                     step = f"[{c.index}]"
+                elif c.key is not None:
+                    step = f"[{quote(c.key)}]"
                 elif c.kind == "struct":
                     step = "." + c.name_
                 elif c.path.startswith("@."):
@@ -214,6 +210,22 @@ class Dump:
                 elif isinstance(c, Block):
                     yield from walk(c)
         return walk(self.value_root)
+
+
+def _pick(items: list[Block], prefix: str, step: re.Match) -> Block | None:
+    """The element (or subgroup) a ``[i]`` / ``["Name"]`` path step names. Lists written by
+    name (``@["Network_0"]``, ``@.gp["PBWM"]``, 8.0.x files) are also reached by position."""
+    if step["index"] is not None:
+        want = f"{prefix}[{step['index']}]"
+        hit = next((c for c in items if c.path == want), None)
+        i = int(step["index"])
+        if hit is None and i < len(items) and not re.fullmatch(r"@(\.gp)?\[\d+\]", items[i].path):
+            hit = items[i]
+        return hit
+    key = unquote('"' + step["key"] + '"')
+    want = f"{prefix}[{quote(key)}]"
+    return next((c for c in items if c.path == want), None) or next(
+        (c for c in items if c.name == key), None)
 
 
 def size_mismatches(dump: Dump) -> list[str]:

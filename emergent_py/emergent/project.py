@@ -39,12 +39,11 @@ from ..spec.params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
 from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
-from .dump import Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
+from .dump import HEADER, Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
+from .project_layers import NATIVE_TYPES, flat_layers, group_classes, not_native
 
 SHEET_NAME = "emergent"
 
-#: emergent projection-spec type -> what the native core runs
-SUPPORTED_PRJN = ("FullPrjnSpec", "OneToOnePrjnSpec", "UniformRndPrjnSpec")
 LAYER_TYPES = ("INPUT", "HIDDEN", "TARGET", "OUTPUT")
 ORDERS = {0: "sequential", 1: "permuted", 2: "random"}
 #: spec members that are bookkeeping, not parameters (never inherited, never imported)
@@ -92,7 +91,23 @@ def import_project(path: str | os.PathLike, *, network: int = 0, skip_unsupporte
     """Like :func:`load_project`, returning an :class:`ImportedProject` report as well."""
     path = Path(path)
     dump = Dump.read(path)
+    check_version(dump)
     return ProjectReader(dump, path).read(network, skip_unsupported, patterns, table)
+
+
+def check_version(dump: Dump) -> None:
+    """SpecError for a project written before emergent 8.0: its Leabra (kWTA, the 7.x learning
+    rules) and its members are not the 8.x ones the native core implements, and read as 8.x they
+    would run a different model. emergent 8.x converts such a project when it opens it."""
+    version = dump.version
+    fmt = HEADER.match(dump.header)["fmt"]
+    if version and int(version.split(".")[0]) >= 8:
+        return
+    who = f"emergent {version}" if version else f"emergent 4.x-7.x (ta_Dump v{fmt}, no code version)"
+    raise SpecError(f"{dump.where}: written by {who}; the importer reads emergent 8.x projects, whose "
+                    "Leabra is the one the native core implements. Open the project in emergent 8.x "
+                    "and save it (emergent converts older projects when it loads them), then import "
+                    "the saved file")
 
 
 # ----------------------------------------------------------------------------------- specs
@@ -238,20 +253,33 @@ class ProjectReader:
         lines["Network"] = net_blk.line
         missing["Network"] = miss
 
+        refused: list[str] = []          # what the native core cannot run (named)
+        skipped: list[str] = []          # what was left out (off projections; --skip-unsupported)
+        why = not_native("network", net_blk)
+        if why:
+            raise SpecError(f"{self.where(net_blk)}: {why} (only Leabra networks run natively)")
         layers_blk = net_blk.get("layers")
-        lay_blocks = layers_blk.elements if isinstance(layers_blk, Block) else []
-        if not lay_blocks:
+        flat = flat_layers(layers_blk) if isinstance(layers_blk, Block) else []
+        if not flat:
             raise SpecError(f"{self.where(net_blk)}: network '{net_blk.name}' has no layers")
         by_id: dict[int, str] = {}
-        for lb in lay_blocks:
-            lay = self.layer(lb)
-            net.add_layer(lay)
-            by_id[id(lb)] = lay.name
-            miss = []
+        left_out: dict[int, str] = {}    # id(layer block) -> name, for layers left out
+        for lb, owners in flat:
+            lay = self.layer(lb, group_classes(owners))
+            where = f"{self.where(lb)} layer '{lay.name}'"
             unit = specs.spec_at(lb, "unit_spec", f"layer '{lay.name}'")
             lspec = specs.spec_at(lb, "spec", f"layer '{lay.name}'")
             bias = specs.spec_at(unit, "bias_spec", f"unit spec '{unit.name}'")
-            where = f"{self.where(lb)} layer '{lay.name}'"
+            whys = [w for w in (not_native("layer", lb), not_native("layer spec", lspec),
+                                not_native("unit spec", unit), not_native("bias spec", bias)) if w]
+            if whys:
+                text = f"layer '{lay.name}' (line {lb.line}): {'; '.join(whys)}"
+                (skipped if skip_unsupported else refused).append(text)
+                left_out[id(lb)] = lay.name
+                continue
+            net.add_layer(lay)
+            by_id[id(lb)] = lay.name
+            miss: list[str] = []
             params = spec_params(specs.resolved(unit), UnitSpec, "", f"{where} unit spec '{unit.name}'", miss)
             params.update(spec_params(specs.resolved(lspec), LayerSpec, "", f"{where} layer spec '{lspec.name}'", miss))
             params.update(spec_params(specs.resolved(bias), BiasSpec, "bias.", f"{where} bias spec '{bias.name}'", miss))
@@ -261,11 +289,9 @@ class ProjectReader:
                                     f"{unit.name}, {bias.name})")
             missing["#" + lay.name] = miss
 
-        unsupported: list[str] = []
-        skipped: list[str] = []
         emergent_names: dict[str, str] = {}
-        for lb in lay_blocks:
-            recv = by_id[id(lb)]
+        for lb, _ in flat:
+            recv = by_id.get(id(lb)) or left_out[id(lb)]
             prjns = lb.get("projections")
             for pb in (prjns.elements if isinstance(prjns, Block) else []):
                 label = f"{recv}.{pb.name} ({self.where(pb)})"
@@ -274,16 +300,26 @@ class ProjectReader:
                     continue
                 ref = parse_ref(pb.value("from", ""))
                 send_blk = dump.try_find(ref.path) if ref else None
+                if send_blk is not None and (id(lb) in left_out or id(send_blk) in left_out):
+                    gone = recv if id(lb) in left_out else left_out[id(send_blk)]
+                    if skip_unsupported:       # (without it, the layer's refusal says it all)
+                        skipped.append(f"projection {label}: its layer '{gone}' is left out")
+                    continue
                 if send_blk is None or id(send_blk) not in by_id:
                     raise SpecError(f"{self.where(pb)}: projection '{pb.name}' into '{recv}' comes "
                                     f"from {pb.value('from', 'NULL')!r}, which is not a layer of "
                                     f"network '{net_name}'")
                 send = by_id[id(send_blk)]
                 pspec = specs.spec_at(pb, "spec", f"projection '{pb.name}' into '{recv}'")
-                pattern, why = self.pattern(pspec, specs, net.layers[send], net.layers[recv])
+                con = specs.spec_at(pb, "con_spec", f"projection '{pb.name}' into '{recv}'")
+                whys = [w for w in (not_native("projection", pb), not_native("con spec", con)) if w]
+                pattern, why = (None, "") if whys else self.pattern(pspec, specs, net.layers[send],
+                                                                    net.layers[recv])
                 if pattern is None:
-                    text = f"{send}->{recv} ('{pb.name}', {pspec.type} '{pspec.name}'{why})"
-                    (skipped if skip_unsupported else unsupported).append(text)
+                    whys = whys or [f"projection spec '{pspec.name}' is a {pspec.type}{why}"
+                                    + ("" if why else ", which the native core does not implement")]
+                    text = f"projection {send}->{recv} ('{pb.name}', line {pb.line}): {'; '.join(whys)}"
+                    (skipped if skip_unsupported else refused).append(text)
                     continue
                 name = f"{send}->{recv}"
                 if (re.fullmatch(r"[A-Za-z_]\w*", pb.name or "")
@@ -294,17 +330,19 @@ class ProjectReader:
                     name, k = f"{send}->{recv}_{k}", k + 1
                 net.add_projection(Projection(send, recv, pattern, name=name))
                 emergent_names[name] = pb.name
-                con = specs.spec_at(pb, "con_spec", f"projection '{pb.name}' into '{recv}'")
                 miss = []
                 entries["#" + name] = spec_params(specs.resolved(con), ConSpec, "",
                                                   f"{self.where(pb)} projection {name} con spec '{con.name}'", miss)
                 lines["#" + name] = pb.line
                 docs["#" + name] = f"{self.path.name}: projection '{pb.name}' into '{recv}' (con spec {con.name})"
                 missing["#" + name] = miss
-        if unsupported:
-            raise SpecError(f"{self.path}: the native core cannot run these projections: "
-                            + "; ".join(unsupported) + f" (supported: {', '.join(SUPPORTED_PRJN)}; "
-                            "load_project(..., skip_unsupported=True) leaves them out)")
+        if refused:
+            raise SpecError(f"{self.path}: the native core cannot run " + "; ".join(refused)
+                            + " (import with skip_unsupported=True / --skip-unsupported to leave "
+                            "them out)")
+        if not net.layers:
+            raise SpecError(f"{self.path}: every layer of network '{net_blk.name}' is left out: "
+                            + "; ".join(skipped))
 
         # `emergent-py show` then names the project file and the line of each layer/projection
         sheet = Sheet([Sel(k, v, doc=docs[k], line=lines[k]) for k, v in entries.items() if v],
@@ -319,15 +357,16 @@ class ProjectReader:
         else:
             pats = Patterns.from_dat(str(patterns))
         plan = self.run_plan(net_blk)
+        notes = [f"imported from {self.path.name}: left out {s}" for s in skipped if not s.endswith(": off")]
         try:
-            model = Model(net, sheet, pats, plan)
+            model = Model(net, sheet, pats, plan, notes)
         except SpecError as e:
             raise SpecError(f"{self.path}: {e}") from e
         return ImportedProject(model, self.path, dump.version, skipped, missing, table_name,
                                emergent_names)
 
     # -- layers and projections
-    def layer(self, lb: Block) -> Layer:
+    def layer(self, lb: Block, cls: str = "") -> Layer:
         name = identifier(lb.name or "", f"{self.where(lb)}: layer name")
         kind = lb.value("layer_type", "HIDDEN")
         if kind not in LAYER_TYPES:
@@ -342,13 +381,13 @@ class ProjectReader:
         if "LESIONED" in lb.value("flags", ""):
             raise SpecError(f"{self.where(lb)}: layer '{name}' is lesioned; the native core has no "
                             "lesions (un-lesion it in emergent or remove it)")
-        return Layer(name, shape, kind.lower())
+        return Layer(name, shape, kind.lower(), cls)
 
     def pattern(self, pspec: Block, specs: SpecTree, send: Layer, recv: Layer):
         """(pattern, '') for a supported projection spec, else (None, reason)."""
         res = specs.resolved(pspec)
         raw = lambda name, default="": unquote(res[name].raw) if isinstance(res.get(name), Member) else default
-        if pspec.type not in SUPPORTED_PRJN:
+        if pspec.type not in NATIVE_TYPES["projection spec"]:
             return None, ""
         if raw("init_wts", "0") == "1":
             return None, ", init_wts=1: the projection spec sets the weights itself"

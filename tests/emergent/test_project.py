@@ -80,8 +80,9 @@ def test_unsupported_projection_types_are_named(reference):
     with pytest.raises(SpecError) as e:
         load_project(path)
     msg = str(e.value)
-    assert "Sender->HalfOvlp4x4 ('Fm_Sender', GaussRFPrjnSpec 'GaussRF_HalfOvlp4x4')" in msg
-    assert "Self->Self ('Fm_Self', GaussRFPrjnSpec 'GaussRF_SelfPrjn')" in msg
+    assert ("projection Sender->HalfOvlp4x4 ('Fm_Sender', line 3587): projection spec "
+            "'GaussRF_HalfOvlp4x4' is a GaussRFPrjnSpec, which the native core does not implement") in msg
+    assert "Self->Self ('Fm_Self', line 3721): projection spec 'GaussRF_SelfPrjn' is a GaussRFPrjnSpec" in msg
     # skipping them gets past the projections; this demo has no input table, which is named next
     with pytest.raises(SpecError, match=r"no input data table \(.data.gp\[0\]\[0\] is missing"):
         import_project(path, skip_unsupported=True)
