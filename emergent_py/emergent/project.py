@@ -302,8 +302,13 @@ class ProjectReader:
                 send_blk = dump.try_find(ref.path) if ref else None
                 if send_blk is not None and (id(lb) in left_out or id(send_blk) in left_out):
                     gone = recv if id(lb) in left_out else left_out[id(send_blk)]
-                    if skip_unsupported:       # (without it, the layer's refusal says it all)
-                        skipped.append(f"projection {label}: its layer '{gone}' is left out")
+                    text = f"projection {send_blk.name}->{recv} ('{pb.name}', line {pb.line}): "
+                    if skip_unsupported:
+                        skipped.append(text + f"its layer '{gone}' is left out")
+                    else:                      # name every missing feature, not only the layer's
+                        whys = self.prjn_types(pb, specs, recv)
+                        if whys:
+                            refused.append(text + "; ".join(whys))
                     continue
                 if send_blk is None or id(send_blk) not in by_id:
                     raise SpecError(f"{self.where(pb)}: projection '{pb.name}' into '{recv}' comes "
@@ -312,12 +317,11 @@ class ProjectReader:
                 send = by_id[id(send_blk)]
                 pspec = specs.spec_at(pb, "spec", f"projection '{pb.name}' into '{recv}'")
                 con = specs.spec_at(pb, "con_spec", f"projection '{pb.name}' into '{recv}'")
-                whys = [w for w in (not_native("projection", pb), not_native("con spec", con)) if w]
+                whys = self.prjn_types(pb, specs, recv)
                 pattern, why = (None, "") if whys else self.pattern(pspec, specs, net.layers[send],
                                                                     net.layers[recv])
                 if pattern is None:
-                    whys = whys or [f"projection spec '{pspec.name}' is a {pspec.type}{why}"
-                                    + ("" if why else ", which the native core does not implement")]
+                    whys = whys or [f"projection spec '{pspec.name}' is a {pspec.type}{why}"]
                     text = f"projection {send}->{recv} ('{pb.name}', line {pb.line}): {'; '.join(whys)}"
                     (skipped if skip_unsupported else refused).append(text)
                     continue
@@ -382,6 +386,13 @@ class ProjectReader:
             raise SpecError(f"{self.where(lb)}: layer '{name}' is lesioned; the native core has no "
                             "lesions (un-lesion it in emergent or remove it)")
         return Layer(name, shape, kind.lower(), cls)
+
+    def prjn_types(self, pb: Block, specs: SpecTree, recv: str) -> list[str]:
+        """Why the native core cannot take projection ``pb`` by its types (none: [])."""
+        where = f"projection '{pb.name}' into '{recv}'"
+        return [w for w in (not_native("projection", pb),
+                            not_native("projection spec", specs.spec_at(pb, "spec", where)),
+                            not_native("con spec", specs.spec_at(pb, "con_spec", where))) if w]
 
     def pattern(self, pspec: Block, specs: SpecTree, send: Layer, recv: Layer):
         """(pattern, '') for a supported projection spec, else (None, reason)."""
