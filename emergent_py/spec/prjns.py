@@ -1,0 +1,390 @@
+"""Projection patterns with geometry: emergent's TesselPrjnSpec, GpOneToOnePrjnSpec,
+GpTesselPrjnSpec and GaussRFPrjnSpec (emergent-prjns.md sections 1 and 2).
+
+Each pattern knows which senders every receiving unit gets, **in emergent's connection order**
+(:meth:`connections`), and, where the spec sets the weights itself (Tessel's ``wt_val``,
+GaussRF's gaussian), the value of each connection by position (:meth:`values`). Indices are
+layer-relative unit indices in emergent's group-major order (a 4-D layer ``(GY, GX, UY, UX)``
+numbers unit ``(gy, gx, uy, ux)`` as ``(gy*GX + gx)*UY*UX + uy*UX + ux``), the order of
+``.wts`` files. Only what these specs do with whole connections (no random subsets, ``p_con``
+< 1) is modelled; the importer refuses the rest by name.
+
+>>> Tessel(offsets=((-1, 0), (0, 0), (1, 0)), wrap=True).connections((1, 3), (1, 3), same=True)
+[[2, 1], [0, 2], [1, 0]]
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import SpecError
+
+
+@dataclass(frozen=True)
+class Geom:
+    """A layer's geometry as emergent sees it (emergent-prjns.md 1.1)."""
+    gx: int
+    gy: int
+    ux: int
+    uy: int
+    grouped: bool
+
+    @classmethod
+    def of(cls, shape: tuple[int, ...]) -> "Geom":
+        if len(shape) == 4:
+            gy, gx, uy, ux = shape
+            return cls(gx, gy, ux, uy, True)
+        y, x = shape
+        return cls(1, 1, x, y, False)
+
+    @property
+    def un_n(self) -> int:
+        return self.ux * self.uy
+
+    @property
+    def gp_n(self) -> int:
+        return self.gx * self.gy
+
+    @property
+    def n(self) -> int:
+        return self.un_n * self.gp_n
+
+    @property
+    def flat_x(self) -> int:
+        return self.ux * self.gx
+
+    @property
+    def flat_y(self) -> int:
+        return self.uy * self.gy
+
+    def at(self, x: int, y: int) -> int | None:
+        """The unit at flat ``(x, y)``, or None (no unit there)."""
+        if not (0 <= x < self.flat_x and 0 <= y < self.flat_y):
+            return None
+        if not self.grouped:
+            return y * self.ux + x
+        g = (y // self.uy) * self.gx + x // self.ux
+        return g * self.un_n + (y % self.uy) * self.ux + x % self.ux
+
+    def group_units(self, g: int) -> range:
+        """The units of group ``g`` (the whole layer for a layer without groups)."""
+        if not self.grouped:
+            return range(self.n)
+        return range(g * self.un_n, (g + 1) * self.un_n)
+
+
+def wrap(c: int, size: int) -> int:
+    """emergent's WrapOne (1.4), quirk included: ``-k*size`` gives ``size`` (out of range)."""
+    if 0 <= c < size:
+        return c
+    if c < 0:
+        return size + int(math.fmod(c, size))
+    return c % size
+
+
+def _ints2(v, name: str, lo: int | None = None) -> tuple[int, int]:
+    if (not isinstance(v, (tuple, list)) or len(v) != 2
+            or not all(isinstance(a, int) and not isinstance(a, bool) for a in v)):
+        raise SpecError(f"{name}={v!r}: expected an (x, y) pair of ints")
+    if lo is not None and min(v) < lo:
+        raise SpecError(f"{name}={v!r}: both must be >= {lo}")
+    return (v[0], v[1])
+
+
+def _floats2(v, name: str) -> tuple[float, float]:
+    if (not isinstance(v, (tuple, list)) or len(v) != 2
+            or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in v)):
+        raise SpecError(f"{name}={v!r}: expected an (x, y) pair of numbers")
+    return (float(v[0]), float(v[1]))
+
+
+def _walk(n_xy: tuple[int, int], off, count, skip):
+    """Receiving coordinates (y outer, x inner) from ``off`` in steps of ``skip``, at most
+    ``count`` per dimension (-1: all), inside ``n_xy``."""
+    ny, y = 0, off[1]
+    while y < n_xy[1] and (count[1] == -1 or ny < count[1]):
+        nx, x = 0, off[0]
+        while x < n_xy[0] and (count[0] == -1 or nx < count[0]):
+            yield x, y
+            x, nx = x + skip[0], nx + 1
+        y, ny = y + skip[1], ny + 1
+
+
+def _tile(c: int, off: int, group: int) -> int:
+    return int((c - off) / group) * group + off       # C division (truncates toward zero)
+
+
+class GeometryPattern:
+    """What the geometric patterns share: connectivity per receiver, checks, the dense mask."""
+    EMERGENT_TYPE = ""
+
+    def connections(self, send: tuple[int, ...], recv: tuple[int, ...], same: bool = False) -> list[list[int]]:
+        raise NotImplementedError
+
+    def values(self, send: tuple[int, ...], recv: tuple[int, ...], same: bool = False) -> list[list[float]] | None:
+        """The weight each connection gets from the spec, by position (None: the con spec's)."""
+        return None
+
+    def check(self, send, recv, where: str) -> None:
+        conns = self.connections(send.shape, recv.shape, send.name == recv.name)
+        for r, senders in enumerate(conns):
+            if len(set(senders)) != len(senders):
+                dup = next(s for s in senders if senders.count(s) > 1)
+                raise SpecError(f"{where}: {type(self).__name__} connects sender {dup} to receiver {r} "
+                                "more than once (emergent keeps both connections; the native core "
+                                "holds one per pair)")
+
+
+@dataclass(frozen=True)
+class Tessel(GeometryPattern):
+    """TesselPrjnSpec (2.5): each receiver at flat (x, y) gets the senders at ``offsets`` around
+    its centre ``int((x, y)*send_scale + send_off)``; duplicates are dropped.
+
+    ``offsets`` is a list of ``(x, y)`` or ``(x, y, wt_val)``; ``wt_val`` (default 1) are the
+    weights the spec sets when ``init_wts``."""
+    offsets: tuple = ()
+    recv_off: tuple = (0, 0)
+    recv_n: tuple = (-1, -1)
+    recv_skip: tuple = (1, 1)
+    recv_group: tuple = (1, 1)
+    wrap: bool = True
+    send_scale: tuple = (1.0, 1.0)
+    send_off: tuple = (0.0, 0.0)
+    self_con: bool = False
+    init_wts: bool = False
+    add_rnd_var: bool = False
+    EMERGENT_TYPE = "TesselPrjnSpec"
+
+    def __post_init__(self) -> None:
+        offs = []
+        for o in self.offsets:
+            if not isinstance(o, (tuple, list)) or len(o) not in (2, 3):
+                raise SpecError(f"Tessel: offset {o!r}: expected (x, y) or (x, y, wt_val)")
+            x, y = _ints2(tuple(o[:2]), "Tessel offset")
+            wt = float(o[2]) if len(o) == 3 else 1.0
+            offs.append((x, y, wt))
+        if not offs:
+            raise SpecError("Tessel: offsets is empty (give the (x, y) sending offsets)")
+        object.__setattr__(self, "offsets", tuple(offs))
+        object.__setattr__(self, "recv_off", _ints2(tuple(self.recv_off), "Tessel recv_off", 0))
+        object.__setattr__(self, "recv_n", _ints2(tuple(self.recv_n), "Tessel recv_n", -1))
+        object.__setattr__(self, "recv_skip", _ints2(tuple(self.recv_skip), "Tessel recv_skip", 1))
+        object.__setattr__(self, "recv_group", _ints2(tuple(self.recv_group), "Tessel recv_group", 1))
+        object.__setattr__(self, "send_scale", _floats2(tuple(self.send_scale), "Tessel send_scale"))
+        object.__setattr__(self, "send_off", _floats2(tuple(self.send_off), "Tessel send_off"))
+        for f in ("wrap", "self_con", "init_wts", "add_rnd_var"):
+            object.__setattr__(self, f, bool(getattr(self, f)))
+
+    def _conns(self, send, recv, same):
+        S, R = Geom.of(send), Geom.of(recv)
+        f32 = np.float32
+        conns: list[list[int]] = [[] for _ in range(R.n)]
+        for x, y in _walk((R.flat_x, R.flat_y), self.recv_off, self.recv_n, self.recv_skip):
+            r = R.at(x, y)
+            if r is None:
+                continue
+            c = (_tile(x, self.recv_off[0], self.recv_group[0]), _tile(y, self.recv_off[1], self.recv_group[1]))
+            ctr = [int(f32(c[d]) * f32(self.send_scale[d]) + f32(self.send_off[d])) for d in (0, 1)]
+            for ox, oy, _ in self.offsets:
+                sx, sy = ox + ctr[0], oy + ctr[1]
+                if self.wrap:
+                    sx, sy = wrap(sx, S.flat_x), wrap(sy, S.flat_y)
+                s = S.at(sx, sy)
+                if s is None or (same and s == r and not self.self_con) or s in conns[r]:
+                    continue
+                conns[r].append(s)
+        return conns
+
+    def connections(self, send, recv, same=False):
+        return self._conns(send, recv, same)
+
+    def values(self, send, recv, same=False):
+        if not self.init_wts:
+            return None
+        wts = [o[2] for o in self.offsets]
+        return [wts[:len(c)] for c in self._conns(send, recv, same)]
+
+
+@dataclass(frozen=True)
+class GpOneToOne(GeometryPattern):
+    """GpOneToOnePrjnSpec (2.3) with every connection made (p_con 1): unit group i of the
+    receiving layer gets all units of sending group i (or units map to groups when one layer's
+    unit count is the other's group count)."""
+    n_conns: int = -1
+    recv_start: int = 0
+    send_start: int = 0
+    self_con: bool = True
+    EMERGENT_TYPE = "GpOneToOnePrjnSpec"
+
+    def __post_init__(self) -> None:
+        for f in ("n_conns", "recv_start", "send_start"):
+            v = getattr(self, f)
+            if not isinstance(v, int) or isinstance(v, bool) or v < (-1 if f == "n_conns" else 0):
+                raise SpecError(f"GpOneToOne: {f}={v!r} must be an int >= {-1 if f == 'n_conns' else 0}")
+        object.__setattr__(self, "self_con", bool(self.self_con))
+
+    def connections(self, send, recv, same=False):
+        S, R = Geom.of(send), Geom.of(recv)
+        conns: list[list[int]] = [[] for _ in range(R.n)]
+        nc = self.n_conns
+        if S.grouped and R.n == S.gp_n:                          # case 1: receiver i <- group i
+            m = max(1, min(R.n - self.recv_start, nc if nc >= 0 else S.gp_n - self.send_start))
+            for i in range(m):
+                r = self.recv_start + i
+                if r < R.n and self.send_start + i < S.gp_n:
+                    conns[r].extend(s for s in S.group_units(self.send_start + i)
+                                    if self.self_con or not same or s != r)
+            return conns
+        if R.grouped and S.n == R.gp_n:                          # case 2: group i <- sender i
+            m = max(1, min(S.n - self.send_start, nc if nc >= 0 else R.gp_n - self.recv_start))
+            for i in range(m):
+                s = self.send_start + i
+                if s < S.n and self.recv_start + i < R.gp_n:
+                    for r in R.group_units(self.recv_start + i):
+                        if self.self_con or not same or s != r:
+                            conns[r].append(s)
+            return conns
+        rs = self.recv_start if R.grouped else 0                 # case 3: group i <- group i
+        ss = self.send_start if S.grouped else 0
+        if not (R.grouped and S.grouped):
+            m = 1
+        else:
+            m = min(R.gp_n - rs, S.gp_n - ss, nc if nc >= 0 else R.gp_n)
+            m = max(m, 1)
+        for i in range(m):
+            if rs + i >= R.gp_n or ss + i >= S.gp_n:
+                continue
+            _connect_gps(conns, R.group_units(rs + i), S.group_units(ss + i), same, self.self_con)
+        return conns
+
+
+def _connect_gps(conns, recv_units, send_units, same: bool, self_con: bool) -> None:
+    """Connect_Gps with p_con 1 (1.5): every receiver of the group gets the whole sending group."""
+    for r in recv_units:
+        conns[r].extend(s for s in send_units if self_con or not same or s != r)
+
+
+@dataclass(frozen=True)
+class GpTessel(GeometryPattern):
+    """GpTesselPrjnSpec (2.6) with every connection made (p_con 1): each receiving unit group
+    gets the sending groups at ``offsets`` around ``int(g*send_gp_scale) + send_gp_border``.
+    Both layers need unit groups."""
+    offsets: tuple = ()
+    recv_gp_off: tuple = (0, 0)
+    recv_gp_n: tuple = (-1, -1)
+    recv_gp_skip: tuple = (1, 1)
+    recv_gp_group: tuple = (1, 1)
+    send_gp_scale: tuple = (1.0, 1.0)
+    send_gp_border: tuple = (0, 0)
+    wrap: bool = True
+    self_con: bool = False
+    EMERGENT_TYPE = "GpTesselPrjnSpec"
+
+    def __post_init__(self) -> None:
+        offs = tuple(_ints2(tuple(o), "GpTessel offset") for o in self.offsets)
+        if not offs:
+            raise SpecError("GpTessel: offsets is empty (give the (x, y) sending-group offsets)")
+        object.__setattr__(self, "offsets", offs)
+        object.__setattr__(self, "recv_gp_off", _ints2(tuple(self.recv_gp_off), "GpTessel recv_gp_off", 0))
+        object.__setattr__(self, "recv_gp_n", _ints2(tuple(self.recv_gp_n), "GpTessel recv_gp_n", -1))
+        object.__setattr__(self, "recv_gp_skip", _ints2(tuple(self.recv_gp_skip), "GpTessel recv_gp_skip", 1))
+        object.__setattr__(self, "recv_gp_group", _ints2(tuple(self.recv_gp_group), "GpTessel recv_gp_group", 1))
+        object.__setattr__(self, "send_gp_scale", _floats2(tuple(self.send_gp_scale), "GpTessel send_gp_scale"))
+        object.__setattr__(self, "send_gp_border", _ints2(tuple(self.send_gp_border), "GpTessel send_gp_border"))
+        object.__setattr__(self, "wrap", bool(self.wrap))
+        object.__setattr__(self, "self_con", bool(self.self_con))
+
+    def check(self, send, recv, where: str) -> None:
+        if len(send.shape) != 4 or len(recv.shape) != 4:
+            raise SpecError(f"{where}: GpTessel needs unit groups in both layers (4-D shapes); got "
+                            f"{send.shape} and {recv.shape}")
+        super().check(send, recv, where)
+
+    def connections(self, send, recv, same=False):
+        S, R = Geom.of(send), Geom.of(recv)
+        f32 = np.float32
+        conns: list[list[int]] = [[] for _ in range(R.n)]
+        for gx, gy in _walk((R.gx, R.gy), self.recv_gp_off, self.recv_gp_n, self.recv_gp_skip):
+            c = (_tile(gx, self.recv_gp_off[0], self.recv_gp_group[0]),
+                 _tile(gy, self.recv_gp_off[1], self.recv_gp_group[1]))
+            ctr = [int(f32(c[d]) * f32(self.send_gp_scale[d])) + self.send_gp_border[d] for d in (0, 1)]
+            for ox, oy in self.offsets:
+                sx, sy = ox + ctr[0], oy + ctr[1]
+                if self.wrap:
+                    sx, sy = wrap(sx, S.gx), wrap(sy, S.gy)
+                if not (0 <= sx < S.gx and 0 <= sy < S.gy):
+                    continue
+                _connect_gps(conns, R.group_units(gy * R.gx + gx), S.group_units(sy * S.gx + sx),
+                             same, self.self_con)
+        return conns
+
+
+@dataclass(frozen=True)
+class GaussRF(GeometryPattern):
+    """GaussRFPrjnSpec (2.8): each receiver at flat (x, y) gets a ``rf_width`` window of senders
+    starting at ``floor((x, y)*rf_move)``; the spec sets gaussian weights (``init_wts``, on by
+    default) of width ``gauss_sigma`` over the window."""
+    rf_width: tuple = (6, 6)
+    rf_move: tuple = (3.0, 3.0)
+    gauss_sigma: float = 1.0
+    wrap: bool = False
+    self_con: bool = False
+    init_wts: bool = True
+    add_rnd_var: bool = False
+    EMERGENT_TYPE = "GaussRFPrjnSpec"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rf_width", _ints2(tuple(self.rf_width), "GaussRF rf_width", 1))
+        object.__setattr__(self, "rf_move", _floats2(tuple(self.rf_move), "GaussRF rf_move"))
+        if isinstance(self.gauss_sigma, bool) or not isinstance(self.gauss_sigma, (int, float)) \
+                or not self.gauss_sigma > 0:
+            raise SpecError(f"GaussRF: gauss_sigma={self.gauss_sigma!r} must be > 0")
+        object.__setattr__(self, "gauss_sigma", float(self.gauss_sigma))
+        for f in ("wrap", "self_con", "init_wts", "add_rnd_var"):
+            object.__setattr__(self, f, bool(getattr(self, f)))
+
+    def _start(self, c: int, d: int, size: int) -> int:
+        f32 = np.float32
+        st = int(math.floor(f32(c) * f32(self.rf_move[d])))
+        w = self.rf_width[d]
+        if self.wrap:
+            return wrap(st - w // 2, size)
+        st = min(max(st, 0), size - 1)
+        return size - w if st + w > size else st
+
+    def connections(self, send, recv, same=False):
+        S, R = Geom.of(send), Geom.of(recv)
+        w, h = self.rf_width
+        conns: list[list[int]] = [[] for _ in range(R.n)]
+        for y in range(R.flat_y):
+            for x in range(R.flat_x):
+                r = R.at(x, y)
+                if r is None:
+                    continue
+                st = (self._start(x, 0, S.flat_x), self._start(y, 1, S.flat_y))
+                for cy in range(h):
+                    for cx in range(w):
+                        sx, sy = st[0] + cx, st[1] + cy
+                        if self.wrap:
+                            sx, sy = wrap(sx, S.flat_x), wrap(sy, S.flat_y)
+                        s = S.at(sx, sy)
+                        if s is None or (same and s == r and not self.self_con):
+                            continue
+                        conns[r].append(s)
+        return conns
+
+    def values(self, send, recv, same=False):
+        if not self.init_wts:
+            return None
+        w, h = self.rf_width
+        cx, cy = float(w // 2), float(h // 2)
+        if w % 2 == 0 and h % 2 == 0:
+            cx, cy = cx - 0.5, cy - 0.5
+        s2 = 2.0 * self.gauss_sigma ** 2
+        cells = [math.exp(-((i % w - cx) ** 2 + (i // w - cy) ** 2) / s2) for i in range(w * h)]
+        return [cells[:len(c)] for c in self.connections(send, recv, same)]
+
+
+GEOMETRY_PATTERNS = {"Tessel": Tessel, "GpOneToOne": GpOneToOne, "GpTessel": GpTessel, "GaussRF": GaussRF}
