@@ -40,6 +40,7 @@ from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
 from .dump import HEADER, Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
+from .project_prjns import GEOMETRY_SPECS, geometry_pattern
 from .project_layers import NATIVE_TYPES, flat_layers, group_classes, not_native
 
 SHEET_NAME = "emergent"
@@ -398,6 +399,14 @@ class ProjectReader:
         """(pattern, '') for a supported projection spec, else (None, reason)."""
         res = specs.resolved(pspec)
         raw = lambda name, default="": unquote(res[name].raw) if isinstance(res.get(name), Member) else default
+        if pspec.type in GEOMETRY_SPECS:
+            pat, why = geometry_pattern(pspec.type, res)
+            if pat is not None:
+                try:
+                    pat.check(send, recv, f"projection {send.name}->{recv.name}")
+                except SpecError as e:
+                    return None, f": {str(e).split(': ', 1)[1]}"
+            return pat, why
         if pspec.type not in NATIVE_TYPES["projection spec"]:
             return None, ""
         if raw("init_wts", "0") == "1":

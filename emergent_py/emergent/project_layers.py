@@ -24,7 +24,8 @@ NATIVE_TYPES: dict[str, tuple[str, ...]] = {
     "bias spec": ("LeabraBiasSpec",),
     "con spec": ("LeabraConSpec",),
     "projection": ("LeabraPrjn",),
-    "projection spec": ("FullPrjnSpec", "OneToOnePrjnSpec", "UniformRndPrjnSpec"),
+    "projection spec": ("FullPrjnSpec", "OneToOnePrjnSpec", "UniformRndPrjnSpec", "TesselPrjnSpec",
+                        "GpOneToOnePrjnSpec", "GpTesselPrjnSpec", "GaussRFPrjnSpec"),
 }
 
 

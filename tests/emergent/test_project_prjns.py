@@ -1,0 +1,88 @@
+"""Geometry projection specs of real projects (GaussRF in projection_sampler, Tessel and
+GpOneToOne in the PBWM/PVLV wizards) imported as the spec API's patterns and run natively with
+exactly that connectivity and the weights the specs set."""
+from __future__ import annotations
+
+import numpy as np
+
+from emergent_py import Patterns
+from emergent_py.emergent.dump import Dump, Member
+from emergent_py.emergent.project import SpecTree, import_project
+from emergent_py.emergent.project_prjns import geometry_pattern
+from emergent_py.leabra.network import Network as NativeNet
+from emergent_py.leabra.run import Run
+from emergent_py.spec import GaussRF, GpOneToOne, Tessel
+
+
+def _sampler_with_input(reference, tmp_path):
+    """projection_sampler (all layers hidden, no input table) with its Sender made an input."""
+    d = Dump.read(reference / "cemer/demo/network_misc/projection_sampler.proj")
+    d.find(".networks[0].layers[0]").set("layer_type", "INPUT")
+    path = tmp_path / "sampler.proj"
+    d.write(path)
+    return path
+
+
+def test_gauss_rf_of_projection_sampler(reference, tmp_path):
+    path = _sampler_with_input(reference, tmp_path)
+    pats = Patterns.random(2, {"Sender": (12, 12)}, seed=3)
+    m = import_project(path, patterns=pats).model
+    prj = {p.name: p.pattern for p in m.network.projections.values()}
+    assert prj == {
+        "Sender->HalfOvlp4x4": GaussRF(rf_width=(4, 4), rf_move=(2.0, 2.0), gauss_sigma=1.0, wrap=False,
+                                       self_con=False, init_wts=True, add_rnd_var=True),
+        "Sender->NoOvlp4x4": GaussRF(rf_width=(4, 4), rf_move=(4.0, 4.0), gauss_sigma=1.0, wrap=False,
+                                     self_con=False, init_wts=True, add_rnd_var=False),
+        "Self->Self": GaussRF(rf_width=(7, 7), rf_move=(1.0, 1.0), gauss_sigma=2.0, wrap=True,
+                              self_con=True, init_wts=True, add_rnd_var=False)}
+    net = NativeNet(m, seed=1)
+    # NoOvlp: 3x3 receivers, each a disjoint 4x4 window of the 12x12 sender, weights the gaussian
+    no = net.projections["Sender->NoOvlp4x4"]
+    w = no.var("wt")                                        # (n_recv, n_send)
+    cells = np.array([np.exp(-((i % 4 - 1.5) ** 2 + (i // 4 - 1.5) ** 2) / 2) for i in range(16)])
+    for r in range(9):
+        ry, rx = divmod(r, 3)
+        senders = [(4 * ry + cy) * 12 + 4 * rx + cx for cy in range(4) for cx in range(4)]
+        assert sorted(np.flatnonzero(no.mask[:, r])) == senders
+        np.testing.assert_allclose(w[r, senders], cells, rtol=1e-6)
+    assert no.ncons == 16
+    # HalfOvlp adds the con spec's random deviation (add_rnd_var): |wt - gaussian| <= rnd.var
+    half = net.projections["Sender->HalfOvlp4x4"]
+    var = m.prjn_params["Sender->HalfOvlp4x4"].con.rnd.var
+    conns = prj["Sender->HalfOvlp4x4"].connections((12, 12), (5, 5))
+    for r in (0, 12, 24):
+        dev = half.var("wt")[r, conns[r]] - np.clip(cells, 0, 1)
+        assert np.all(np.abs(dev) <= var + 1e-6) and np.any(dev != 0)
+    # the self projection keeps its self connection (self_con=1): 49 senders each
+    self_p = net.projections["Self->Self"]
+    assert self_p.mask.sum(axis=0).tolist() == [49] * 100 and self_p.mask[0, 0]
+    row = Run(m, seed=1).trial()
+    assert np.isfinite(row["sse"])
+
+
+def _spec_members(path, spec_name):
+    d = Dump.read(path)
+    net = d.find(".networks[0]")
+    tree = SpecTree(d, net)
+    for _, blk in d.paths(".networks[0].specs"):
+        if blk.kind == "object" and blk.name == spec_name:
+            return blk.type, tree.resolved(blk)
+    raise KeyError(spec_name)
+
+
+def test_tessel_and_gp_one_to_one_of_the_pbwm_wizard(reference):
+    path = reference / "cemer/demo/leabra/ax_tutorial_cptax_pfcbg.proj"
+    kind, members = _spec_members(path, "TesselOneToOne")
+    assert geometry_pattern(kind, members) == (Tessel(((0, 0, 1.0),), wrap=True), "")
+    kind, members = _spec_members(path, "PBWMGpOneToOne")
+    pat, why = geometry_pattern(kind, members)
+    assert why == "" and isinstance(pat, GpOneToOne) and pat.self_con
+
+
+def test_geometry_specs_the_patterns_do_not_model_are_refused(reference):
+    path = reference / "cemer/demo/network_misc/projection_sampler.proj"
+    kind, members = _spec_members(path, "GaussRF_NoOvlp4x4")
+    members = {**members, "set_scale": Member("set_scale", "1")}
+    assert geometry_pattern(kind, members) == (None, ", init_wts with set_scale=1 (weights set as scales)")
+    members = {**members, "set_scale": Member("set_scale", "0"), "init_wts": Member("init_wts", "0")}
+    assert geometry_pattern(kind, members)[0].init_wts is False
