@@ -158,7 +158,7 @@ class Dump:
         if root is None:
             return None
         node = root
-        for step in re.findall(r"\.gp\[\d+\]|\.\w+|\[\d+\]", path):
+        for step in re.findall(r'\.gp\[\d+\]|\.gp\["(?:[^"\\]|\\.)*"\]|\.\w+|\[\d+\]|\["(?:[^"\\]|\\.)*"\]', path):
             want = "@" + step
             nxt = next((c for c in node.kids if isinstance(c, Block) and c.path == want), None)
             if nxt is None and step.startswith("."):

@@ -1,6 +1,7 @@
-"""emergent's geometry projection specs in a project -> the spec API's patterns
-(:mod:`emergent_py.spec.prjns`): TesselPrjnSpec, GpOneToOnePrjnSpec, GpTesselPrjnSpec,
-GaussRFPrjnSpec (members and defaults: emergent-prjns.md 1.7, 1.8 and 2).
+"""emergent's geometry projection specs <-> the spec API's patterns (:mod:`emergent_py.spec.prjns`):
+TesselPrjnSpec, GpOneToOnePrjnSpec, GpTesselPrjnSpec, GaussRFPrjnSpec (members and defaults:
+emergent-prjns.md 1.7, 1.8 and 2). :func:`geometry_pattern` reads a project's spec (import),
+:func:`write_geometry_pattern` writes one (the ``proj`` generator).
 
 What the patterns do not model is refused by name: random subsets (``p_con`` < 1), weights
 set as scales (``set_scale``) and renormalised weights (``renorm_wts.on``).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..errors import SpecError
 from ..spec.prjns import GaussRF, GpOneToOne, GpTessel, Tessel
 from .dump import Block, Member, Node, unquote
 
@@ -92,3 +94,66 @@ def _elements(node: Node | None) -> list[Block]:
 
 def _int(blk: Block, path: str) -> int:
     return int(float(blk.value(path, "0")))
+
+
+# ----------------------------------------------------------------------------------- writing
+
+def write_geometry_pattern(v: Block, sk: Block, pattern, put: Callable[[str, str], None],
+                           text: Callable[[object], str]) -> None:
+    """Write ``pattern`` into a copy of its emergent spec (value block ``v``, skeleton ``sk``),
+    the inverse of :func:`geometry_pattern`: ``put(member, raw)`` sets a member (an error if the
+    prototype lacks it), ``text`` formats a value exactly."""
+    put("self_con", text(pattern.self_con))
+    put("init_wts", text(getattr(pattern, "init_wts", False)))
+    put("set_scale", "0")
+    put("renorm_wts.on", "0")
+    if hasattr(pattern, "add_rnd_var"):
+        put("add_rnd_var", text(pattern.add_rnd_var))
+
+    def pair(name: str, xy) -> None:
+        put(f"{name}.x", text(xy[0]))
+        put(f"{name}.y", text(xy[1]))
+
+    if isinstance(pattern, Tessel):
+        for name in ("recv_off", "recv_n", "recv_skip", "recv_group", "send_scale", "send_off"):
+            pair(name, getattr(pattern, name))
+        put("wrap", text(pattern.wrap))
+        _write_list(v, sk, "send_offs", "TessEl", [
+            f"send_off {{x={x}: y={y}: }};\nwt_val={text(w)};" for x, y, w in pattern.offsets])
+    elif isinstance(pattern, GpOneToOne):
+        for name in ("n_conns", "recv_start", "send_start"):
+            put(name, text(getattr(pattern, name)))
+        put("p_con", "1")
+    elif isinstance(pattern, GpTessel):
+        for name in ("recv_gp_off", "recv_gp_n", "recv_gp_skip", "recv_gp_group", "send_gp_scale",
+                     "send_gp_border"):
+            pair(name, getattr(pattern, name))
+        put("wrap", text(pattern.wrap))
+        _write_list(v, sk, "send_gp_offs", "GpTessEl", [
+            f"send_gp_off {{x={x}: y={y}: }};\np_con=1;" for x, y in pattern.offsets])
+    else:
+        pair("rf_width", pattern.rf_width)
+        pair("rf_move", pattern.rf_move)
+        put("gauss_sigma", text(pattern.gauss_sigma))
+        put("wrap", text(pattern.wrap))
+
+
+def _write_list(v: Block, sk: Block, name: str, el_type: str, bodies: list[str]) -> None:
+    """Replace the elements of list member ``name`` in both passes."""
+    from .dump import parse_nodes
+    lst = v.get(name)
+    skel = next((c for c in sk.kids if isinstance(c, Block) and c.path == f"@.{name}"), None)
+    if not isinstance(lst, Block) or skel is None:
+        raise SpecError(f"the prototype {v.type} has no list '{name}' in both passes")
+    lst.clear_elements()
+    skel.clear_elements()
+    skel.set_size(len(bodies))
+    depth = len(lst.pre) - len(lst.pre.rstrip(" \t")) if "\n" in lst.pre else 0
+    for i, body in enumerate(bodies):
+        el = parse_nodes(f"\n{el_type} @[{i}] {{\n" + body + "\n};", f"<{el_type}>")[0]
+        el.set_depth(depth + 1)
+        lst.append(el)
+        s = parse_nodes(f"\n{el_type} @[{i}] {{ }};", f"<{el_type}>")[0]
+        skel.append(s)
+    lst.set_depth(depth)
+    skel.set_depth(depth)

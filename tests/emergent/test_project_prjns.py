@@ -86,3 +86,40 @@ def test_geometry_specs_the_patterns_do_not_model_are_refused(reference):
     assert geometry_pattern(kind, members) == (None, ", init_wts with set_scale=1 (weights set as scales)")
     members = {**members, "set_scale": Member("set_scale", "0"), "init_wts": Member("init_wts", "0")}
     assert geometry_pattern(kind, members)[0].init_wts is False
+
+
+def test_proj_writes_geometry_specs_and_they_read_back(reference, tmp_path):
+    """`proj` writes Tessel/GpTessel/GaussRF (types copied from projection_sampler, a prototype)
+    and GpOneToOne (from cereb_arm); importing the written project gives the same patterns."""
+    from emergent_py import Model, Network, RunPlan, Sheet
+    from emergent_py.emergent.dump import ref_problems, size_mismatches
+    from emergent_py.emergent.generate import write_project
+    from emergent_py.emergent.project import load_project
+    from emergent_py.spec import GpTessel
+    net = Network("Geo")
+    net.layer("In", (6, 6), kind="input")
+    net.layer("H", (3, 3))
+    net.layer("Out", (2, 2, 1, 2), kind="target")
+    net.layer("Grp", (2, 2, 1, 1))
+    net.connect("In", "H", GaussRF(rf_width=(4, 4), rf_move=(2, 2), add_rnd_var=True))
+    net.connect("H", "Out", Tessel(((0, 0, 0.5), (1, 0, 0.25)), send_scale=(1.5, 1), wrap=False,
+                                   init_wts=True))
+    net.connect("Out", "Grp", GpTessel(((0, 0), (1, 0)), wrap=False))
+    net.connect("Grp", "Out", GpOneToOne())
+    pats = Patterns.random(3, {"In": (6, 6), "Out": (2, 2, 1, 2)}, seed=1)
+    m = Model(net, Sheet({"Prjn": {"rnd.var": 0.1}}), pats, RunPlan(epochs=1))
+    out = tmp_path / "geo.proj"
+    write_project(m, out, reference / "proj_templates/LeabraStd.proj",
+                  prototypes=[reference / "cemer/demo/network_misc/projection_sampler.proj",
+                              reference / "cemer/demo/virt_env/cereb_arm.proj"])
+    d = Dump.read(out)
+    assert size_mismatches(d) == []
+    template = Dump.read(reference / "proj_templates/LeabraStd.proj")
+    assert sorted(ref_problems(d)) == sorted(ref_problems(template))     # only the template's own
+    back = load_project(out)
+    assert list(back.network.layers.values()) == list(m.network.layers.values())
+    assert back.network.projections == m.network.projections     # (emergent: by receiving layer)
+    assert back.resolved_dict() == m.resolved_dict()
+    tess = next(b for b in d.find(".networks[0].specs").elements if b.type == "TesselPrjnSpec")
+    assert [(e.value("send_off.x"), e.value("wt_val")) for e in tess.get("send_offs").elements] == [
+        ("0", "0.5"), ("1", "0.25")]
