@@ -41,7 +41,7 @@ from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
 from .dump import HEADER, Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
 from .project_prjns import GEOMETRY_SPECS, geometry_pattern
-from .project_layers import NATIVE_TYPES, flat_layers, group_classes, not_native
+from .project_layers import NATIVE_TYPES, flat_layers, group_classes, grouped_patterns, not_native
 
 SHEET_NAME = "emergent"
 
@@ -356,7 +356,7 @@ class ProjectReader:
         if patterns is None:
             tbl = self.input_table(table)
             table_name = tbl.name or ""
-            pats = self.table_patterns(tbl, net)
+            pats = grouped_patterns(self.table_patterns(tbl, net), net)
         elif isinstance(patterns, Patterns):
             pats = patterns
         else:

@@ -209,3 +209,27 @@ def test_import_proj_writes_a_python_model_file(reference, tmp_path):
     assert written.resolved_dict() == imported.resolved_dict()
     p = _cli("import-proj", path, "-o", "model.py", cwd=tmp_path)           # no overwrite
     assert p.returncode == 2 and "model.py exists; pass --force" in p.stderr
+
+
+def test_grouped_layer_takes_its_flat_input_column_by_flat_position(reference, tmp_path):
+    """LeabraStd's Input made 5 groups (gp 5x1) of 1x5 units: the table's 5x5 column goes to
+    unit (x mod 1, y mod 5) of group (x div 1, y div 5), i.e. group x, unit y."""
+    d = Dump.read(reference / "proj_templates/LeabraStd.proj")
+    lay = d.find(".networks[0].layers[0]")
+    for geom, (x, y) in (("un_geom", (1, 5)), ("gp_geom", (5, 1))):
+        g = lay[geom]
+        g.set("x", str(x)), g.set("y", str(y)), g.set("n", str(x * y))
+    lay.set("unit_groups", "1")
+    path = tmp_path / "grouped_input.proj"
+    d.write(path)
+    m = load_project(path)
+    plain = load_project(reference / "proj_templates/LeabraStd.proj")
+    assert m.network.layers["Input"].shape == (1, 5, 5, 1)
+    flat = plain.patterns["Input"]                                  # (6, 5, 5): [trial, y, x]
+    got = m.patterns["Input"]                                       # (6, 1, 5, 5, 1)
+    for y in range(5):
+        for x in range(5):
+            np.testing.assert_array_equal(got[:, 0, x, y, 0], flat[:, y, x])
+    assert m.patterns["Output"].shape == (6, 5, 5)                  # an ungrouped layer: as it was
+    row = Run(m, seed=1).trial()
+    assert np.isfinite(row["sse"])
