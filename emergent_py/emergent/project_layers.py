@@ -33,7 +33,7 @@ NATIVE_TYPES: dict[str, tuple[str, ...]] = {
     "con spec": ("LeabraConSpec",),
     "projection": ("LeabraPrjn",),
     "projection spec": ("FullPrjnSpec", "OneToOnePrjnSpec", "UniformRndPrjnSpec", "TesselPrjnSpec",
-                        "GpOneToOnePrjnSpec", "GpTesselPrjnSpec", "GaussRFPrjnSpec"),
+                        "GpOneToOnePrjnSpec", "GpTesselPrjnSpec", "GaussRFPrjnSpec", "TiledGpRFPrjnSpec"),
 }
 
 

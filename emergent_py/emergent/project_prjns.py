@@ -1,5 +1,5 @@
 """emergent's geometry projection specs <-> the spec API's patterns (:mod:`emergent_py.spec.prjns`):
-TesselPrjnSpec, GpOneToOnePrjnSpec, GpTesselPrjnSpec, GaussRFPrjnSpec (members and defaults:
+TesselPrjnSpec, GpOneToOnePrjnSpec, GpTesselPrjnSpec, TiledGpRFPrjnSpec, GaussRFPrjnSpec (members and defaults:
 emergent-prjns.md 1.7, 1.8 and 2). :func:`geometry_pattern` reads a project's spec (import),
 :func:`write_geometry_pattern` writes one (the ``proj`` generator).
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import SpecError
-from ..spec.prjns import GaussRF, GpOneToOne, GpTessel, Tessel
+from ..spec.prjns import GaussRF, GpOneToOne, GpTessel, Tessel, TiledGpRF
 from .dump import Block, Member, Node, unquote
 
 #: emergent type -> the pattern class the importer makes of it
 GEOMETRY_SPECS = {"TesselPrjnSpec": Tessel, "GpOneToOnePrjnSpec": GpOneToOne,
-                  "GpTesselPrjnSpec": GpTessel, "GaussRFPrjnSpec": GaussRF}
+                  "GpTesselPrjnSpec": GpTessel, "GaussRFPrjnSpec": GaussRF,
+                  "TiledGpRFPrjnSpec": TiledGpRF}
 
 
 def geometry_pattern(spec_type: str, members: dict[str, Node]):
@@ -58,6 +59,28 @@ def geometry_pattern(spec_type: str, members: dict[str, Node]):
                         send_gp_scale=get.pair("send_gp_scale", float, (1.0, 1.0)),
                         send_gp_border=get.pair("send_gp_border", int, (0, 0)),
                         wrap=get("wrap", bool, True), **base), ""
+    if spec_type == "TiledGpRFPrjnSpec":
+        if get("reciprocal", bool, False):
+            return None, ", reciprocal=1 (the transpose of another projection)"
+        if get("p_con", float, 1.0) < 1:
+            return None, ", p_con < 1 (random subsets drawn by emergent's generator)"
+        if init_wts and get("wts_type", str, "GAUSSIAN") != "GAUSSIAN":
+            return None, f", init_wts with wts_type={get('wts_type', str, '')} (only GAUSSIAN is modelled)"
+
+        def gauss(name: str) -> tuple:
+            return (get(f"{name}.on", bool, True), get(f"{name}.sigma", float, 0.6),
+                    get(f"{name}.wrap_wts", bool, False), get(f"{name}.ctr_mv", float, 0.8))
+        full_send = get("full_send", str, "BY_UNIT")
+        return TiledGpRF(send_gp_size=get.pair("send_gp_size", int, (4, 4)),
+                         send_gp_skip=get.pair("send_gp_skip", int, (2, 2)),
+                         send_gp_start=get.pair("send_gp_start", int, (-1, -1)),
+                         wrap=get("wrap", bool, True), init_wts=init_wts,
+                         add_rnd_var=get("add_rnd_var", bool, False), full_gauss=gauss("full_gauss"),
+                         gp_gauss=gauss("gp_gauss"),
+                         full_send="BY_UNIT" if full_send == "ALL_SAME" else full_send,
+                         full_recv=get("full_recv", str, "BY_UNIT"),
+                         wt_range=(get("wt_range.min", float, 0.4), get("wt_range.max", float, 0.6)),
+                         **base), ""
     return GaussRF(rf_width=get.pair("rf_width", int, (6, 6)), rf_move=get.pair("rf_move", float, (3.0, 3.0)),
                    gauss_sigma=get("gauss_sigma", float, 1.0), wrap=get("wrap", bool, False),
                    init_wts=init_wts, add_rnd_var=get("add_rnd_var", bool, False), **base), ""
@@ -131,6 +154,18 @@ def write_geometry_pattern(v: Block, sk: Block, pattern, put: Callable[[str, str
         put("wrap", text(pattern.wrap))
         _write_list(v, sk, "send_gp_offs", "GpTessEl", [
             f"send_gp_off {{x={x}: y={y}: }};\np_con=1;" for x, y in pattern.offsets])
+    elif isinstance(pattern, TiledGpRF):
+        for name in ("send_gp_size", "send_gp_skip", "send_gp_start"):
+            pair(name, getattr(pattern, name))
+        for name, raw in (("wrap", text(pattern.wrap)), ("reciprocal", "0"), ("p_con", "1"),
+                          ("wts_type", "GAUSSIAN"), ("full_send", pattern.full_send),
+                          ("full_recv", pattern.full_recv), ("wt_range.min", text(pattern.wt_range[0])),
+                          ("wt_range.max", text(pattern.wt_range[1])),
+                          ("wt_range.range", text(pattern.wt_range[1] - pattern.wt_range[0]))):
+            put(name, raw)
+        for name in ("full_gauss", "gp_gauss"):
+            for member, value in zip(("on", "sigma", "wrap_wts", "ctr_mv"), getattr(pattern, name)):
+                put(f"{name}.{member}", text(value))
     else:
         pair("rf_width", pattern.rf_width)
         pair("rf_move", pattern.rf_move)

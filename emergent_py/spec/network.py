@@ -128,11 +128,11 @@ class UniformRandom:
         pass
 
 
-from .prjns import GpOneToOne, GpTessel, GaussRF, Tessel  # noqa: E402  (geometry patterns)
+from .prjns import GpOneToOne, GpTessel, GaussRF, Tessel, TiledGpRF  # noqa: E402  (geometry patterns)
 
 PATTERNS = {"Full": Full, "OneToOne": OneToOne, "UniformRandom": UniformRandom, "Tessel": Tessel,
-            "GpOneToOne": GpOneToOne, "GpTessel": GpTessel, "GaussRF": GaussRF}
-Pattern = Union[Full, OneToOne, UniformRandom, Tessel, GpOneToOne, GpTessel, GaussRF]
+            "GpOneToOne": GpOneToOne, "GpTessel": GpTessel, "GaussRF": GaussRF, "TiledGpRF": TiledGpRF}
+Pattern = Union[Full, OneToOne, UniformRandom, Tessel, GpOneToOne, GpTessel, GaussRF, TiledGpRF]
 
 
 @dataclass(frozen=True)

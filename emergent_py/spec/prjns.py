@@ -1,9 +1,9 @@
 """Projection patterns with geometry: emergent's TesselPrjnSpec, GpOneToOnePrjnSpec,
-GpTesselPrjnSpec and GaussRFPrjnSpec (emergent-prjns.md sections 1 and 2).
+GpTesselPrjnSpec, TiledGpRFPrjnSpec and GaussRFPrjnSpec (emergent-prjns.md sections 1 and 2).
 
 Each pattern knows which senders every receiving unit gets, **in emergent's connection order**
 (:meth:`connections`), and, where the spec sets the weights itself (Tessel's ``wt_val``,
-GaussRF's gaussian), the value of each connection by position (:meth:`values`). Indices are
+GaussRF's and TiledGpRF's gaussians), the value of each connection by position (:meth:`values`). Indices are
 layer-relative unit indices in emergent's group-major order (a 4-D layer ``(GY, GX, UY, UX)``
 numbers unit ``(gy, gx, uy, ux)`` as ``(gy*GX + gx)*UY*UX + uy*UX + ux``), the order of
 ``.wts`` files. Only what these specs do with whole connections (no random subsets, ``p_con``
@@ -387,4 +387,129 @@ class GaussRF(GeometryPattern):
         return [cells[:len(c)] for c in self.connections(send, recv, same)]
 
 
-GEOMETRY_PATTERNS = {"Tessel": Tessel, "GpOneToOne": GpOneToOne, "GpTessel": GpTessel, "GaussRF": GaussRF}
+@dataclass(frozen=True)
+class TiledGpRF(GeometryPattern):
+    """TiledGpRFPrjnSpec (2.7), not reciprocal, every connection made (p_con 1): receiving unit
+    group ``g = (gx, gy)`` gets the sending groups of the ``send_gp_size`` window starting at
+    ``send_gp_start + g*send_gp_skip``, each group's units in order. With ``init_wts`` the spec
+    sets GAUSSIAN weights ``wt_range.min + range*wf*wp`` (``full_gauss``, ``gp_gauss``: each a
+    ``(on, sigma, wrap_wts, ctr_mv)`` tuple)."""
+    send_gp_size: tuple = (4, 4)
+    send_gp_skip: tuple = (2, 2)
+    send_gp_start: tuple = (-1, -1)
+    wrap: bool = True
+    self_con: bool = False
+    init_wts: bool = False
+    add_rnd_var: bool = False
+    full_gauss: tuple = (True, 0.6, False, 0.8)
+    gp_gauss: tuple = (True, 0.6, False, 0.8)
+    full_send: str = "BY_UNIT"
+    full_recv: str = "BY_UNIT"
+    wt_range: tuple = (0.4, 0.6)
+    EMERGENT_TYPE = "TiledGpRFPrjnSpec"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "send_gp_size", _ints2(tuple(self.send_gp_size), "TiledGpRF send_gp_size", 1))
+        object.__setattr__(self, "send_gp_skip", _ints2(tuple(self.send_gp_skip), "TiledGpRF send_gp_skip"))
+        object.__setattr__(self, "send_gp_start", _ints2(tuple(self.send_gp_start), "TiledGpRF send_gp_start"))
+        for f in ("wrap", "self_con", "init_wts", "add_rnd_var"):
+            object.__setattr__(self, f, bool(getattr(self, f)))
+        for f in ("full_gauss", "gp_gauss"):
+            g = tuple(getattr(self, f))
+            if len(g) != 4:
+                raise SpecError(f"TiledGpRF: {f}={g!r}: expected (on, sigma, wrap_wts, ctr_mv)")
+            object.__setattr__(self, f, (bool(g[0]), float(g[1]), bool(g[2]), float(g[3])))
+        for f, ok in (("full_send", ("BY_UNIT", "BY_GROUP")), ("full_recv", ("BY_UNIT", "BY_GROUP", "ALL_SAME"))):
+            if getattr(self, f) not in ok:
+                raise SpecError(f"TiledGpRF: {f}={getattr(self, f)!r} is not one of {', '.join(ok)}")
+        object.__setattr__(self, "wt_range", _floats2(tuple(self.wt_range), "TiledGpRF wt_range"))
+
+    def check(self, send, recv, where: str) -> None:
+        super().check(send, recv, where)
+        R = Geom.of(recv.shape)
+        if self.init_wts and (R.ux == 1 or R.uy == 1):
+            raise SpecError(f"{where}: TiledGpRF gaussian weights with {R.ux}x{R.uy} receiving unit "
+                            "groups: emergent divides by zero there (NaN weights); use groups at least "
+                            "2 units wide and high, or init_wts off")
+
+    def connections(self, send, recv, same=False):
+        S, R = Geom.of(send), Geom.of(recv)
+        conns: list[list[int]] = [[] for _ in range(R.n)]
+        for rg in range(R.gp_n):
+            gx, gy = rg % R.gx, rg // R.gx
+            st = (self.send_gp_start[0] + gx * self.send_gp_skip[0],
+                  self.send_gp_start[1] + gy * self.send_gp_skip[1])
+            for cy in range(st[1], st[1] + self.send_gp_size[1]):
+                for cx in range(st[0], st[0] + self.send_gp_size[0]):
+                    x, y = cx, cy
+                    if self.wrap:
+                        x, y = wrap(x, S.gx), wrap(y, S.gy)
+                    elif not (0 <= x < S.gx and 0 <= y < S.gy):
+                        continue
+                    sg = y * S.gx + x
+                    if not 0 <= sg < S.gp_n or not (0 <= x < S.gx and 0 <= y < S.gy):
+                        continue
+                    _connect_gps(conns, R.group_units(rg), S.group_units(sg), same, self.self_con)
+        return conns
+
+    def values(self, send, recv, same=False):
+        if not self.init_wts:
+            return None
+        S, R = Geom.of(send), Geom.of(recv)
+        Sv, G = np.array([S.ux, S.uy], float), np.array(self.send_gp_size, float)
+        F = Sv * G - 1
+        Hf, P = F / 2, Sv - 1
+        Hp = P / 2
+        fon, fsig, fwrap, fmv = self.full_gauss
+        gon, gsig, gwrap, gmv = self.gp_gauss
+        sf = fsig * Hf[0] if fsig * Hf[0] > 0 else fsig
+        sp = gsig * Hp[0] if gsig * Hp[0] > 0 else gsig
+        lo, hi = self.wt_range
+        out = []
+        for r, senders in enumerate(self.connections(send, recv, same)):
+            u_r = r % R.un_n
+            pos = np.array([u_r % R.ux, u_r // R.ux], float)
+            ctr = (np.array([R.ux, R.uy], float) - 1) / 2
+            n = (pos - ctr) / ctr
+            nf = n
+            if self.full_recv == "BY_GROUP" and R.grouped:
+                g = r // R.un_n
+                gctr = (np.array([R.gx, R.gy], float) - 1) / 2
+                nf = (np.array([g % R.gx, g // R.gx], float) - gctr) / gctr
+            Cf = Hf if self.full_recv == "ALL_SAME" else nf * fmv * Hf + Hf
+            Cp = n * gmv * Hp + Hp
+            vals, q, prev = [], 0, None
+            for s in senders:
+                u = s % S.un_n
+                if prev is not None and u < prev:
+                    q += 1
+                prev = u
+                uc = np.array([u % S.ux, u // S.ux], float)
+                qc = np.array([q % self.send_gp_size[0], q // self.send_gp_size[0]], float)
+                wf = wp = 1.0
+                if fon:
+                    p = qc * Sv + (Hp if self.full_send == "BY_GROUP" else uc)
+                    wf = _gauss(p, Cf, F, sf, fwrap)
+                if gon:
+                    wp = _gauss(uc, Cp, P, sp, gwrap)
+                vals.append(lo + (hi - lo) * wf * wp)
+            out.append(vals)
+        return out
+
+
+def _gauss(p: np.ndarray, c: np.ndarray, span: np.ndarray, sigma: float, wrap_wts: bool) -> float:
+    """``exp(-1/2 (|p - c|/sigma)^2)``; with ``wrap_wts`` each coordinate may move by a span
+    to get closer to the centre (2.7)."""
+    p = p.copy()
+    if wrap_wts:
+        for d in (0, 1):
+            if abs(p[d] + span[d] - c[d]) < abs(p[d] - c[d]):
+                p[d] += span[d]
+            elif abs(p[d] - span[d] - c[d]) < abs(p[d] - c[d]):
+                p[d] -= span[d]
+    dist = float(np.sqrt(((p - c) ** 2).sum()))
+    return math.exp(-0.5 * (dist / sigma) ** 2)
+
+
+GEOMETRY_PATTERNS = {"Tessel": Tessel, "GpOneToOne": GpOneToOne, "GpTessel": GpTessel, "GaussRF": GaussRF,
+                     "TiledGpRF": TiledGpRF}

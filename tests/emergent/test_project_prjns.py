@@ -61,12 +61,13 @@ def test_gauss_rf_of_projection_sampler(reference, tmp_path):
 
 
 def _spec_members(path, spec_name):
+    """(type, resolved members) of the spec called ``spec_name`` in any network of a project."""
     d = Dump.read(path)
-    net = d.find(".networks[0]")
-    tree = SpecTree(d, net)
-    for _, blk in d.paths(".networks[0].specs"):
-        if blk.kind == "object" and blk.name == spec_name:
-            return blk.type, tree.resolved(blk)
+    for net in d.find(".networks").elements:
+        tree = SpecTree(d, net)
+        for blk in (b for b in net.walk() if getattr(b, "kind", "") == "object"):
+            if blk.type.endswith("Spec") and blk.name == spec_name:
+                return blk.type, tree.resolved(blk)
     raise KeyError(spec_name)
 
 
@@ -77,6 +78,18 @@ def test_tessel_and_gp_one_to_one_of_the_pbwm_wizard(reference):
     kind, members = _spec_members(path, "PBWMGpOneToOne")
     pat, why = geometry_pattern(kind, members)
     assert why == "" and isinstance(pat, GpOneToOne) and pat.self_con
+
+
+def test_tiled_gp_rf_of_projection_sampler(reference):
+    from emergent_py.spec import TiledGpRF
+    path = reference / "cemer/demo/network_misc/projection_sampler.proj"
+    kind, members = _spec_members(path, "TiledGpRF")
+    assert geometry_pattern(kind, members) == (TiledGpRF(
+        send_gp_size=(4, 4), send_gp_skip=(2, 2), send_gp_start=(-1, -1), wrap=True, init_wts=True,
+        full_gauss=(False, 0.6, True, 1.0), gp_gauss=(True, 0.6, False, 1.0), wt_range=(0.1, 0.9)), "")
+    # its child inherits all but 'reciprocal', which it sets: the transpose is not modelled
+    kind, members = _spec_members(path, "TiledGpRFrecip")
+    assert geometry_pattern(kind, members) == (None, ", reciprocal=1 (the transpose of another projection)")
 
 
 def test_geometry_specs_the_patterns_do_not_model_are_refused(reference):
@@ -95,7 +108,7 @@ def test_proj_writes_geometry_specs_and_they_read_back(reference, tmp_path):
     from emergent_py.emergent.dump import ref_problems, size_mismatches
     from emergent_py.emergent.generate import write_project
     from emergent_py.emergent.project import load_project
-    from emergent_py.spec import GpTessel
+    from emergent_py.spec import GpTessel, TiledGpRF
     net = Network("Geo")
     net.layer("In", (6, 6), kind="input")
     net.layer("H", (3, 3))
@@ -106,6 +119,9 @@ def test_proj_writes_geometry_specs_and_they_read_back(reference, tmp_path):
                                    init_wts=True))
     net.connect("Out", "Grp", GpTessel(((0, 0), (1, 0)), wrap=False))
     net.connect("Grp", "Out", GpOneToOne())
+    net.layer("Tiled", (2, 2, 2, 2))
+    net.connect("Out", "Tiled", TiledGpRF(send_gp_size=(2, 2), send_gp_skip=(1, 1), send_gp_start=(0, 0),
+                                          wrap=False, init_wts=True, wt_range=(0.2, 0.7)))
     pats = Patterns.random(3, {"In": (6, 6), "Out": (2, 2, 1, 2)}, seed=1)
     m = Model(net, Sheet({"Prjn": {"rnd.var": 0.1}}), pats, RunPlan(epochs=1))
     out = tmp_path / "geo.proj"
@@ -115,7 +131,8 @@ def test_proj_writes_geometry_specs_and_they_read_back(reference, tmp_path):
     d = Dump.read(out)
     assert size_mismatches(d) == []
     template = Dump.read(reference / "proj_templates/LeabraStd.proj")
-    assert sorted(ref_problems(d)) == sorted(ref_problems(template))     # only the template's own
+    unlined = lambda probs: sorted(p.split(": ", 1)[1] for p in probs)
+    assert unlined(ref_problems(d)) == unlined(ref_problems(template))     # only the template's own
     back = load_project(out)
     assert list(back.network.layers.values()) == list(m.network.layers.values())
     assert back.network.projections == m.network.projections     # (emergent: by receiving layer)
@@ -123,3 +140,23 @@ def test_proj_writes_geometry_specs_and_they_read_back(reference, tmp_path):
     tess = next(b for b in d.find(".networks[0].specs").elements if b.type == "TesselPrjnSpec")
     assert [(e.value("send_off.x"), e.value("wt_val")) for e in tess.get("send_offs").elements] == [
         ("0", "0.5"), ("1", "0.25")]
+
+
+def test_tiled_gp_rf_weights_in_the_native_core():
+    from emergent_py import Model, Network, RunPlan, Sheet
+    from emergent_py.spec import TiledGpRF
+    net = Network("T")
+    net.layer("In", (2, 2, 2, 2), kind="input")
+    net.layer("H", (2, 2, 2, 2))
+    t = TiledGpRF(send_gp_size=(2, 2), send_gp_skip=(1, 1), send_gp_start=(0, 0), wrap=False,
+                  init_wts=True, wt_range=(0.2, 0.7))
+    net.connect("In", "H", t)
+    m = Model(net, Sheet({"Prjn": {"rnd.var": 0.2, "wt_limits.sym": False}}),
+              Patterns.random(2, {"In": (2, 2, 2, 2)}, seed=1), RunPlan(epochs=1))
+    p = NativeNet(m, seed=2).projections["In->H"]
+    conns, vals = t.connections((2, 2, 2, 2), (2, 2, 2, 2)), t.values((2, 2, 2, 2), (2, 2, 2, 2))
+    w = p.var("wt")
+    for r in range(16):        # the spec's values exactly (no add_rnd_var: the draw is unused)
+        np.testing.assert_allclose(w[r, conns[r]], vals[r], rtol=1e-6)
+        assert np.count_nonzero(p.mask[:, r]) == len(conns[r])
+    assert np.isfinite(Run(m, seed=1).trial()["sse"])

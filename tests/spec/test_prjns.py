@@ -106,3 +106,33 @@ def test_duplicates_are_refused_and_patterns_round_trip():
     back = Network.from_dict(__import__("json").loads(__import__("json").dumps(net.to_dict())))
     assert back == net
     assert back.projections["S->R"].pattern.offsets == ((0, 0, 0.3), (1, 0, 1.0))
+
+
+def test_tiled_gp_rf_worked_examples():
+    from emergent_py.spec import TiledGpRF
+    t = TiledGpRF(send_gp_size=(2, 1), send_gp_skip=(2, 1), send_gp_start=(-1, 0), wrap=True)
+    assert t.connections((1, 4, 1, 2), (1, 2, 1, 1)) == [[6, 7, 0, 1], [2, 3, 4, 5]]
+    t = TiledGpRF(send_gp_size=(2, 1), send_gp_skip=(2, 1), send_gp_start=(-1, 0), wrap=False)
+    assert t.connections((1, 4, 1, 2), (1, 2, 1, 1)) == [[0, 1], [2, 3, 4, 5]]
+    assert TiledGpRF().connections((4, 4, 1, 1), (2, 2, 1, 1)) == [      # the defaults, wrap
+        [15, 12, 13, 14, 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10], [13, 14, 15, 12, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8],
+        [7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14, 3, 0, 1, 2], [5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2, 3, 0]]
+    t = TiledGpRF(send_gp_size=(2, 2), send_gp_skip=(2, 2), send_gp_start=(0, 0))
+    a, b, c, d = [0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]
+    assert t.connections((4, 4, 1, 1), (2, 2, 1, 2)) == [a, a, b, b, c, c, d, d]
+
+
+def test_tiled_gp_rf_gaussian_weights():
+    from emergent_py.spec import TiledGpRF
+    # send un 3x1 in 2 groups, G=(2,1), recv un 2x2, defaults (sigma 0.6, ctr_mv 0.8, 0.4-0.6)
+    t = TiledGpRF(send_gp_size=(2, 1), send_gp_skip=(2, 1), send_gp_start=(0, 0), wrap=False, init_wts=True)
+    assert t.connections((1, 2, 1, 3), (1, 1, 2, 2))[0] == [0, 1, 2, 3, 4, 5]
+    v = t.values((1, 2, 1, 3), (1, 1, 2, 2))
+    np.testing.assert_allclose(v[0], [0.5790, 0.4778, 0.4013, 0.4472, 0.4054, 0.4000], atol=5e-5)
+    np.testing.assert_allclose(v[1], [0.4000, 0.4054, 0.4472, 0.4013, 0.4778, 0.5790], atol=5e-5)
+    net = Network("N")
+    net.layer("S", (1, 2, 1, 3))
+    net.layer("R", (1, 1, 1, 2))
+    with pytest.raises(SpecError, match=r"TiledGpRF gaussian weights with 2x1 receiving unit groups: "
+                                        r"emergent divides by zero"):
+        net.connect("S", "R", t)
