@@ -23,7 +23,7 @@ from emergent_py.leabra.run import Run
 PBWM = ("BasAmygConSpec, BasAmygUnitSpec, BgPfcPrjnSpec, DRNUnitSpec, DeepCtxtConSpec, ExtRewLayerSpec, "
         "GPiInvUnitSpec, LHbRMTgUnitSpec, LatAmygConSpec, LeabraDeltaConSpec, "
         "MSNConSpec, MSNUnitSpec, MarkerConSpec, PFCUnitSpec, PPTgUnitSpec, PatchUnitSpec, "
-        "SendDeepModConSpec, SendDeepRawConSpec, TANUnitSpec, TiledGpRFPrjnSpec, VTAUnitSpec")
+        "SendDeepModConSpec, SendDeepRawConSpec, TANUnitSpec, VTAUnitSpec")
 PVLV = ("BasAmygConSpec, BasAmygUnitSpec, DRNUnitSpec, ExtRewLayerSpec, LHbRMTgUnitSpec, "
         "LatAmygConSpec, MSNConSpec, MSNUnitSpec, MarkerConSpec, PPTgUnitSpec, SendDeepModConSpec, "
         "SendDeepRawConSpec, VTAUnitSpec")
