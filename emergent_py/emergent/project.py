@@ -378,6 +378,10 @@ class ProjectReader:
             raise SpecError(f"{self.where(lb)}: layer '{name}' has layer_type {kind}, not one of "
                             f"{', '.join(LAYER_TYPES)}")
         ux, uy = _int(lb, "un_geom.x"), _int(lb, "un_geom.y")
+        for geom in ("un_geom", "gp_geom"):
+            if lb.value(f"{geom}.n_not_xy", "0") == "1" and (geom == "un_geom" or lb.value("unit_groups", "0") == "1"):
+                raise SpecError(f"{self.where(lb)}: layer '{name}' has {geom}.n_not_xy=1 (fewer units "
+                                "than x*y), which the native core does not implement; make n = x*y in emergent")
         if lb.value("unit_groups", "0") == "1":
             gx, gy = _int(lb, "gp_geom.x"), _int(lb, "gp_geom.y")
             shape: tuple[int, ...] = (gy, gx, uy, ux)

@@ -233,3 +233,13 @@ def test_grouped_layer_takes_its_flat_input_column_by_flat_position(reference, t
     assert m.patterns["Output"].shape == (6, 5, 5)                  # an ungrouped layer: as it was
     row = Run(m, seed=1).trial()
     assert np.isfinite(row["sse"])
+
+
+def test_layers_with_fewer_units_than_x_times_y_are_refused(reference, tmp_path):
+    d = Dump.read(reference / "proj_templates/LeabraStd.proj")
+    g = d.find(".networks[0].layers[1]")["un_geom"]
+    g.set("n_not_xy", "1"), g.set("n", "24")
+    d.write(tmp_path / "nxy.proj")
+    with pytest.raises(SpecError, match=r"layer 'Hidden' has un_geom.n_not_xy=1 \(fewer units than x\*y\), "
+                                        "which the native core does not implement"):
+        load_project(tmp_path / "nxy.proj")
