@@ -112,15 +112,31 @@ def _walk(n_xy: tuple[int, int], off, count, skip):
         y, ny = y + skip[1], ny + 1
 
 
+#: (pattern, send shape, recv shape, self projection) -> connections (the 64 most recent)
+_CONNS: dict = {}
+
+
 def _tile(c: int, off: int, group: int) -> int:
     return int((c - off) / group) * group + off       # C division (truncates toward zero)
 
 
 class GeometryPattern:
-    """What the geometric patterns share: connectivity per receiver, checks, the dense mask."""
+    """What the geometric patterns share: connectivity per receiver, checks, the dense mask.
+
+    :meth:`connections` is computed once per (pattern, layer shapes): the network check, the
+    native core's mask and the spec-set weights all ask for it."""
     EMERGENT_TYPE = ""
 
     def connections(self, send: tuple[int, ...], recv: tuple[int, ...], same: bool = False) -> list[list[int]]:
+        """Per receiving unit, its senders in emergent's connection order (do not modify)."""
+        key = (self, tuple(send), tuple(recv), bool(same))
+        if key not in _CONNS:
+            if len(_CONNS) >= 64:
+                _CONNS.pop(next(iter(_CONNS)))
+            _CONNS[key] = self._connections(tuple(send), tuple(recv), bool(same))
+        return _CONNS[key]
+
+    def _connections(self, send: tuple[int, ...], recv: tuple[int, ...], same: bool) -> list[list[int]]:
         raise NotImplementedError
 
     def values(self, send: tuple[int, ...], recv: tuple[int, ...], same: bool = False) -> list[list[float]] | None:
@@ -197,14 +213,14 @@ class Tessel(GeometryPattern):
                 conns[r].append(s)
         return conns
 
-    def connections(self, send, recv, same=False):
+    def _connections(self, send, recv, same):
         return self._conns(send, recv, same)
 
     def values(self, send, recv, same=False):
         if not self.init_wts:
             return None
         wts = [o[2] for o in self.offsets]
-        return [wts[:len(c)] for c in self._conns(send, recv, same)]
+        return [wts[:len(c)] for c in self.connections(send, recv, same)]
 
 
 @dataclass(frozen=True)
@@ -225,7 +241,7 @@ class GpOneToOne(GeometryPattern):
                 raise SpecError(f"GpOneToOne: {f}={v!r} must be an int >= {-1 if f == 'n_conns' else 0}")
         object.__setattr__(self, "self_con", bool(self.self_con))
 
-    def connections(self, send, recv, same=False):
+    def _connections(self, send, recv, same):
         S, R = Geom.of(send), Geom.of(recv)
         conns: list[list[int]] = [[] for _ in range(R.n)]
         nc = self.n_conns
@@ -302,7 +318,7 @@ class GpTessel(GeometryPattern):
                             f"{send.shape} and {recv.shape}")
         super().check(send, recv, where)
 
-    def connections(self, send, recv, same=False):
+    def _connections(self, send, recv, same):
         S, R = Geom.of(send), Geom.of(recv)
         f32 = np.float32
         conns: list[list[int]] = [[] for _ in range(R.n)]
@@ -354,7 +370,7 @@ class GaussRF(GeometryPattern):
         st = min(max(st, 0), size - 1)
         return size - w if st + w > size else st
 
-    def connections(self, send, recv, same=False):
+    def _connections(self, send, recv, same):
         S, R = Geom.of(send), Geom.of(recv)
         w, h = self.rf_width
         conns: list[list[int]] = [[] for _ in range(R.n)]
@@ -432,7 +448,7 @@ class TiledGpRF(GeometryPattern):
                             "groups: emergent divides by zero there (NaN weights); use groups at least "
                             "2 units wide and high, or init_wts off")
 
-    def connections(self, send, recv, same=False):
+    def _connections(self, send, recv, same):
         S, R = Geom.of(send), Geom.of(recv)
         conns: list[list[int]] = [[] for _ in range(R.n)]
         for rg in range(R.gp_n):
@@ -478,37 +494,32 @@ class TiledGpRF(GeometryPattern):
                 nf = (np.array([g % R.gx, g // R.gx], float) - gctr) / gctr
             Cf = Hf if self.full_recv == "ALL_SAME" else nf * fmv * Hf + Hf
             Cp = n * gmv * Hp + Hp
-            vals, q, prev = [], 0, None
-            for s in senders:
-                u = s % S.un_n
-                if prev is not None and u < prev:
-                    q += 1
-                prev = u
-                uc = np.array([u % S.ux, u // S.ux], float)
-                qc = np.array([q % self.send_gp_size[0], q // self.send_gp_size[0]], float)
-                wf = wp = 1.0
-                if fon:
-                    p = qc * Sv + (Hp if self.full_send == "BY_GROUP" else uc)
-                    wf = _gauss(p, Cf, F, sf, fwrap)
-                if gon:
-                    wp = _gauss(uc, Cp, P, sp, gwrap)
-                vals.append(lo + (hi - lo) * wf * wp)
+            u = np.asarray(senders, dtype=np.int64) % S.un_n
+            q = np.concatenate(([0], np.cumsum(u[1:] < u[:-1])))      # group changes so far
+            uc = np.stack([u % S.ux, u // S.ux], axis=1).astype(float)
+            qc = np.stack([q % self.send_gp_size[0], q // self.send_gp_size[0]], axis=1).astype(float)
+            wf = wp = np.ones(len(u))
+            if fon:
+                p = qc * Sv + (Hp if self.full_send == "BY_GROUP" else uc)
+                wf = _gauss(p, Cf, F, sf, fwrap)
+            if gon:
+                wp = _gauss(uc, Cp, P, sp, gwrap)
+            vals = (lo + (hi - lo) * wf * wp).tolist()
             out.append(vals)
         return out
 
 
-def _gauss(p: np.ndarray, c: np.ndarray, span: np.ndarray, sigma: float, wrap_wts: bool) -> float:
-    """``exp(-1/2 (|p - c|/sigma)^2)``; with ``wrap_wts`` each coordinate may move by a span
-    to get closer to the centre (2.7)."""
+def _gauss(p: np.ndarray, c: np.ndarray, span: np.ndarray, sigma: float, wrap_wts: bool) -> np.ndarray:
+    """``exp(-1/2 (|p - c|/sigma)^2)`` per row of ``p`` (n, 2); with ``wrap_wts`` each coordinate
+    may move by a span to get closer to the centre (2.7)."""
     p = p.copy()
     if wrap_wts:
         for d in (0, 1):
-            if abs(p[d] + span[d] - c[d]) < abs(p[d] - c[d]):
-                p[d] += span[d]
-            elif abs(p[d] - span[d] - c[d]) < abs(p[d] - c[d]):
-                p[d] -= span[d]
-    dist = float(np.sqrt(((p - c) ** 2).sum()))
-    return math.exp(-0.5 * (dist / sigma) ** 2)
+            here = np.abs(p[:, d] - c[d])
+            up, down = np.abs(p[:, d] + span[d] - c[d]), np.abs(p[:, d] - span[d] - c[d])
+            p[:, d] = np.where(up < here, p[:, d] + span[d], np.where(down < here, p[:, d] - span[d], p[:, d]))
+    dist2 = ((p - c) ** 2).sum(axis=1)
+    return np.exp(-0.5 * dist2 / sigma ** 2)
 
 
 GEOMETRY_PATTERNS = {"Tessel": Tessel, "GpOneToOne": GpOneToOne, "GpTessel": GpTessel, "GaussRF": GaussRF,
