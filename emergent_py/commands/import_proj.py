@@ -46,6 +46,8 @@ def run(args) -> int:
     from ..emergent.project import import_project
     from ..fileio import atomic_write
     from ..spec.python_source import model_source
+    if not Path(args.project).is_file():
+        raise SpecError(f"{args.project}: no such project file")
     out = Path(args.output)
     if out.suffix not in (".py", ".json"):
         raise SpecError(f"-o {out}: the output must end in .py or .json")
