@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendError
+from .projection import learn_quarters
 
 SOURCE = Path(__file__).with_name("kernel.c")
 KERNELS = ("auto", "c", "numpy")
@@ -345,10 +346,13 @@ class CycleKernel:
         self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)
         self.cons = list(zip([p for p in prjns if p.cc.learn], map(ctypes.byref, self._con_structs)))
 
-    def compute_dwt(self) -> None:
-        """Every learning projection's dWt (learn.raw_dwt + accumulate_dwt, leabra.md 9.3-9.5)."""
+    def compute_dwt(self, quarter: int = 3) -> None:
+        """The dWt of every learning projection that learns at the end of ``quarter``
+        (learn.raw_dwt + accumulate_dwt, leabra.md 9.3-9.5)."""
         lrate_mod = self.net.lay["lrate_mod"]
         for p, con in self.cons:
+            if quarter not in learn_quarters(p.con.learn_qtr):
+                continue
             cc = p.cc
             lrate_eff = cc.lrate * lrate_mod[p.recv.index]
             if cc.mom_on:

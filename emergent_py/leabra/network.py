@@ -24,7 +24,7 @@ from .cycle import CycleSteps
 from .kernel import choose as choose_kernel
 from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .learn import Scratch
-from .projection import Projection
+from .projection import Projection, learn_quarters
 from .sums import seq_sum
 from .weights import init_weights
 
@@ -78,6 +78,7 @@ class Network(NetworkConsts, CycleSteps):
             self.projections[ps.name] = Projection(ps, model.prjn_params[ps.name].con,
                                                    self.layers[ps.send], self.layers[ps.recv], dtype)
         self.prjn_list = list(self.projections.values())
+        self.learn_quarters = [learn_quarters(p.con.learn_qtr) for p in self.prjn_list]
         # every projection's dwt is a view into one flat buffer (then the bias dwts): an MPI run
         # sums all weight changes with one Allreduce on it, without copying (collect_dwts)
         self.dwt_flat = np.zeros(sum(p.dwt.size for p in self.prjn_list) + self.n_units, dtype=dtype)
@@ -412,7 +413,8 @@ class Network(NetworkConsts, CycleSteps):
             u["act_dif"][:] = u["act_p"] - u["act_m"]
             u["act_avg"] += self.act_avg_dt * (a - u["act_avg"])
             self.compute_cos_diff()
-            self.compute_dwt()
+        if q == 3 or any(q in qs for qs in self.learn_quarters):
+            self.compute_dwt(q)
         self.quarter_n += 1
 
     def _avg_act_update(self, key: str, m: np.ndarray) -> None:
@@ -450,14 +452,17 @@ class Network(NetworkConsts, CycleSteps):
                 lay["cos_diff_avg_lrn"][i] = 0
                 lay["mod_avg_l_lrn"][i] = 0
 
-    def compute_dwt(self) -> None:
-        """Accumulate dWt for every learning projection and learning bias (leabra.md 9, 9.8)."""
+    def compute_dwt(self, quarter: int = 3) -> None:
+        """Accumulate dWt, at the end of ``quarter`` (0-3), for every learning projection whose
+        con spec's ``learn_qtr`` holds it (leabra.md 1.6 step 4, 9), and, after the last quarter,
+        for every learning bias (9.8)."""
         if self.kernel is None:
-            for p in self.prjn_list:
-                p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
+            for p, qs in zip(self.prjn_list, self.learn_quarters):
+                if quarter in qs:
+                    p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
         else:
-            self.kernel.compute_dwt()
-        if self.bias_learn.any():
+            self.kernel.compute_dwt(quarter)
+        if quarter == 3 and self.bias_learn.any():
             u = self.units
             d = u["avg_s"] - u["avg_m"]
             use = self.bias_learn_u & (np.abs(d) >= self.bias_dwt_thresh)

@@ -50,6 +50,11 @@ def connectivity(spec: PrjnSpec, n_send: int, n_recv: int, send_shape: tuple[int
     raise BackendError(f"projection '{spec.name}': pattern {pat!r} is not supported by the native core")
 
 
+def learn_quarters(learn_qtr: str) -> frozenset[int]:
+    """The quarters (0-3) at whose end a con spec's ``learn_qtr`` (``Q2|Q4`` ...) computes dWt."""
+    return frozenset(int(q[1]) - 1 for q in learn_qtr.split("|"))
+
+
 def check_con_spec(name: str, con: ConSpec) -> None:
     def bad(path, value, fix):
         raise BackendError(f"projection '{name}': {path} = {value!r} is not supported by the native core; {fix}")
@@ -60,8 +65,6 @@ def check_con_spec(name: str, con: ConSpec) -> None:
         bad("inhib", True, "inhibitory projections are not implemented; use FFFB inhibition")
     if con.rule.rule == "EXPT":
         bad("rule.rule", "EXPT", "use XCAL_CHL or DELTA_FF_FB")
-    if con.learn_qtr not in ("Q4",):
-        bad("learn_qtr", con.learn_qtr, "use Q4")
     if con.wt_scale.no_plus_net:
         bad("wt_scale.no_plus_net", True, "switch it off")
     if con.rnd.type not in ("UNIFORM", "NONE") and con.rnd.var != 0:
