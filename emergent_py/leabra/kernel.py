@@ -247,6 +247,9 @@ def unsupported(net) -> str | None:
     """Why the C kernel cannot run ``net`` (None when it can)."""
     if net.dtype != np.float32:
         return "the compiled kernel is float32 only (this network is float64)"
+    inhib = [p.name for p in net.prjn_list if p.con.inhib]
+    if inhib:
+        return f"inhibitory projections (inhib=true: {', '.join(inhib)}) run on the numpy steps only"
     return None
 
 

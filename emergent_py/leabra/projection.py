@@ -61,8 +61,6 @@ def check_con_spec(name: str, con: ConSpec) -> None:
     for grp in ("adapt_scale", "slow_wts", "margin", "dwt_share"):
         if getattr(con, grp).on:
             bad(f"{grp}.on", True, "switch it off or run the model in emergent")
-    if con.inhib:
-        bad("inhib", True, "inhibitory projections are not implemented; use FFFB inhibition")
     if con.rule.rule == "EXPT":
         bad("rule.rule", "EXPT", "use XCAL_CHL or DELTA_FF_FB")
     if con.wt_scale.no_plus_net:
