@@ -41,7 +41,8 @@ from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
 from .dump import HEADER, Array, Block, Data, Dump, Member, Node, parse_ref, split_items, unquote
 from .project_prjns import GEOMETRY_SPECS, geometry_pattern
-from .project_layers import NATIVE_TYPES, flat_layers, group_classes, grouped_patterns, not_native
+from .project_layers import (NATIVE_TYPES, column_for, flat_layers, group_classes, grouped_patterns,
+                             not_native)
 
 SHEET_NAME = "emergent"
 
@@ -476,7 +477,7 @@ class ProjectReader:
         names = None
         n_rows = None
         for lname in _pattern_layers(net):
-            col = columns.get(lname)
+            col = columns.get(column_for(lname, columns) or "")
             if col is None:
                 continue
             arr = _column_rows(col)

@@ -74,3 +74,14 @@ def grouped_patterns(pats: Patterns, net: Network) -> Patterns:
                 changed = True
         data[name] = np.ascontiguousarray(rows)
     return Patterns(data, pats.names) if changed else pats
+
+
+def column_for(layer: str, columns) -> str | None:
+    """The input column emergent's ApplyInputs gives ``layer``: the one of the same name, else
+    the one whose name matches ignoring case and '_' (its CamelCase/snake_case-insensitive
+    AutoConfig, emergent-formats.md 1.9), if exactly one does."""
+    if layer in columns:
+        return layer
+    key = layer.replace("_", "").lower()
+    hits = [c for c in columns if c.replace("_", "").lower() == key]
+    return hits[0] if len(hits) == 1 else None

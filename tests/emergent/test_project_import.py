@@ -243,3 +243,15 @@ def test_layers_with_fewer_units_than_x_times_y_are_refused(reference, tmp_path)
     with pytest.raises(SpecError, match=r"layer 'Hidden' has un_geom.n_not_xy=1 \(fewer units than x\*y\), "
                                         "which the native core does not implement"):
         load_project(tmp_path / "nxy.proj")
+
+
+def test_input_columns_match_layers_ignoring_case_and_underscores(reference, tmp_path):
+    """emergent's ApplyInputs pairs a layer with the column of the same name, CamelCase /
+    snake_case-insensitively: a column 'in_put' feeds layer 'Input'."""
+    d = Dump.read(reference / "proj_templates/LeabraStd.proj")
+    tbl = d.find(".data.gp[0][0]")
+    col = next(c for c in tbl.get("data").elements if c.name == "Input")
+    col.set("name", '"in_put"')
+    d.write(tmp_path / "cols.proj")
+    m = load_project(tmp_path / "cols.proj")
+    assert m.patterns == load_project(reference / "proj_templates/LeabraStd.proj").patterns
