@@ -3,8 +3,9 @@
 What is taken from the project (never from defaults; the templates and the code defaults
 disagree, e.g. ``act_avg.ss_tau`` 2 vs 4):
 
-* the network ``.networks[N]``: layers (name, geometry, ``layer_type``), projections (sender,
-  receiver, projection spec: Full, OneToOne, UniformRandom);
+* the network ``.networks[N]``: layers (name, geometry, ``layer_type``; layers in layer groups
+  too, with the group names as classes: :mod:`.project_layers`), projections (sender, receiver,
+  projection spec: Full, OneToOne, UniformRandom, and the geometry specs of :mod:`.project_prjns`);
 * the specs of every layer and projection, with spec inheritance applied as emergent applies it
   on load: a child spec takes every member of its parent except those listed in its
   ``unique{...}`` (section 1.6 of emergent-formats.md);
@@ -17,9 +18,10 @@ The result holds one :class:`Sheet` named ``"emergent"``: a ``Network`` entry, o
 entry per layer (every unit, layer and ``bias.`` member the project stores that exists in
 :mod:`emergent_py.spec.params`) and one ``#Send->Recv`` entry per projection (con-spec members).
 
-Projection types the native core cannot run are a :class:`SpecError` naming each of them;
-``load_project(..., skip_unsupported=True)`` leaves those projections out instead (and says so
-in :attr:`ImportedProject.skipped`).
+Types the native core does not implement (a spec subclass is never read as its base class) are a
+:class:`SpecError` naming each layer and projection; ``load_project(..., skip_unsupported=True)``
+leaves them out instead and says so (:attr:`ImportedProject.skipped` and ``model.notes``).
+Projects older than emergent 8.0 are refused with their version (:func:`check_version`).
 """
 from __future__ import annotations
 
