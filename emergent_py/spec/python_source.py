@@ -10,6 +10,7 @@ resolved parameters.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .fields import get_path, leaf_fields
@@ -93,9 +94,12 @@ def _non_default(res, obj_type: str) -> dict[str, Any]:
 
 
 def _pattern(pat) -> str:
+    """The pattern's constructor call with the fields that differ from their defaults."""
     if isinstance(pat, Full):
         return "Full()"
-    return repr(pat)
+    args = [f"{f.name}={getattr(pat, f.name)!r}" for f in dataclasses.fields(pat)
+            if f.default is dataclasses.MISSING or getattr(pat, f.name) != f.default]
+    return f"{type(pat).__name__}({', '.join(args)})"
 
 
 def _value(v: Any) -> str:

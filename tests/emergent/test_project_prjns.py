@@ -160,3 +160,20 @@ def test_tiled_gp_rf_weights_in_the_native_core():
         np.testing.assert_allclose(w[r, conns[r]], vals[r], rtol=1e-6)
         assert np.count_nonzero(p.mask[:, r]) == len(conns[r])
     assert np.isfinite(Run(m, seed=1).trial()["sse"])
+
+
+def test_import_proj_writes_geometry_patterns_readably(reference, tmp_path):
+    from emergent_py.emergent.dat import write_dat
+    from emergent_py.spec import load_model
+    from emergent_py.spec.python_source import model_source
+    from emergent_py.spec.python_source import _pattern
+    assert _pattern(Tessel(((0, 0, 0.5),), wrap=False, init_wts=True)) == \
+        "Tessel(offsets=((0, 0, 0.5),), wrap=False, init_wts=True)"       # only what is not default
+    assert _pattern(GaussRF(rf_width=(4, 4), rf_move=(2, 2))) == "GaussRF(rf_width=(4, 4), rf_move=(2.0, 2.0))"
+    path = _sampler_with_input(reference, tmp_path)
+    m = import_project(path, patterns=Patterns.random(2, {"Sender": (12, 12)}, seed=3)).model
+    write_dat(tmp_path / "s.dat", {"Name": np.array(m.patterns.names), "Sender": m.patterns["Sender"]})
+    (tmp_path / "s.py").write_text(model_source(m, "s.dat"))
+    back = load_model(tmp_path / "s.py")
+    assert back.network == m.network and back.resolved_dict() == m.resolved_dict()
+    assert "GaussRF(rf_width=(4, 4), rf_move=(4.0, 4.0))" in (tmp_path / "s.py").read_text()
