@@ -193,7 +193,7 @@ class Tessel(GeometryPattern):
         for f in ("wrap", "self_con", "init_wts", "add_rnd_var"):
             object.__setattr__(self, f, bool(getattr(self, f)))
 
-    def _conns(self, send, recv, same):
+    def _connections(self, send, recv, same):
         S, R = Geom.of(send), Geom.of(recv)
         f32 = np.float32
         conns: list[list[int]] = [[] for _ in range(R.n)]
@@ -212,9 +212,6 @@ class Tessel(GeometryPattern):
                     continue
                 conns[r].append(s)
         return conns
-
-    def _connections(self, send, recv, same):
-        return self._conns(send, recv, same)
 
     def values(self, send, recv, same=False):
         if not self.init_wts:
