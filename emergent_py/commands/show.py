@@ -34,6 +34,7 @@ def format_model(model: Model, changed_only: bool = False) -> str:
            f"{model.patterns.n} patterns",
            f"Plan: {plan.epochs} epochs, stop at cnt_err <= {plan.stop_cnt_err} for {plan.stop_n_under} "
            f"epochs, {plan.order} order, {plan.wt_update} updates, seed {plan.seed}"]
+    out += [f"Note: {n}" for n in model.notes]       # e.g. what an import left out
 
     def block(title: str, rows) -> None:
         rows = [r for r in rows if not (changed_only and r[2] == DEFAULT)]

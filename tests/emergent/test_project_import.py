@@ -255,3 +255,10 @@ def test_input_columns_match_layers_ignoring_case_and_underscores(reference, tmp
     d.write(tmp_path / "cols.proj")
     m = load_project(tmp_path / "cols.proj")
     assert m.patterns == load_project(reference / "proj_templates/LeabraStd.proj").patterns
+
+
+def test_show_prints_the_notes(reference):
+    from emergent_py.commands.show import format_model
+    m = import_project(reference / CEMER / "demo/leabra/scalar_val_test.proj", skip_unsupported=True).model
+    text = format_model(m).splitlines()
+    assert text[2:8] == [f"Note: {n}" for n in m.notes] and len(m.notes) == 6
