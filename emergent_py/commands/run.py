@@ -164,6 +164,9 @@ def _run(args, dmem) -> int:
                             "checkpoint: pass one of them")
         record = parse_record(args.record)
         model = load_model(args.spec, table=args.table)
+        if writes:
+            for note in model.notes:        # e.g. what an import left out: never silently
+                print(f"note: {note}", file=sys.stderr)
         weights = None
         if args.weights:
             from ..emergent.wts import read_wts
@@ -179,7 +182,6 @@ def _run(args, dmem) -> int:
                             f"drop --np under mpirun/srun")
         t0 = time.perf_counter()
         dtype = np.float64 if args.float64 else np.float32
-        record = parse_record(args.record)
         if args.snapshot_every < 0:
             raise SpecError(f"--snapshot-every {args.snapshot_every}: must be >= 0 (0: final weights only)")
         if dmem is None:

@@ -56,6 +56,7 @@ def format_model(model: Model, changed_only: bool = False, project=None) -> str:
     if conversions:
         out.append("Load-time conversions (what emergent 8.6.1 changes on loading this older project):")
         out.extend(f"  {line}" for line in conversions)
+    out += [f"Note: {n}" for n in model.notes]       # e.g. what an import left out
 
     def block(title: str, rows) -> None:
         rows = [r for r in rows if not (changed_only and r[2] == DEFAULT)]

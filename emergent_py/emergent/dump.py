@@ -132,22 +132,16 @@ class Dump:
             nxt: Block | None = None
             if m["name"] is not None:
                 step = m["name"]
-                # '.gp[i]' is one step: the subgroup object '@.gp[i]'
-                g = re.match(r"\[(\d+)\]", path[m.end():]) if step == "gp" else None
-                if g:
-                    want = f"@.gp[{g.group(1)}]"
-                    nxt = next((c for c in node.kids if isinstance(c, Block) and c.path == want), None)
-                    pos = m.end() + g.end()
+                # '.gp[i]' / '.gp["Name"]' is one step: the subgroup object '@.gp[i]'
+                g = _PATH_STEP.match(path, m.end()) if step == "gp" else None
+                if g and g["name"] is None:
+                    nxt = _pick(node.subgroups, "@.gp", g)
+                    pos = g.end()
                 else:
                     nxt = node.child(step)
                     pos = m.end()
-            elif m["index"] is not None:
-                want = f"@[{m['index']}]"
-                nxt = next((c for c in node.kids if isinstance(c, Block) and c.path == want), None)
-                pos = m.end()
             else:
-                key = unquote('"' + m["key"] + '"')
-                nxt = next((c for c in node.elements if c.name == key), None)
+                nxt = _pick(node.elements, "@", m)
                 pos = m.end()
             if nxt is None:
                 raise KeyError(f"{self.where}: path {path!r}: no {m.group()!r} in "
@@ -167,7 +161,7 @@ class Dump:
         if root is None:
             return None
         node = root
-        for step in re.findall(r"\.gp\[\d+\]|\.\w+|\[\d+\]", path):
+        for step in re.findall(r'\.gp\[\d+\]|\.gp\["(?:[^"\\]|\\.)*"\]|\.\w+|\[\d+\]|\["(?:[^"\\]|\\.)*"\]', path):
             want = "@" + step
             nxt = next((c for c in node.kids if isinstance(c, Block) and c.path == want), None)
             if nxt is None and step.startswith("."):
@@ -187,6 +181,8 @@ class Dump:
                     continue
                 if c.index is not None:
                     step = f"[{c.index}]"
+                elif c.key is not None:
+                    step = f"[{quote(c.key)}]"
                 elif c.kind == "struct":
                     step = "." + c.name_
                 elif c.path.startswith("@."):
@@ -219,6 +215,22 @@ class Dump:
         return walk(self.value_root)
 
 
+def _pick(items: list[Block], prefix: str, step: re.Match) -> Block | None:
+    """The element (or subgroup) a ``[i]`` / ``["Name"]`` path step names. Lists written by
+    name (``@["Network_0"]``, ``@.gp["PBWM"]``, 8.0.x files) are also reached by position."""
+    if step["index"] is not None:
+        want = f"{prefix}[{step['index']}]"
+        hit = next((c for c in items if c.path == want), None)
+        i = int(step["index"])
+        if hit is None and i < len(items) and not re.fullmatch(r"@(\.gp)?\[\d+\]", items[i].path):
+            hit = items[i]
+        return hit
+    key = unquote('"' + step["key"] + '"')
+    want = f"{prefix}[{quote(key)}]"
+    return next((c for c in items if c.path == want), None) or next(
+        (c for c in items if c.name == key), None)
+
+
 def _size_disagreements(dump: Dump) -> Iterator[tuple[str, Block, Block | None, int | None]]:
     """``(path, skeleton list, value-pass list or None, its element count or None)`` for every
     skeleton list ``= [N]`` whose value pass does not hold elements ``@[0]`` .. ``@[N-1]``."""
@@ -238,7 +250,8 @@ def _size_disagreements(dump: Dump) -> Iterator[tuple[str, Block, Block | None, 
                     value = None
                 if value is not None:
                     elements = value.elements
-                    if len(elements) != c.size or any(e.index >= c.size for e in elements):
+                    if len(elements) != c.size or any(e.index is not None and e.index >= c.size
+                                                      for e in elements):   # (@["Name"]: no index)
                         yield sub, c, value, len(elements)
             yield from walk(c, sub)
     yield from walk(skel, "")
@@ -257,7 +270,8 @@ def check_list_sizes(dump: Dump) -> None:
     so only a list the value pass does fill must match."""
     for path, c, value, n in _size_disagreements(dump):
         if n:
-            indices = ", ".join(str(e.index) for e in value.elements[:6]) + (" ..." if n > 6 else "")
+            indices = ", ".join(str(e.index if e.index is not None else f'"{e.key}"')
+                                for e in value.elements[:6]) + (" ..." if n > 6 else "")
             raise FormatError(
                 f"{dump.where}:{c.line}: list {path} ({c.type}): the skeleton pass says = [{c.size}] "
                 f"(line {c.line}) but the value pass holds {n} elements (line {value.line}, indices "
@@ -351,14 +365,18 @@ def read_dump(path: str | os.PathLike) -> Dump:
     return Dump.read(path)
 
 
-def read_project(path: str | os.PathLike) -> Dump:
+def read_project(path: str | os.PathLike, check=None) -> Dump:
     """Read a ta_Dump file to be imported or run: :func:`read_dump`, then refused (FormatError)
     when its header names an unknown version (:func:`check_version`) or its skeleton and value
     pass disagree on a list's size (:func:`check_list_sizes`) or an inline block does not parse
     (they are parsed on first use otherwise: a broken one that the importer does not read would
-    pass). (:func:`read_dump` alone reads any parseable file, e.g. to repair one.)"""
+    pass). ``check(dump)``, if given, runs right after the header check (e.g. the importer's
+    refusal of pre-8.0 projects, which must come before any complaint about their contents).
+    (:func:`read_dump` alone reads any parseable file, e.g. to repair one.)"""
     dump = Dump.read(path)
     check_version(dump)
+    if check is not None:
+        check(dump)
     for root in dump.roots:
         for _ in root.walk():          # parses every inline block (FormatError: file and line)
             pass

@@ -354,6 +354,12 @@ class Block(Node):
         return int(m.group(1)) if m else None
 
     @property
+    def key(self) -> str | None:
+        """The name of a list element written by name, ``@["Name"]`` (8.0.x files), else None."""
+        m = _KEYED.fullmatch(self.path) if self.kind == "object" else None
+        return unquote('"' + m.group(1) + '"') if m else None
+
+    @property
     def name(self) -> str | None:
         """The object's ``name`` member (decoded), or None."""
         m = self.get("name")
@@ -396,8 +402,8 @@ class Block(Node):
 
     @property
     def elements(self) -> list["Block"]:
-        """List elements ``@[i]`` in order."""
-        return [c for c in self.kids if isinstance(c, Block) and c.index is not None]
+        """List elements ``@[i]`` (or ``@["Name"]``) in order."""
+        return [c for c in self.kids if isinstance(c, Block) and (c.index is not None or c.key is not None)]
 
     @property
     def subgroups(self) -> list["Block"]:
@@ -463,6 +469,9 @@ class Block(Node):
     def __repr__(self) -> str:
         return f"Block({self.label!r}, line {self.line}, {len(self.kids)} children)"
 
+
+#: an element path written by name: ``@["Network_0"]``
+_KEYED = re.compile(r'@\["((?:[^"\\]|\\.)*)"\]')
 
 NodeT = Union[Block, Member, Variant, Link, Array, Data]
 

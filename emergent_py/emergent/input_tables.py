@@ -53,6 +53,17 @@ def tables(group: Block):
         yield from tables(g)
 
 
+def column_for(layer: str, columns) -> str | None:
+    """The input column emergent's ApplyInputs gives ``layer``: the one of the same name, else
+    the one whose name matches ignoring case and '_' (its CamelCase/snake_case-insensitive
+    AutoConfig, emergent-formats.md 1.9), if exactly one does."""
+    if layer in columns:
+        return layer
+    key = layer.replace("_", "").lower()
+    hits = [c for c in columns if c.replace("_", "").lower() == key]
+    return hits[0] if len(hits) == 1 else None
+
+
 def column_names(tbl: Block) -> list[str]:
     cols = tbl.get("data")
     return [c.name or "" for c in (cols.elements if isinstance(cols, Block) else [])]
@@ -63,7 +74,7 @@ def select_table(dump: Dump, where: str, layers: list[str], name: str | None = N
     whose patterns the table holds; ``where``: the project file, for messages."""
     data = dump.try_find(".data")
     every = list(tables(data)) if data is not None else []
-    fits = [t.name or "" for t in every if set(layers) <= set(column_names(t))]
+    fits = [t.name or "" for t in every if all(column_for(l, column_names(t)) for l in layers)]
     if name is not None:
         for t in every:
             if t.name == name:
@@ -143,7 +154,7 @@ def table_patterns(tbl: Block, layers: list[str], where: str, base: Path) -> Pat
     names = None
     n_rows = None
     for lname in layers:
-        col = columns.get(lname)
+        col = columns.get(column_for(lname, columns) or "")
         if col is None:
             continue
         arr = column_rows(col)

@@ -3,8 +3,9 @@
 What is taken from the project (never from defaults; the templates and the code defaults
 disagree, e.g. ``act_avg.ss_tau`` 2 vs 4):
 
-* the network ``.networks[N]``: layers (name, geometry, ``layer_type``), projections (sender,
-  receiver, projection spec: Full, OneToOne, UniformRandom);
+* the network ``.networks[N]``: layers (name, geometry, ``layer_type``; layers in layer groups
+  too, with the group names as classes: :mod:`.project_layers`), projections (sender, receiver,
+  projection spec: Full, OneToOne, UniformRandom, and the geometry specs of :mod:`.project_prjns`);
 * the specs of every layer and projection, with spec inheritance applied as emergent applies it
   on load: a child spec takes every member of its parent except those listed in its
   ``unique{...}`` (section 1.6 of emergent-formats.md);
@@ -17,9 +18,10 @@ The result holds one :class:`Sheet` named ``"emergent"``: a ``Network`` entry, o
 entry per layer (every unit, layer and ``bias.`` member the project stores that exists in
 :mod:`emergent_py.spec.params`) and one ``#Send->Recv`` entry per projection (con-spec members).
 
-Projection types the native core cannot run are a :class:`SpecError` naming each of them;
-``load_project(..., skip_unsupported=True)`` leaves those projections out instead (and says so
-in :attr:`ImportedProject.skipped`).
+Types the native core does not implement (a spec subclass is never read as its base class) are a
+:class:`SpecError` naming each layer and projection; ``load_project(..., skip_unsupported=True)``
+leaves them out instead and says so (:attr:`ImportedProject.skipped` and ``model.notes``).
+Projects older than emergent 8.0 are refused with their version (:func:`check_version`).
 """
 from __future__ import annotations
 
@@ -38,14 +40,15 @@ from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
 from .conversions import conversion_sheet, describe
-from .dump import Array, Block, Dump, Member, Node, parse_ref, read_project, unquote
+from .dump import HEADER, Array, Block, Dump, Member, Node, parse_ref, read_project, unquote
 from .input_tables import TableChoice, select_table, table_patterns
 from .programs import find_program, program_var
+from .project_prjns import GEOMETRY_SPECS, geometry_pattern
+from .project_layers import (NATIVE_TYPES, flat_layers, group_classes, grouped_patterns,
+                             not_native)
 
 SHEET_NAME = "emergent"
 
-#: emergent projection-spec type -> what the native core runs
-SUPPORTED_PRJN = ("FullPrjnSpec", "OneToOnePrjnSpec", "UniformRndPrjnSpec")
 LAYER_TYPES = ("INPUT", "HIDDEN", "TARGET", "OUTPUT")
 ORDERS = {0: "sequential", 1: "permuted", 2: "random"}
 #: spec members that are bookkeeping, not parameters (never inherited, never imported)
@@ -95,11 +98,27 @@ def import_project(path: str | os.PathLike, *, network: int = 0, skip_unsupporte
                    table: str | None = None) -> ImportedProject:
     """Like :func:`load_project`, returning an :class:`ImportedProject` report as well."""
     path = Path(path)
-    dump = read_project(path)          # unknown versions and inconsistent list sizes refused here
+    # unknown and pre-8.0 versions, inconsistent list sizes refused here
+    dump = read_project(path, check=check_version)
     try:
         return ProjectReader(dump, path).read(network, skip_unsupported, patterns, table)
     except (SpecError, FormatError) as e:   # e.g. the Sheet's or Network's checks: name the file
         reraise_naming_file(e, path)
+
+
+def check_version(dump: Dump) -> None:
+    """SpecError for a project written before emergent 8.0: its Leabra (kWTA, the 7.x learning
+    rules) and its members are not the 8.x ones the native core implements, and read as 8.x they
+    would run a different model. emergent 8.x converts such a project when it opens it."""
+    version = dump.version
+    fmt = HEADER.match(dump.header)["fmt"]
+    if version and int(version.split(".")[0]) >= 8:
+        return
+    who = f"emergent {version}" if version else f"emergent 4.x-7.x (ta_Dump v{fmt}, no code version)"
+    raise SpecError(f"{dump.where}: written by {who}; the importer reads emergent 8.x projects, whose "
+                    "Leabra is the one the native core implements. Open the project in emergent 8.x "
+                    "and save it (emergent converts older projects when it loads them), then import "
+                    "the saved file")
 
 
 # ----------------------------------------------------------------------------------- specs
@@ -245,20 +264,33 @@ class ProjectReader:
         lines["Network"] = net_blk.line
         missing["Network"] = miss
 
+        refused: list[str] = []          # what the native core cannot run (named)
+        skipped: list[str] = []          # what was left out (off projections; --skip-unsupported)
+        why = not_native("network", net_blk)
+        if why:
+            raise SpecError(f"{self.where(net_blk)}: {why} (only Leabra networks run natively)")
         layers_blk = net_blk.get("layers")
-        lay_blocks = layers_blk.elements if isinstance(layers_blk, Block) else []
-        if not lay_blocks:
+        flat = flat_layers(layers_blk) if isinstance(layers_blk, Block) else []
+        if not flat:
             raise SpecError(f"{self.where(net_blk)}: network '{net_blk.name}' has no layers")
         by_id: dict[int, str] = {}
-        for lb in lay_blocks:
-            lay = self.layer(lb)
-            net.add_layer(lay)
-            by_id[id(lb)] = lay.name
-            miss = []
+        left_out: dict[int, str] = {}    # id(layer block) -> name, for layers left out
+        for lb, owners in flat:
+            lay = self.layer(lb, group_classes(owners))
+            where = f"{self.where(lb)} layer '{lay.name}'"
             unit = specs.spec_at(lb, "unit_spec", f"layer '{lay.name}'")
             lspec = specs.spec_at(lb, "spec", f"layer '{lay.name}'")
             bias = specs.spec_at(unit, "bias_spec", f"unit spec '{unit.name}'")
-            where = f"{self.where(lb)} layer '{lay.name}'"
+            whys = [w for w in (not_native("layer", lb), not_native("layer spec", lspec),
+                                not_native("unit spec", unit), not_native("bias spec", bias)) if w]
+            if whys:
+                text = f"layer '{lay.name}' (line {lb.line}): {'; '.join(whys)}"
+                (skipped if skip_unsupported else refused).append(text)
+                left_out[id(lb)] = lay.name
+                continue
+            net.add_layer(lay)
+            by_id[id(lb)] = lay.name
+            miss: list[str] = []
             params = spec_params(specs.resolved(unit), UnitSpec, "", f"{where} unit spec '{unit.name}'", miss)
             params.update(spec_params(specs.resolved(lspec), LayerSpec, "", f"{where} layer spec '{lspec.name}'", miss))
             params.update(spec_params(specs.resolved(bias), BiasSpec, "bias.", f"{where} bias spec '{bias.name}'", miss))
@@ -268,11 +300,9 @@ class ProjectReader:
                                     f"{unit.name}, {bias.name})")
             missing["#" + lay.name] = miss
 
-        unsupported: list[str] = []
-        skipped: list[str] = []
         emergent_names: dict[str, str] = {}
-        for lb in lay_blocks:
-            recv = by_id[id(lb)]
+        for lb, _ in flat:
+            recv = by_id.get(id(lb)) or left_out[id(lb)]
             prjns = lb.get("projections")
             for pb in (prjns.elements if isinstance(prjns, Block) else []):
                 label = f"{recv}.{pb.name} ({self.where(pb)})"
@@ -281,16 +311,30 @@ class ProjectReader:
                     continue
                 ref = parse_ref(pb.value("from", ""))
                 send_blk = dump.try_find(ref.path) if ref else None
+                if send_blk is not None and (id(lb) in left_out or id(send_blk) in left_out):
+                    gone = recv if id(lb) in left_out else left_out[id(send_blk)]
+                    text = f"projection {send_blk.name}->{recv} ('{pb.name}', line {pb.line}): "
+                    if skip_unsupported:
+                        skipped.append(text + f"its layer '{gone}' is left out")
+                    else:                      # name every missing feature, not only the layer's
+                        whys = self.prjn_types(pb, specs, recv)
+                        if whys:
+                            refused.append(text + "; ".join(whys))
+                    continue
                 if send_blk is None or id(send_blk) not in by_id:
                     raise SpecError(f"{self.where(pb)}: projection '{pb.name}' into '{recv}' comes "
                                     f"from {pb.value('from', 'NULL')!r}, which is not a layer of "
                                     f"network '{net_name}'")
                 send = by_id[id(send_blk)]
                 pspec = specs.spec_at(pb, "spec", f"projection '{pb.name}' into '{recv}'")
-                pattern, why = self.pattern(pspec, specs, net.layers[send], net.layers[recv])
+                con = specs.spec_at(pb, "con_spec", f"projection '{pb.name}' into '{recv}'")
+                whys = self.prjn_types(pb, specs, recv)
+                pattern, why = (None, "") if whys else self.pattern(pspec, specs, net.layers[send],
+                                                                    net.layers[recv])
                 if pattern is None:
-                    text = f"{send}->{recv} ('{pb.name}', {pspec.type} '{pspec.name}'{why})"
-                    (skipped if skip_unsupported else unsupported).append(text)
+                    whys = whys or [f"projection spec '{pspec.name}' is a {pspec.type}{why}"]
+                    text = f"projection {send}->{recv} ('{pb.name}', line {pb.line}): {'; '.join(whys)}"
+                    (skipped if skip_unsupported else refused).append(text)
                     continue
                 name = f"{send}->{recv}"
                 if (re.fullmatch(r"[A-Za-z_]\w*", pb.name or "")
@@ -301,17 +345,19 @@ class ProjectReader:
                     name, k = f"{send}->{recv}_{k}", k + 1
                 net.add_projection(Projection(send, recv, pattern, name=name))
                 emergent_names[name] = pb.name
-                con = specs.spec_at(pb, "con_spec", f"projection '{pb.name}' into '{recv}'")
                 miss = []
                 entries["#" + name] = spec_params(specs.resolved(con), ConSpec, "",
                                                   f"{self.where(pb)} projection {name} con spec '{con.name}'", miss)
                 lines["#" + name] = pb.line
                 docs["#" + name] = f"{self.path.name}: projection '{pb.name}' into '{recv}' (con spec {con.name})"
                 missing["#" + name] = miss
-        if unsupported:
-            raise SpecError(f"{self.path}: the native core cannot run these projections: "
-                            + "; ".join(unsupported) + f" (supported: {', '.join(SUPPORTED_PRJN)}; "
-                            "load_project(..., skip_unsupported=True) leaves them out)")
+        if refused:
+            raise SpecError(f"{self.path}: the native core cannot run " + "; ".join(refused)
+                            + " (import with skip_unsupported=True / --skip-unsupported to leave "
+                            "them out)")
+        if not net.layers:
+            raise SpecError(f"{self.path}: every layer of network '{net_blk.name}' is left out: "
+                            + "; ".join(skipped))
 
         # `emergent-py show` then names the project file and the line of each layer/projection
         sheet = Sheet([Sel(k, v, doc=docs[k], line=lines[k]) for k, v in entries.items() if v],
@@ -322,14 +368,15 @@ class ProjectReader:
         if patterns is None:
             choice = self.input_table(table, net)
             table_name = choice.table.name or ""
-            pats = self.table_patterns(choice.table, net)
+            pats = grouped_patterns(self.table_patterns(choice.table, net), net)
         elif isinstance(patterns, Patterns):
             pats = patterns
         else:
             pats = Patterns.from_dat(str(patterns))
         plan = self.run_plan(net_blk)
+        notes = [f"imported from {self.path.name}: left out {s}" for s in skipped if not s.endswith(": off")]
         try:
-            model = Model(net, [sheet] + ([conv] if conv else []), pats, plan)
+            model = Model(net, [sheet] + ([conv] if conv else []), pats, plan, notes)
         except SpecError as e:
             raise SpecError(f"{self.path}: {e}") from e
         return ImportedProject(model, self.path, dump.version, skipped, missing, table_name,
@@ -338,13 +385,17 @@ class ProjectReader:
                                tables=choice.candidates if choice else [])
 
     # -- layers and projections
-    def layer(self, lb: Block) -> Layer:
+    def layer(self, lb: Block, cls: str = "") -> Layer:
         name = identifier(lb.name or "", f"{self.where(lb)}: layer name")
         kind = lb.value("layer_type", "HIDDEN")
         if kind not in LAYER_TYPES:
             raise SpecError(f"{self.where(lb)}: layer '{name}' has layer_type {kind}, not one of "
                             f"{', '.join(LAYER_TYPES)}")
         ux, uy = _int(lb, "un_geom.x"), _int(lb, "un_geom.y")
+        for geom in ("un_geom", "gp_geom"):
+            if lb.value(f"{geom}.n_not_xy", "0") == "1" and (geom == "un_geom" or lb.value("unit_groups", "0") == "1"):
+                raise SpecError(f"{self.where(lb)}: layer '{name}' has {geom}.n_not_xy=1 (fewer units "
+                                "than x*y), which the native core does not implement; make n = x*y in emergent")
         if lb.value("unit_groups", "0") == "1":
             gx, gy = _int(lb, "gp_geom.x"), _int(lb, "gp_geom.y")
             shape: tuple[int, ...] = (gy, gx, uy, ux)
@@ -353,13 +404,28 @@ class ProjectReader:
         if "LESIONED" in lb.value("flags", ""):
             raise SpecError(f"{self.where(lb)}: layer '{name}' is lesioned; the native core has no "
                             "lesions (un-lesion it in emergent or remove it)")
-        return Layer(name, shape, kind.lower())
+        return Layer(name, shape, kind.lower(), cls)
+
+    def prjn_types(self, pb: Block, specs: SpecTree, recv: str) -> list[str]:
+        """Why the native core cannot take projection ``pb`` by its types (none: [])."""
+        where = f"projection '{pb.name}' into '{recv}'"
+        return [w for w in (not_native("projection", pb),
+                            not_native("projection spec", specs.spec_at(pb, "spec", where)),
+                            not_native("con spec", specs.spec_at(pb, "con_spec", where))) if w]
 
     def pattern(self, pspec: Block, specs: SpecTree, send: Layer, recv: Layer):
         """(pattern, '') for a supported projection spec, else (None, reason)."""
         res = specs.resolved(pspec)
         raw = lambda name, default="": unquote(res[name].raw) if isinstance(res.get(name), Member) else default
-        if pspec.type not in SUPPORTED_PRJN:
+        if pspec.type in GEOMETRY_SPECS:
+            pat, why = geometry_pattern(pspec.type, res)
+            if pat is not None:
+                try:
+                    pat.check(send, recv, f"projection {send.name}->{recv.name}")
+                except SpecError as e:
+                    return None, f": {str(e).split(': ', 1)[1]}"
+            return pat, why
+        if pspec.type not in NATIVE_TYPES["projection spec"]:
             return None, ""
         if raw("init_wts", "0") == "1":
             return None, ", init_wts=1: the projection spec sets the weights itself"

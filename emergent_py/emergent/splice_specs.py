@@ -19,7 +19,9 @@ from ..spec.fields import derived_fields, emergent_name, get_path, leaf_fields
 from ..spec.fields import to_dict
 from ..spec.network import OneToOne, UniformRandom
 from ..spec.params import BiasSpec, ConSpec, LayerSpec, UnitSpec
+from ..spec.prjns import GeometryPattern
 from .dump import Array, Block, Dump, Member, format_float, format_ref, quote
+from .project_prjns import write_geometry_pattern
 
 NET = ".networks[0]"                 # the network's path in a project
 
@@ -136,10 +138,13 @@ class SpecSplice:
                 return c
         raise FormatError(f"{self.t.where}: the template's skeleton {blk.label} has no {path}")
 
-    def _pattern_members(self, v: Block, pattern, need: str) -> None:
+    def _pattern_members(self, v: Block, sk: Block, pattern, need: str) -> None:
         def put(member: str, raw: str) -> None:
             if not self._set_path(v, member, raw):
                 raise SpecError(f"{need}: the prototype {v.type} has no member '{member}'")
+        if isinstance(pattern, GeometryPattern):
+            write_geometry_pattern(v, sk, pattern, put, param_text)
+            return
         put("self_con", "1")          # our Full/UniformRandom include self connections
         put("init_wts", "0")
         if isinstance(pattern, OneToOne):
@@ -168,13 +173,13 @@ class SpecSplice:
             if key not in made:
                 idx = len(specs)
                 v, sk = self.new_spec(type_name, idx, label, need)
-                fill(v)
+                fill(v, sk)
                 specs.append((v, sk))
                 made[key] = f"{NET}.specs[{idx}]"
             return made[key]
 
         def fill_unit(unit, bias: str, where: str):
-            def fill(v: Block) -> None:
+            def fill(v: Block, _sk: Block) -> None:
                 self.write_record(v, unit, UnitSpec, where)
                 if not self._set_path(v, "bias_spec.spec", format_ref(bias)):
                     raise SpecError(f"{self.t.where}: the template's LeabraUnitSpec has no bias_spec pointer")
@@ -185,22 +190,22 @@ class SpecSplice:
             res = model.layer_params[lay.name]
             need = f"layer '{lay.name}'"
             bias = add_spec(BiasSpec.EMERGENT_TYPE, f"{lay.name}Bias", need, to_dict(res.bias),
-                            lambda v: self.write_record(v, res.bias, BiasSpec, f"{need}: bias spec"))
+                            lambda v, _: self.write_record(v, res.bias, BiasSpec, f"{need}: bias spec"))
             # a unit spec points to its bias spec, so both make its identity
             unit = add_spec(UnitSpec.EMERGENT_TYPE, f"{lay.name}Units", need, [to_dict(res.unit), bias],
                             fill_unit(res.unit, bias, f"{need}: unit spec"))
             lspec = add_spec(LayerSpec.EMERGENT_TYPE, f"{lay.name}Layer", need, to_dict(res.layer),
-                             lambda v: self.write_record(v, res.layer, LayerSpec, f"{need}: layer spec"))
+                             lambda v, _: self.write_record(v, res.layer, LayerSpec, f"{need}: layer spec"))
             lay_specs[lay.name] = (unit, lspec)
         prj_specs: dict[str, tuple[str, str, str]] = {}
         for k, prj in enumerate(model.network.projections.values()):
             need = f"projection '{prj.name}'"
             con_rec = model.prjn_params[prj.name].con
             con = add_spec(ConSpec.EMERGENT_TYPE, f"{prj.send}To{prj.recv}Cons", need, to_dict(con_rec),
-                           lambda v: self.write_record(v, con_rec, ConSpec, f"{need}: con spec"))
+                           lambda v, _: self.write_record(v, con_rec, ConSpec, f"{need}: con spec"))
             ptype = type(prj.pattern).EMERGENT_TYPE
             pspec = add_spec(ptype, f"{type(prj.pattern).__name__}Prjn_{k}", need, repr(prj.pattern),
-                             lambda v: self._pattern_members(v, prj.pattern, need))
+                             lambda v, sk: self._pattern_members(v, sk, prj.pattern, need))
             prj_specs[prj.name] = (con, pspec, ptype)
 
         sv = self.net_v.get("specs")

@@ -61,7 +61,8 @@ class CycleSteps:
         self._send_plan = []
         for l in self.lay_list:
             prjns = [p for p in self.send_prjns[l.name] if not self.hard_clamped[p.recv.index]]
-            self._send_plan.append((l.slice, [(p, self.pending[p.recv.slice]) for p in prjns]))
+            self._send_plan.append((l.slice, [(p, (self.pending_gi if p.con.inhib else self.pending)[p.recv.slice])
+                                              for p in prjns]))
         for p in self.prjn_list:
             p.scale_k = const(p.scale_eff, self.dtype)
 
@@ -116,6 +117,13 @@ class CycleSteps:
             np.multiply(r.net_rate, t, out=t)
             np.add(net, t, out=net)
             np.maximum(net, self._zero, out=net)
+            if self.has_inhib:      # inhibitory projections (4.5): gi_syn toward gi_raw, floor 0
+                np.add(r.gi_raw, r.pending_gi, out=r.gi_raw)
+                r.pending_gi.fill(0)
+                np.subtract(r.gi_raw, r.gi_syn, out=t)
+                np.multiply(r.net_rate, t, out=t)
+                np.add(r.gi_syn, t, out=r.gi_syn)
+                np.maximum(r.gi_syn, self._zero, out=r.gi_syn)
 
     def compute_netin_stats(self) -> None:
         """Average and max net input per layer (leabra.md 4.3; net_thr 0: all units)."""
@@ -195,6 +203,9 @@ class CycleSteps:
                 self.lay["g_i"].take(r.unit_layer, out=r.gc_i)
             else:
                 r.gc_i[:] = gi_unit[r.sl]
+            if self.has_inhib:      # + adapt_gi * gi_syn (gi_self, gi_ex: 0, their mechanisms are off)
+                adapt = self.lay["adapt_gi"].take(r.unit_layer)
+                r.gc_i += adapt * r.gi_syn
             # conductances (g_e, g_l, g_i) as the rows of r.G (g_l fixed): x 1 is exact, skipped
             G = r.G
             g_e, g_i = G[0, 0], G[2, 0]
@@ -314,8 +325,9 @@ class _ActRun:
         n = sl.stop - sl.start
         self.sl = sl
         for v in ("net", "net_raw", "gc_i", "v_m_eq", "v_m", "spk_t", "I_net", "act_raw", "act_nd", "act",
-                  "act_eq", "da", "spike"):
+                  "act_eq", "da", "spike", "gi_raw", "gi_syn"):
             setattr(self, v, u[v][sl])
+        self.pending_gi = net.pending_gi[sl]
         self.vv = net.unit_rows("v_m", "v_m_eq")[:, sl]
         self.act3 = net.unit_rows("act", "act_eq", "act_nd")[:, sl]
         self.pending = net.pending[sl]

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendError
+from .projection import learn_quarters
 
 SOURCE = Path(__file__).with_name("kernel.c")
 KERNELS = ("auto", "c", "numpy")
@@ -246,6 +247,9 @@ def unsupported(net) -> str | None:
     """Why the C kernel cannot run ``net`` (None when it can)."""
     if net.dtype != np.float32:
         return "the compiled kernel is float32 only (this network is float64)"
+    inhib = [p.name for p in net.prjn_list if p.con.inhib]
+    if inhib:
+        return f"inhibitory projections (inhib=true: {', '.join(inhib)}) run on the numpy steps only"
     return None
 
 
@@ -345,10 +349,13 @@ class CycleKernel:
         self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)
         self.cons = list(zip([p for p in prjns if p.cc.learn], map(ctypes.byref, self._con_structs)))
 
-    def compute_dwt(self) -> None:
-        """Every learning projection's dWt (learn.raw_dwt + accumulate_dwt, leabra.md 9.3-9.5)."""
+    def compute_dwt(self, quarter: int = 3) -> None:
+        """The dWt of every learning projection that learns at the end of ``quarter``
+        (learn.raw_dwt + accumulate_dwt, leabra.md 9.3-9.5)."""
         lrate_mod = self.net.lay["lrate_mod"]
         for p, con in self.cons:
+            if quarter not in learn_quarters(p.con.learn_qtr):
+                continue
             cc = p.cc
             lrate_eff = cc.lrate * lrate_mod[p.recv.index]
             if cc.mom_on:

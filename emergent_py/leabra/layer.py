@@ -17,7 +17,7 @@ UNIT_VARS = (
     "act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_m", "v_m_eq", "I_net",
     "gc_i", "gi_syn", "da", "avg_ss", "avg_s", "avg_m", "avg_l", "avg_l_lrn", "ru_avg_s_lrn",
     "su_avg_s_lrn", "act_avg", "act_q0", "act_q1", "act_q2", "act_q3", "act_q4", "act_m", "act_p",
-    "act_dif", "ext", "targ", "bias_wt", "bias_fwt", "bias_dwt", "spike", "spk_t",
+    "act_dif", "ext", "targ", "bias_wt", "bias_fwt", "bias_dwt", "spike", "spk_t", "gi_raw",
 )
 
 # layer-level records (the layer unit group), one value per layer

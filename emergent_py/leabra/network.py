@@ -24,7 +24,7 @@ from .cycle import CycleSteps
 from .kernel import choose as choose_kernel
 from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .learn import Scratch
-from .projection import Projection
+from .projection import Projection, learn_quarters
 from .sums import seq_sum
 from .weights import init_weights
 
@@ -73,11 +73,14 @@ class Network(NetworkConsts, CycleSteps):
         self.units = {v: self._unit_block[i] for i, v in enumerate(UNIT_VARS)}
         self.lay = {v: np.zeros(self.n_layers, dtype=dtype) for v in LAYER_VARS}
         self.pending = np.zeros(self.n_units, dtype=dtype)
+        self.pending_gi = np.zeros(self.n_units, dtype=dtype)     # from inhibitory projections
         self.projections: dict[str, Projection] = {}
         for ps in spec.projections.values():
             self.projections[ps.name] = Projection(ps, model.prjn_params[ps.name].con,
                                                    self.layers[ps.send], self.layers[ps.recv], dtype)
         self.prjn_list = list(self.projections.values())
+        self.learn_quarters = [learn_quarters(p.con.learn_qtr) for p in self.prjn_list]
+        self.has_inhib = any(p.con.inhib for p in self.prjn_list)      # (leabra.md 4.5 gi_syn)
         # every projection's dwt is a view into one flat buffer (then the bias dwts): an MPI run
         # sums all weight changes with one Allreduce on it, without copying (collect_dwts)
         self.dwt_flat = np.zeros(sum(p.dwt.size for p in self.prjn_list) + self.n_units, dtype=dtype)
@@ -163,7 +166,7 @@ class Network(NetworkConsts, CycleSteps):
         for v in ("act", "act_eq", "act_nd", "act_raw"):
             u[v][:] = self.init_act
         for v in ("net_raw", "act_sent", "I_net", "gc_i", "gi_syn", "da", "act_q0", "act_q1", "act_q2",
-                  "act_q3", "act_q4", "act_m", "act_p", "act_dif", "ext", "targ", "spike"):
+                  "act_q3", "act_q4", "act_m", "act_p", "act_dif", "ext", "targ", "spike", "gi_raw"):
             u[v][:] = 0
         u["net"][:] = self.init_net
         u["v_m"][:] = self.init_vm
@@ -174,6 +177,7 @@ class Network(NetworkConsts, CycleSteps):
         u["spk_t"][:] = -1
         self._sync_refractory()
         self.pending[:] = 0
+        self.pending_gi[:] = 0
         for k in ("acts_avg", "acts_max", "net_avg", "net_max", "ffi", "fbi", "g_i", "acts_m", "acts_p"):
             self.lay[k][:] = 0
         for pool in self.pools:
@@ -234,10 +238,11 @@ class Network(NetworkConsts, CycleSteps):
             x -= d * (x - init)
         for v in ("gc_i", "gi_syn"):
             u[v] -= d * u[v]
-        for v in ("da", "I_net", "act_sent", "net_raw", "act_q1", "act_q2", "act_q3", "act_q4",
+        for v in ("da", "I_net", "act_sent", "net_raw", "gi_raw", "act_q1", "act_q2", "act_q3", "act_q4",
                   "act_m", "act_p", "act_dif"):
             u[v][:] = 0
         self.pending[:] = 0
+        self.pending_gi[:] = 0
         lay["ffi"] -= self.lay_decay * lay["ffi"]
         lay["fbi"] -= self.lay_decay * lay["fbi"]
         for pool in self.pools:
@@ -352,15 +357,17 @@ class Network(NetworkConsts, CycleSteps):
         key = self.lay["acts_p_avg_eff"].tobytes()
         if key != self._scale_key:
             for l in self.lay_list:
-                prjns = self.recv_prjns[l.name]
-                sum_rel = f(0)
-                for p in prjns:
-                    savg = self.lay["acts_p_avg_eff"][p.send.index] * self.avg_correct[p.send.index]
-                    p.scale_eff = p.abs * p.rel * p.sa_factor(savg)
-                    sum_rel += p.rel
-                if sum_rel > 0:
+                # rel is normalized within each class: excitatory, inhibitory (inhib) projections
+                for prjns in ([p for p in self.recv_prjns[l.name] if not p.con.inhib],
+                              [p for p in self.recv_prjns[l.name] if p.con.inhib]):
+                    sum_rel = f(0)
                     for p in prjns:
-                        p.scale_eff = f(p.scale_eff / sum_rel)
+                        savg = self.lay["acts_p_avg_eff"][p.send.index] * self.avg_correct[p.send.index]
+                        p.scale_eff = p.abs * p.rel * p.sa_factor(savg)
+                        sum_rel += p.rel
+                    if sum_rel > 0:
+                        for p in prjns:
+                            p.scale_eff = f(p.scale_eff / sum_rel)
             self._scale_key = key
         for l in self.lay_list:
             n = sum(p.ncons for p in self.recv_prjns[l.name])
@@ -423,7 +430,8 @@ class Network(NetworkConsts, CycleSteps):
             u["act_dif"][:] = u["act_p"] - u["act_m"]
             u["act_avg"] += self.act_avg_dt * (a - u["act_avg"])
             self.compute_cos_diff()
-            self.compute_dwt()          # connections: learn_qtr Q4, the only one the core runs
+        if q == 3 or any(q in qs for qs in self.learn_quarters):
+            self.compute_dwt(q)         # connections: the quarters of their learn_qtr
         self.compute_bias_dwt()         # biases: the end of every quarter (leabra.md 9.8)
         self.quarter_n += 1
 
@@ -462,13 +470,15 @@ class Network(NetworkConsts, CycleSteps):
                 lay["cos_diff_avg_lrn"][i] = 0
                 lay["mod_avg_l_lrn"][i] = 0
 
-    def compute_dwt(self) -> None:
-        """Accumulate dWt for every learning projection (leabra.md 9), at the end of the plus phase."""
+    def compute_dwt(self, quarter: int = 3) -> None:
+        """Accumulate dWt, at the end of ``quarter`` (0-3), for every learning projection whose
+        con spec's ``learn_qtr`` holds it (leabra.md 1.6 step 4, 9); biases: :meth:`compute_bias_dwt`."""
         if self.kernel is None:
-            for p in self.prjn_list:
-                p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
+            for p, qs in zip(self.prjn_list, self.learn_quarters):
+                if quarter in qs:
+                    p.compute_dwt(self.units, self.lay["lrate_mod"][p.recv.index])
         else:
-            self.kernel.compute_dwt()
+            self.kernel.compute_dwt(quarter)
 
     def compute_bias_dwt(self) -> None:
         """Accumulate the bias dWt of every learning bias spec (leabra.md 9.8). emergent runs it at

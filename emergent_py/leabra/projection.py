@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import BackendError
 from ..spec.network import Full, OneToOne, Projection as PrjnSpec, UniformRandom
 from ..spec.params import ConSpec
+from ..spec.prjns import GeometryPattern
 from .learn import ConConsts, Scratch, accumulate_dwt, apply_dwt, raw_dwt, wt_balance
 
 SYN_VARS = ("wt", "fwt", "dwt", "moment", "dwnorm")
@@ -25,11 +26,18 @@ SYN_BLOCK = 32768
 # above half, multiplying every row is faster than gathering the senders' rows)
 SEND_CHUNK = 128
 
-def connectivity(spec: PrjnSpec, n_send: int, n_recv: int) -> np.ndarray | None:
-    """Boolean (n_send, n_recv) connection mask, or None for full connectivity."""
+def connectivity(spec: PrjnSpec, n_send: int, n_recv: int, send_shape: tuple[int, ...] = (),
+                 recv_shape: tuple[int, ...] = ()) -> np.ndarray | None:
+    """Boolean (n_send, n_recv) connection mask, or None for full connectivity (the layer
+    shapes are needed by the geometry patterns: Tessel, GpOneToOne, GpTessel, GaussRF)."""
     pat = spec.pattern
     if isinstance(pat, Full):
         return None
+    if isinstance(pat, GeometryPattern):
+        mask = np.zeros((n_send, n_recv), dtype=bool)
+        for r, senders in enumerate(pat.connections(send_shape, recv_shape, spec.send == spec.recv)):
+            mask[senders, r] = True       # (Network refuses a pattern that repeats a pair)
+        return mask
     if isinstance(pat, OneToOne):
         return np.eye(n_send, n_recv, dtype=bool)
     if isinstance(pat, UniformRandom):
@@ -42,18 +50,19 @@ def connectivity(spec: PrjnSpec, n_send: int, n_recv: int) -> np.ndarray | None:
     raise BackendError(f"projection '{spec.name}': pattern {pat!r} is not supported by the native core")
 
 
+def learn_quarters(learn_qtr: str) -> frozenset[int]:
+    """The quarters (0-3) at whose end a con spec's ``learn_qtr`` (``Q2|Q4`` ...) computes dWt."""
+    return frozenset(int(q[1]) - 1 for q in learn_qtr.split("|"))
+
+
 def check_con_spec(name: str, con: ConSpec) -> None:
     def bad(path, value, fix):
         raise BackendError(f"projection '{name}': {path} = {value!r} is not supported by the native core; {fix}")
     for grp in ("adapt_scale", "slow_wts", "margin", "dwt_share"):
         if getattr(con, grp).on:
             bad(f"{grp}.on", True, "switch it off or run the model in emergent")
-    if con.inhib:
-        bad("inhib", True, "inhibitory projections are not implemented; use FFFB inhibition")
     if con.rule.rule == "EXPT":
         bad("rule.rule", "EXPT", "use XCAL_CHL or DELTA_FF_FB")
-    if con.learn_qtr not in ("Q4",):
-        bad("learn_qtr", con.learn_qtr, "use Q4")
     if con.wt_scale.no_plus_net:
         bad("wt_scale.no_plus_net", True, "switch it off")
     if con.rnd.type not in ("UNIFORM", "NONE") and con.rnd.var != 0:
@@ -80,7 +89,7 @@ class Projection:
         self.dtype = dtype
         self.cc = ConConsts(con, dtype)
         ns, nr = send.n, recv.n
-        self.mask = connectivity(spec, ns, nr)
+        self.mask = connectivity(spec, ns, nr, send.shape, recv.shape)
         self.ncons = nr and (ns if self.mask is None else int(self.mask.sum(axis=0).max()))
         self.n_syn = ns * nr if self.mask is None else int(self.mask.sum())
         z = lambda: np.zeros((ns, nr), dtype=dtype)
@@ -94,6 +103,23 @@ class Projection:
         # (one send runs at a time), so a cycle allocates nothing
         self.send_buffers: dict = {}
         self.abs, self.rel = dtype(con.wt_scale.abs), dtype(con.wt_scale.rel)
+
+    def spec_values(self) -> np.ndarray | None:
+        """(n_send, n_recv) weights the projection's pattern sets itself (Tessel's wt_val,
+        GaussRF's gaussian; emergent-prjns.md 1.7), or None when the con spec draws them."""
+        pat = self.spec.pattern
+        if not isinstance(pat, GeometryPattern):
+            return None
+        vals = pat.values(self.send.shape, self.recv.shape, self.spec.send == self.spec.recv)
+        if vals is None:
+            return None
+        conns = pat.connections(self.send.shape, self.recv.shape, self.spec.send == self.spec.recv)
+        out = np.zeros(self.wt.shape, dtype=np.float64)
+        for r, (senders, v) in enumerate(zip(conns, vals)):
+            out[senders[:len(v)], r] = v
+            if len(v) < len(senders):   # (Tessel: connections past the offsets keep the draw)
+                out[senders[len(v):], r] = np.nan
+        return out
 
     # -- access
     def var(self, name: str) -> np.ndarray:

@@ -11,13 +11,20 @@ def draw_weights(p, rng: np.random.Generator) -> np.ndarray:
     """Effective weights of projection ``p`` drawn from its con spec's ``rnd``, shape (n_send, n_recv).
 
     UNIFORM: ``mean + var*2*(U - 0.5)`` with U a double in [0, 1), clipped to the weight limits;
-    var 0 (or type NONE) draws nothing: every weight is ``mean``."""
+    var 0 (or type NONE) draws nothing: every weight is ``mean``. Where the projection's pattern
+    sets the weights (emergent-prjns.md 1.7), its value replaces the draw (plus the draw's
+    deviation from ``mean`` with ``add_rnd_var``), clipped the same way."""
     rnd, lim = p.con.rnd, p.con.wt_limits
     shape = p.wt.shape
     if rnd.var == 0 or rnd.type == "NONE":
         w = np.full(shape, rnd.mean, dtype=np.float64)
     else:
         w = rnd.mean + rnd.var * 2.0 * (rng.random(shape) - 0.5)
+    v = p.spec_values()
+    if v is not None:
+        set_here = ~np.isnan(v)
+        v = np.where(set_here, v, 0.0)
+        w = np.where(set_here, v + (w - rnd.mean) if p.spec.pattern.add_rnd_var else v, w)
     lo = lim.min if lim.type in ("GT_MIN", "MIN_MAX") else None
     hi = lim.max if lim.type in ("LT_MAX", "MIN_MAX") else None
     if lo is not None or hi is not None:

@@ -368,6 +368,8 @@ def _create(f, model, model_json, engine, engine_version, seed, mpi_size, projec
     prov = _prov.collect(engine, engine_version, seed=seed, mpi_size=mpi_size, project_dir=project_dir)
     for k, v in (extra or {}).items():
         prov[k] = v
+    if model is not None and model.notes:      # e.g. what an import of an emergent project left out
+        prov["model_notes"] = "\n".join(model.notes)
     f.attrs.update({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "status": "running",
                     "complete": False, "engine": engine, "engine_version": engine_version or "",
                     "model_name": model.name if model is not None else "",

@@ -5,10 +5,11 @@ from .model import Model, Resolved
 from .network import Full, Layer, LayerKind, Network, OneToOne, Projection, UniformRandom
 from .params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
 from .patterns import Patterns
+from .prjns import GaussRF, GpOneToOne, GpTessel, Tessel, TiledGpRF
 from .runplan import RunPlan
 from .sheet import Sel, Sheet
 
 __all__ = ["Model", "Resolved", "Network", "Layer", "LayerKind", "Projection", "Full", "OneToOne",
-           "UniformRandom", "Sheet", "Sel", "Patterns", "RunPlan", "UnitSpec", "LayerSpec", "ConSpec",
+           "UniformRandom", "Tessel", "GpOneToOne", "GpTessel", "GaussRF", "TiledGpRF", "Sheet", "Sel", "Patterns", "RunPlan", "UnitSpec", "LayerSpec", "ConSpec",
            "BiasSpec", "NetworkSpec", "load_model", "leaf_fields", "get_path", "with_path",
            "to_dict", "from_dict"]

@@ -113,10 +113,12 @@ class Model:
     params : a Sheet, a list of Sheets (applied in order) or None
     patterns : Patterns for every input and target layer
     plan : RunPlan (default ``RunPlan()``)
+    notes : what a user must know about where the model came from, e.g. the layers and
+        projections an import left out (stored with the model, so in every run file)
     """
 
     def __init__(self, network: Network, params: Sheet | list[Sheet] | None, patterns: Patterns,
-                 plan: RunPlan | None = None) -> None:
+                 plan: RunPlan | None = None, notes: Iterable[str] = ()) -> None:
         if not isinstance(network, Network):
             raise SpecError(f"Model: network must be a Network, got {type(network).__name__}")
         if not network.layers:
@@ -131,6 +133,7 @@ class Model:
         if not isinstance(plan, RunPlan):
             raise SpecError(f"Model: plan must be a RunPlan, got {type(plan).__name__}")
         self.network, self.sheets, self.patterns, self.plan = network, sheets, patterns, plan
+        self.notes = [str(n) for n in notes]
         self._check_patterns()
         self.layer_params, self.prjn_params, self.network_params = resolve(network, sheets)
 
@@ -180,7 +183,7 @@ class Model:
         }
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
             "network": self.network.to_dict(),
             "sheets": [s.to_dict() for s in self.sheets],
@@ -188,6 +191,9 @@ class Model:
             "plan": self.plan.to_dict(),
             "resolved": self.resolved_dict(),
         }
+        if self.notes:           # (absent when empty: a model's JSON text stays as it was)
+            data["notes"] = list(self.notes)
+        return data
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, fixed indentation, exact floats; same model -> same text."""
@@ -205,7 +211,8 @@ class Model:
         try:
             model = cls(Network.from_dict(data["network"]),
                         [Sheet.from_dict(s) for s in data["sheets"]],
-                        Patterns.from_dict(data["patterns"]), RunPlan.from_dict(data["plan"]))
+                        Patterns.from_dict(data["patterns"]), RunPlan.from_dict(data["plan"]),
+                        data.get("notes", ()))
         except KeyError as e:
             raise SpecError(f"{where}: missing field {e}") from e
         stored = data.get("resolved")

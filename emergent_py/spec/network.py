@@ -128,8 +128,11 @@ class UniformRandom:
         pass
 
 
-PATTERNS = {"Full": Full, "OneToOne": OneToOne, "UniformRandom": UniformRandom}
-Pattern = Union[Full, OneToOne, UniformRandom]
+from .prjns import GpOneToOne, GpTessel, GaussRF, Tessel, TiledGpRF  # noqa: E402  (geometry patterns)
+
+PATTERNS = {"Full": Full, "OneToOne": OneToOne, "UniformRandom": UniformRandom, "Tessel": Tessel,
+            "GpOneToOne": GpOneToOne, "GpTessel": GpTessel, "GaussRF": GaussRF, "TiledGpRF": TiledGpRF}
+Pattern = Union[Full, OneToOne, UniformRandom, Tessel, GpOneToOne, GpTessel, GaussRF, TiledGpRF]
 
 
 @dataclass(frozen=True)

@@ -75,14 +75,22 @@ def test_leabra_bench_generates_inputs_at_run_time(reference):
     assert m.patterns is pats
 
 
-def test_unsupported_projection_types_are_named(reference):
-    path = reference / "projects/projection_sampler.proj"
+def test_unsupported_projection_types_are_named(reference, tmp_path):
+    from emergent_py.emergent.dump import Dump
+    d = Dump.read(reference / "projects/projection_sampler.proj")
+    for blk in (d.find(".networks[0].specs[3]"), d.skeleton_find(".networks[0].specs[3]")):
+        blk.type = "PolarRndPrjnSpec"           # (its GaussRF specs import; a spec type that does not)
+        blk.head = blk.head.replace("GaussRFPrjnSpec", "PolarRndPrjnSpec", 1)
+    d.find(".networks[0].layers[1].projections[0]")["spec"].set("type", "PolarRndPrjnSpec")
+    path = tmp_path / "sampler.proj"
+    d.write(path)
     with pytest.raises(SpecError) as e:
         load_project(path)
     msg = str(e.value)
-    assert "Sender->HalfOvlp4x4 ('Fm_Sender', GaussRFPrjnSpec 'GaussRF_HalfOvlp4x4')" in msg
-    assert "Self->Self ('Fm_Self', GaussRFPrjnSpec 'GaussRF_SelfPrjn')" in msg
-    # skipping them gets past the projections; this demo has no input table, which is named next
+    assert ("projection Sender->HalfOvlp4x4 ('Fm_Sender', line 3587): projection spec "
+            "'GaussRF_HalfOvlp4x4' is a PolarRndPrjnSpec, which the native core does not implement") in msg
+    assert "Self->Self" not in msg                # GaussRFPrjnSpec is implemented
+    # skipping it gets past the projections; this demo has no input table, which is named next
     with pytest.raises(SpecError, match=r"no input data table \(.data.gp\[0\]\[0\] is missing"):
         import_project(path, skip_unsupported=True)
 
