@@ -11,10 +11,25 @@
  * One call runs n_cycles cycles of one quarter:
  *   send_netin_delta (3.1) -> netin integration (3.3) -> netin stats (4.3) -> FFFB (4.2)
  *   -> activation (4.5, 5.2, 5.5) -> running averages (7) -> act stats.
+ *
+ * Threads (run_cycles_pool, compute_dwt_all, apply_dwt_all with a Pool of T threads): the work
+ * is split so that every value is computed by exactly one thread with exactly the operations,
+ * in exactly the order, of one thread. Net input: each thread owns a fixed slice of every
+ * layer's receivers (split_range) and adds every sending row into its slice, senders in order,
+ * so each receiver's sum is the one-thread sum; integration, activation and the running averages
+ * are per unit on the same slices. The sums over a layer's or pool's units (averages, FFFB) run on
+ * thread 0 alone, in unit order. Learning splits a projection's sender rows (each row is
+ * independent). No sum is ever split into per-thread partial sums, so any T gives the bits of T=1.
  */
+#define _GNU_SOURCE
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef float real;
 
@@ -68,7 +83,200 @@ typedef struct {
     const int64_t *lay_pool0, *lay_npools;        /* per layer: its first pool and pool count */
     const real *pc;                               /* PC_COUNT x n_pools */
     real *p[P_COUNT];                             /* pool state, n_pools each */
+    int64_t *send_cnt;                            /* scratch: n_layers counts of senders that send */
 } Net;
+
+/* ---------------------------------------------------------------------------------------------
+ * A persistent pool of T threads (the caller is thread 0): created once per network, woken per
+ * call. Waiting spins for SPIN_NS (the phases of a cycle are microseconds apart), then sleeps
+ * on a condition variable (between calls, and on a machine with more threads than free cores).
+ */
+typedef struct {
+    int n, count, gen, sleepers;                  /* count, gen, sleepers: atomic */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} Barrier;
+
+#define SPIN_NS 200000
+#define MAX_THREADS 1024
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void barrier_init(Barrier *b, int n)
+{
+    b->n = n;
+    b->count = b->gen = b->sleepers = 0;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+}
+
+/* The last thread to arrive releases the others. A sleeper counts itself in (seq_cst) before it
+ * looks at gen once more under the mutex, and the releaser looks at sleepers after it moved gen
+ * (seq_cst), so a release is never missed. */
+static void barrier_wait(Barrier *b)
+{
+    if (b->n <= 1)
+        return;
+    const int gen = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(&b->count, 1, __ATOMIC_ACQ_REL) == b->n) {
+        __atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&b->gen, gen + 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST)) {
+            pthread_mutex_lock(&b->mu);
+            pthread_cond_broadcast(&b->cv);
+            pthread_mutex_unlock(&b->mu);
+        }
+        return;
+    }
+    /* Spin on the load alone for SPIN_NS / 4, then yield the core at every turn (with more
+     * threads than free cores the thread waited for may need it), then after SPIN_NS sleep. No
+     * PAUSE in the loop: in a virtual machine a PAUSE loop makes the hypervisor deschedule the
+     * virtual CPU (pause-loop exiting), which made every barrier of a cycle cost 100-200 us on
+     * the team's VM (measured), against about 1 us without. */
+    const int64_t t0 = now_ns();
+    for (int64_t k = 1; __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == gen; k++) {
+        if (k % 256)
+            continue;
+        const int64_t dt = now_ns() - t0;
+        if (dt > SPIN_NS)
+            break;
+        if (dt > SPIN_NS / 4)
+            sched_yield();
+    }
+    if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen)
+        return;
+    pthread_mutex_lock(&b->mu);
+    __atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&b->gen, __ATOMIC_SEQ_CST) == gen)
+        pthread_cond_wait(&b->cv, &b->mu);
+    __atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&b->mu);
+}
+
+typedef struct Pool Pool;
+typedef struct {
+    Pool *pool;
+    int t;
+} Worker;
+
+struct Pool {
+    int n, quit;
+    pthread_t *tid;
+    Worker *workers;
+    Barrier start;                                /* a call's start: releases the workers */
+    Barrier sync;                                 /* the phases inside a call, and its end */
+    void (*fn)(void *, int);
+    void *arg;
+};
+
+static void *worker_main(void *w_)
+{
+    const Worker *w = (const Worker *)w_;
+    Pool *P = w->pool;
+    for (;;) {
+        barrier_wait(&P->start);
+        if (P->quit)
+            return NULL;
+        P->fn(P->arg, w->t);
+        barrier_wait(&P->sync);
+    }
+}
+
+/* A pool of n threads (n - 1 workers besides the caller), or NULL when they cannot be started.
+ * The workers block every signal: signals (a job's stop request) go to the Python thread. */
+Pool *pool_create(int64_t n)
+{
+    if (n < 1 || n > MAX_THREADS)
+        return NULL;
+    Pool *P = calloc(1, sizeof *P);
+    if (!P)
+        return NULL;
+    P->n = (int)n;
+    P->tid = calloc((size_t)n, sizeof *P->tid);
+    P->workers = calloc((size_t)n, sizeof *P->workers);
+    if (!P->tid || !P->workers) {
+        free(P->tid);
+        free(P->workers);
+        free(P);
+        return NULL;
+    }
+    barrier_init(&P->start, (int)n);
+    barrier_init(&P->sync, (int)n);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int started = 1;
+    for (; started < n; started++) {
+        P->workers[started].pool = P;
+        P->workers[started].t = started;
+        if (pthread_create(&P->tid[started], NULL, worker_main, &P->workers[started]))
+            break;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started < n) {                             /* stop the ones that started */
+        P->start.n = P->sync.n = started;
+        P->quit = 1;
+        barrier_wait(&P->start);
+        for (int i = 1; i < started; i++)
+            pthread_join(P->tid[i], NULL);
+        free(P->tid);
+        free(P->workers);
+        free(P);
+        return NULL;
+    }
+    return P;
+}
+
+int64_t pool_size(const Pool *P) { return P ? P->n : 1; }
+
+void pool_destroy(Pool *P)
+{
+    if (!P)
+        return;
+    P->quit = 1;
+    barrier_wait(&P->start);
+    for (int i = 1; i < P->n; i++)
+        pthread_join(P->tid[i], NULL);
+    free(P->tid);
+    free(P->workers);
+    free(P);
+}
+
+/* fn(arg, t) on every thread t of the pool (0 on the caller); returns when all are done */
+static void pool_run(Pool *P, void (*fn)(void *, int), void *arg)
+{
+    if (!P || P->n == 1) {
+        fn(arg, 0);
+        return;
+    }
+    P->fn = fn;
+    P->arg = arg;
+    barrier_wait(&P->start);
+    fn(arg, 0);
+    barrier_wait(&P->sync);
+}
+
+static inline void pool_sync(Pool *P)
+{
+    if (P)
+        barrier_wait(&P->sync);
+}
+
+/* Thread t's part [*lo, *hi) of [a, b) out of T: contiguous, in blocks of 16 floats (a cache
+ * line, so that no two threads write one line) where the range has at least 16 per thread. */
+static inline void split_range(int64_t a, int64_t b, int t, int T, int64_t *lo, int64_t *hi)
+{
+    const int64_t n = b - a, grain = n >= 16 * (int64_t)T ? 16 : 1;
+    const int64_t blocks = (n + grain - 1) / grain;
+    const int64_t x = blocks * t / T * grain, y = blocks * (t + 1) / T * grain;
+    *lo = a + (x < n ? x : n);
+    *hi = a + (y < n ? y : n);
+}
 
 /* "no loop-carried dependence": a synapse row never overlaps the unit arrays it reads, which
  * the compiler cannot prove; with it the learning loops vectorize (same operations per element) */
@@ -89,9 +297,10 @@ static inline real inet(real v, real ge, real gl, real gi, real ee, real el, rea
 }
 
 /* pending[r] += e * w[r] for the senders' rows w = wt + idx[k]*nr with e = delta[k]*scale, k in
- * order. Four senders per pass over the receivers, added one after another in the same order
+ * order, for the ncols receivers from out and wt on (a thread's slice of the nr of a row).
+ * Four senders per pass over the receivers, added one after another in the same order
  * (so the same roundings as four separate passes) with pending[r] kept in a register. */
-static void send_rows(real *restrict out, const real *wt, int64_t nr, const int64_t *idx,
+static void send_rows(real *restrict out, const real *wt, int64_t nr, int64_t ncols, const int64_t *idx,
                       const real *delta, int64_t cnt, real scale)
 {
     int64_t k = 0;
@@ -100,27 +309,29 @@ static void send_rows(real *restrict out, const real *wt, int64_t nr, const int6
         const real e2 = delta[k + 2] * scale, e3 = delta[k + 3] * scale;
         const real *restrict w0 = wt + idx[k] * nr, *restrict w1 = wt + idx[k + 1] * nr;
         const real *restrict w2 = wt + idx[k + 2] * nr, *restrict w3 = wt + idx[k + 3] * nr;
-        for (int64_t j = 0; j < nr; j++)
+        for (int64_t j = 0; j < ncols; j++)
             out[j] = (((out[j] + e0 * w0[j]) + e1 * w1[j]) + e2 * w2[j]) + e3 * w3[j];
     }
     for (; k < cnt; k++) {
         const real e = delta[k] * scale;
         const real *restrict w = wt + idx[k] * nr;
-        for (int64_t j = 0; j < nr; j++)
+        for (int64_t j = 0; j < ncols; j++)
             out[j] = out[j] + e * w[j];
     }
 }
 
-static void send_netin_delta(const Net *N, const uint8_t *clamped)
+/* The first half of send_netin_delta: which senders of every layer send, and what (layer l's
+ * list at send_idx/send_delta + lay_start[l], its length in send_cnt[l]); one thread. */
+static void select_senders(const Net *N)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
     const real *act = N->u[U_ACT];
-    real *sent = N->u[U_ACT_SENT], *pending = N->u[U_PENDING];
-    int64_t *idx = N->send_idx;
-    real *delta = N->send_delta;
+    real *sent = N->u[U_ACT_SENT];
     for (int64_t l = 0; l < N->n_layers; l++) {
         const int64_t s0 = N->lay_start[l], ns = N->lay_size[l];
+        int64_t *idx = N->send_idx + s0;
+        real *delta = N->send_delta + s0;
         int64_t cnt = 0;
         for (int64_t s = 0; s < ns; s++) {     /* which senders send, and what */
             const int64_t i = s0 + s;
@@ -137,19 +348,34 @@ static void send_netin_delta(const Net *N, const uint8_t *clamped)
                 sent[i] = 0;
             }
         }
+        N->send_cnt[l] = cnt;
+    }
+}
+
+/* The second half: every receiver of a projection gets its senders in sender order, as emergent
+ * sends (sending layers in order, their projections in order); thread t of T sends into its
+ * slice of each receiving layer only, so every receiver's sum is the one-thread sum. */
+static void send_netin_delta(const Net *N, const uint8_t *clamped, int t, int T)
+{
+    real *pending = N->u[U_PENDING];
+    for (int64_t l = 0; l < N->n_layers; l++) {
+        const int64_t cnt = N->send_cnt[l], s0 = N->lay_start[l];
         if (cnt == 0)
             continue;
-        /* every receiver of a projection gets its senders in sender order, as emergent sends */
         for (int64_t p = 0; p < N->n_prjns; p++) {
             const int64_t r = N->p_recv[p];
             if (N->p_send[p] != l || clamped[r])
                 continue;
-            send_rows(pending + N->lay_start[r], N->p_wt[p], N->lay_size[r], idx, delta, cnt, N->p_scale[p]);
+            int64_t j0, j1;
+            split_range(0, N->lay_size[r], t, T, &j0, &j1);
+            if (j1 > j0)
+                send_rows(pending + N->lay_start[r] + j0, N->p_wt[p] + j0, N->lay_size[r], j1 - j0,
+                          N->send_idx + s0, N->send_delta + s0, cnt, N->p_scale[p]);
         }
     }
 }
 
-static void netin_integ(const Net *N, const uint8_t *clamped)
+static void netin_integ(const Net *N, const uint8_t *clamped, int t, int T)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
@@ -158,7 +384,8 @@ static void netin_integ(const Net *N, const uint8_t *clamped)
     for (int64_t l = 0; l < N->n_layers; l++) {
         if (clamped[l])
             continue;
-        const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
+        int64_t a, b;
+        split_range(N->lay_start[l], N->lay_start[l] + N->lay_size[l], t, T, &a, &b);
         IVDEP for (int64_t i = a; i < b; i++) {
             net_raw[i] += pending[i];
             pending[i] = 0;
@@ -308,23 +535,30 @@ static void act_group(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t t
         *last_spike = tot_cycle;
 }
 
-static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle, int64_t *last_spike)
+/* thread t's slice of every unclamped layer (split_range), by unit group: the layer itself, or
+ * the parts of its pools inside the slice */
+static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle, int64_t *last_spike, int t, int T)
 {
     for (int64_t l = 0; l < N->n_layers; l++) {
         if (clamped[l])
             continue;
+        int64_t a, b;
+        split_range(N->lay_start[l], N->lay_start[l] + N->lay_size[l], t, T, &a, &b);
         if (!N->lay_npools[l]) {             /* the unit groups of the layer: itself, or its pools */
-            act_group(N, N->lay_start[l], N->lay_start[l] + N->lay_size[l], N->l[L_G_I][l], tot_cycle, last_spike);
+            if (b > a)
+                act_group(N, a, b, N->l[L_G_I][l], tot_cycle, last_spike);
             continue;
         }
         for (int64_t g = 0; g < N->lay_npools[l]; g++) {
             const int64_t q = N->lay_pool0[l] + g;
-            act_group(N, N->pool_start[q], N->pool_start[q] + N->pool_size[q], N->p[P_G_I][q], tot_cycle, last_spike);
+            const int64_t qa = MAXF(a, N->pool_start[q]), qb = MINF(b, N->pool_start[q] + N->pool_size[q]);
+            if (qb > qa)
+                act_group(N, qa, qb, N->p[P_G_I][q], tot_cycle, last_spike);
         }
     }
 }
 
-static void act_post(const Net *N)
+static void act_post_range(const Net *N, int64_t i0, int64_t i1)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
@@ -333,7 +567,7 @@ static void act_post(const Net *N)
     real *restrict ru = U[U_RU_AVG_S_LRN], *restrict su = U[U_SU_AVG_S_LRN];
     const real *restrict a = U[U_ACT_ND];
     const int su_same = (int)N->su_same;
-    IVDEP for (int64_t i = 0; i < n; i++) {
+    IVDEP for (int64_t i = i0; i < i1; i++) {
         const real ss1 = ss[i] + UC(UC_SS_RATE, i) * (a[i] - ss[i]);
         const real s1 = s[i] + UC(UC_S_RATE, i) * (ss1 - s[i]);
         const real m1 = m[i] + UC(UC_M_RATE, i) * (s1 - m[i]);
@@ -359,12 +593,27 @@ static void pool_act_avg(const Net *N)
     }
 }
 
-static int all_finite(const Net *N)
+static int all_finite_range(const Net *N, int64_t i0, int64_t i1)
 {
     const real *act = N->u[U_ACT], *net = N->u[U_NET], *veq = N->u[U_V_M_EQ];
     int ok = 1;                      /* no early exit: the loop vectorizes (x - x is 0 iff finite) */
-    for (int64_t i = 0; i < N->n_units; i++)
+    for (int64_t i = i0; i < i1; i++)
         ok &= (act[i] - act[i] == 0) & (net[i] - net[i] == 0) & (veq[i] - veq[i] == 0);
+    return ok;
+}
+
+/* the running averages of thread t's slice of every layer (clamped ones too); with nan_check,
+ * whether act, net and v_m_eq of the slice are finite (1 without) */
+static int act_post(const Net *N, int t, int T, int64_t nan_check)
+{
+    int ok = 1;
+    for (int64_t l = 0; l < N->n_layers; l++) {
+        int64_t a, b;
+        split_range(N->lay_start[l], N->lay_start[l] + N->lay_size[l], t, T, &a, &b);
+        act_post_range(N, a, b);
+        if (nan_check)
+            ok &= all_finite_range(N, a, b);
+    }
     return ok;
 }
 
@@ -372,26 +621,91 @@ static int all_finite(const Net *N)
  * where emergent skips them. Returns the number of cycles completed: less than n_cycles when a
  * non-finite act, net or v_m_eq appeared (with nan_check), in which case the state is that of
  * the failing cycle. *last_spike is updated to the latest cycle with a v_m reset. */
+typedef struct {
+    const Net *N;
+    const uint8_t *clamped;
+    int64_t n_cycles, tot_cycle0, nan_check, done;
+    int64_t *last_spike;
+    Pool *pool;
+    int T;
+    int ok[MAX_THREADS];
+    int64_t spike[MAX_THREADS];
+} CycleJob;
+
+/* Thread t's part of the cycles. The steps a thread does on its own slices follow one another
+ * without waiting (a slice's net input is complete once its thread has sent into it); the sums
+ * over layers and pools (and the choice of senders) wait for all slices, and run on thread 0. */
+static void cycles_job(void *arg, int t)
+{
+    CycleJob *J = (CycleJob *)arg;
+    const Net *N = J->N;
+    const uint8_t *clamped = J->clamped;
+    const int T = J->T;
+    int64_t spike = *J->last_spike;
+    if (t == 0)
+        select_senders(N);
+    pool_sync(J->pool);
+    for (int64_t c = 0; c < J->n_cycles; c++) {
+        const int64_t tc = J->tot_cycle0 + c;
+        send_netin_delta(N, clamped, t, T);
+        netin_integ(N, clamped, t, T);
+        pool_sync(J->pool);
+        if (t == 0) {
+            layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX]);
+            fffb(N, clamped);
+        }
+        pool_sync(J->pool);
+        compute_act(N, clamped, tc, &spike, t, T);
+        J->ok[t] = act_post(N, t, T, J->nan_check);
+        J->spike[t] = spike;
+        pool_sync(J->pool);
+        if (t == 0) {
+            layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX]);
+            pool_act_avg(N);
+            int ok = 1;
+            for (int k = 0; k < T; k++) {
+                ok &= J->ok[k];
+                *J->last_spike = J->spike[k] > *J->last_spike ? J->spike[k] : *J->last_spike;
+            }
+            if (!ok)
+                J->done = c;
+            else if (c + 1 < J->n_cycles)
+                select_senders(N);
+        }
+        pool_sync(J->pool);
+        if (J->done >= 0)
+            return;
+    }
+}
+
+/* Run n_cycles cycles on the threads of pool (NULL or a pool of 1: this thread alone); the
+ * same result, bit for bit, for any number of threads (see the top of this file). */
+int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_t n_cycles, int64_t tot_cycle0,
+                        int64_t nan_check, int64_t *last_spike)
+{
+    CycleJob J;
+    J.N = N;
+    J.clamped = clamped;
+    J.n_cycles = n_cycles;
+    J.tot_cycle0 = tot_cycle0;
+    J.nan_check = nan_check;
+    J.done = -1;
+    J.last_spike = last_spike;
+    J.T = pool && pool->n > 1 ? pool->n : 1;
+    J.pool = J.T > 1 ? pool : NULL;
+    if (n_cycles <= 0)
+        return 0;
+    pool_run(J.pool, cycles_job, &J);
+    return J.done >= 0 ? J.done : n_cycles;
+}
+
 int64_t run_cycles(const Net *N, const uint8_t *clamped, int64_t n_cycles, int64_t tot_cycle0,
                    int64_t nan_check, int64_t *last_spike)
 {
-    for (int64_t c = 0; c < n_cycles; c++) {
-        const int64_t tc = tot_cycle0 + c;
-        send_netin_delta(N, clamped);
-        netin_integ(N, clamped);
-        layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX]);
-        fffb(N, clamped);
-        compute_act(N, clamped, tc, last_spike);
-        act_post(N);
-        layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX]);
-        pool_act_avg(N);
-        if (nan_check && !all_finite(N))
-            return c;
-    }
-    return n_cycles;
+    return run_cycles_pool(NULL, N, clamped, n_cycles, tot_cycle0, nan_check, last_spike);
 }
 
-int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 3; }
+int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 4; }
 
 /* ---------------------------------------------------------------------------------------------
  * Learning (leabra.md 9.3-9.6): the compiled twin of learn.py's raw_dwt / accumulate_dwt /
@@ -491,15 +805,16 @@ static inline void dwt_row(const Con *c, int64_t s, real lrate_eff, const int ch
     }
 }
 
-/* Accumulate this trial's dWt into dwt (with dwt_norm and momentum); lrate_eff is the learning
- * rate times the receiving layer's lrate_mod (times momentum's lr_comp), in float32. */
-void compute_dwt(const Con *c, real lrate_eff)
+/* Accumulate this trial's dWt into dwt (with dwt_norm and momentum) for the sender rows
+ * [s0, s1); lrate_eff is the learning rate times the receiving layer's lrate_mod (times
+ * momentum's lr_comp), in float32. */
+static void dwt_rows(const Con *c, real lrate_eff, int64_t s0, int64_t s1)
 {
     /* the 8.6 defaults (norm at SEND_CONS level, momentum, full connectivity) get a copy of the
      * row loop with literal flags, which vectorizes; XCAL_CHL or DELTA_FF_FB */
     const int standard = c->norm_on && c->norm_send_cons && c->mom_on && !c->mask;
     const int shared = c->norm_on && c->norm_send_cons && !c->mask;
-    for (int64_t s = 0; s < c->n_send; s++) {
+    for (int64_t s = s0; s < s1; s++) {
         if (c->s_avg_s[s] < c->lrn_thr && c->s_avg_m[s] < c->lrn_thr)
             continue;                                        /* the sender does not learn */
         if (standard && c->rule_chl)
@@ -509,6 +824,11 @@ void compute_dwt(const Con *c, real lrate_eff)
         else
             dwt_row(c, s, lrate_eff, (int)c->rule_chl, (int)c->norm_on, (int)c->mom_on, c->mask != 0, shared);
     }
+}
+
+void compute_dwt(const Con *c, real lrate_eff)
+{
+    dwt_rows(c, lrate_eff, 0, c->n_send);
 }
 
 /* x ** p rounded once to float32 from float64, as learn.powf computes it: binary powering for
@@ -580,15 +900,62 @@ static inline void apply_row(const Con *c, int64_t s, const int64_t gain_int)
 }
 
 /* Compute_Weights: fwt += dwt * (soft bound x weight balance), limits, wt = SIG(fwt), dwt = 0;
- * only synapses with dwt != 0 change */
-void apply_dwt(const Con *c)
+ * only synapses with dwt != 0 change; sender rows [s0, s1) */
+static void apply_rows(const Con *c, int64_t s0, int64_t s1)
 {
-    for (int64_t s = 0; s < c->n_send; s++) {
+    for (int64_t s = s0; s < s1; s++) {
         if (c->gain_int == 6)
             apply_row(c, s, 6);
         else
             apply_row(c, s, c->gain_int);
     }
+}
+
+void apply_dwt(const Con *c)
+{
+    apply_rows(c, 0, c->n_send);
+}
+
+/* Every learning projection's dWt or weight update on the threads of a pool: thread t takes its
+ * part of every projection's sender rows (rows are independent: the same bits for any T). */
+typedef struct {
+    const Con *const *cons;
+    const real *lrates;                        /* NULL: the weight update */
+    int64_t n;
+    int T;
+} LearnJob;
+
+static void learn_job(void *arg, int t)
+{
+    const LearnJob *J = (const LearnJob *)arg;
+    for (int64_t i = 0; i < J->n; i++) {
+        const Con *c = J->cons[i];
+        const int64_t s0 = c->n_send * t / J->T, s1 = c->n_send * (t + 1) / J->T;
+        if (J->lrates)
+            dwt_rows(c, J->lrates[i], s0, s1);
+        else
+            apply_rows(c, s0, s1);
+    }
+}
+
+static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
+{
+    LearnJob J;
+    J.cons = cons;
+    J.lrates = lrates;
+    J.n = n;
+    J.T = pool && pool->n > 1 ? pool->n : 1;
+    pool_run(J.T > 1 ? pool : NULL, learn_job, &J);
+}
+
+void compute_dwt_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
+{
+    learn_all(pool, cons, lrates, n);
+}
+
+void apply_dwt_all(Pool *pool, const Con *const *cons, int64_t n)
+{
+    learn_all(pool, cons, NULL, n);
 }
 
 int64_t con_abi(void) { return (int64_t)sizeof(Con); }

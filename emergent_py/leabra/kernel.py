@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,9 @@ KERNELS = ("auto", "c", "numpy")
 # -ffp-contract=off: no fused multiply-adds, so every float32 operation rounds as numpy's does;
 # -fno-trapping-math only lets branch-free selects compute both sides (no -ffast-math: values
 # stay IEEE, bit for bit those of the scalar code)
-CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
+# (-pthread: the kernel's thread pool; glibc before 2.34 keeps pthreads in a library of its own)
+CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
+          "-pthread")
 
 # unit state rows, unit constant rows and layer rows: the enums of kernel.c, in order
 UNIT_ROWS = ("act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_m", "v_m_eq", "I_net",
@@ -53,7 +56,7 @@ LAYER_ROWS = ("net_avg", "net_max", "acts_avg", "acts_max", "ffi", "fbi", "g_i",
 PC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "size")
 POOL_ROWS = ("ffi", "fbi", "g_i", "acts_avg")
 LC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "inhib_on", "size")
-ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 3   # (3: the Net struct's version)
+ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 4   # (4: the Net struct's version)
 
 _p = ctypes.c_void_p
 
@@ -65,7 +68,8 @@ class _Net(ctypes.Structure):
                 ("lc", _p), ("p_send", _p), ("p_recv", _p), ("p_wt", _p), ("p_scale", _p),
                 ("t_r", ctypes.c_int64), ("send_idx", _p), ("send_delta", _p),
                 ("n_pools", ctypes.c_int64), ("pool_start", _p), ("pool_size", _p), ("pool_layer", _p),
-                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS))]
+                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS)),
+                ("send_cnt", _p)]
 
 
 class _Con(ctypes.Structure):
@@ -213,6 +217,17 @@ def load() -> ctypes.CDLL:
         lib.compute_dwt.restype = lib.apply_dwt.restype = None
         lib.compute_dwt.argtypes = [ctypes.POINTER(_Con), ctypes.c_float]
         lib.apply_dwt.argtypes = [ctypes.POINTER(_Con)]
+        lib.pool_create.restype = _p
+        lib.pool_create.argtypes = [ctypes.c_int64]
+        lib.pool_destroy.restype = None
+        lib.pool_destroy.argtypes = [_p]
+        lib.pool_size.restype = ctypes.c_int64
+        lib.pool_size.argtypes = [_p]
+        lib.run_cycles_pool.restype = ctypes.c_int64
+        lib.run_cycles_pool.argtypes = [_p] + lib.run_cycles.argtypes
+        lib.compute_dwt_all.restype = lib.apply_dwt_all.restype = None
+        lib.compute_dwt_all.argtypes = [_p, _p, _p, ctypes.c_int64]
+        lib.apply_dwt_all.argtypes = [_p, _p, ctypes.c_int64]
     except (OSError, subprocess.SubprocessError, BackendError) as e:
         _LIB_ERROR = f"the compiled cycle kernel is unavailable: {e}"
         raise BackendError(_LIB_ERROR) from None
@@ -220,8 +235,9 @@ def load() -> ctypes.CDLL:
     return lib
 
 
-def choose(net, kernel: str | None) -> "CycleKernel | None":
-    """The C kernel for ``net`` per ``kernel`` (or $EMERGENT_PY_KERNEL), or None for numpy."""
+def choose(net, kernel: str | None, threads: int = 1) -> "CycleKernel | None":
+    """The C kernel for ``net`` per ``kernel`` (or $EMERGENT_PY_KERNEL) on ``threads`` threads,
+    or None for numpy."""
     kernel = kernel or os.environ.get("EMERGENT_PY_KERNEL") or "auto"
     if kernel not in KERNELS:
         raise BackendError(f"kernel {kernel!r}: use one of {', '.join(KERNELS)} "
@@ -231,7 +247,7 @@ def choose(net, kernel: str | None) -> "CycleKernel | None":
     why = unsupported(net)
     if why is None:
         try:
-            return CycleKernel(net, load())
+            return CycleKernel(net, load(), threads)
         except BackendError as e:
             why = str(e)
             if kernel == "auto":     # a machine without a working compiler: say so (once per place)
@@ -289,10 +305,13 @@ def _addr(a: np.ndarray) -> int:
 
 class CycleKernel:
     """The C kernel bound to one network's arrays (which must not be reallocated afterwards:
-    the network writes into its arrays in place)."""
+    the network writes into its arrays in place), on ``threads`` threads (a pool kept for the
+    network's lifetime; results bit for bit those of one thread, see kernel.c)."""
 
-    def __init__(self, net, lib: ctypes.CDLL) -> None:
+    def __init__(self, net, lib: ctypes.CDLL, threads: int = 1) -> None:
         self.lib, self.net = lib, net
+        self.threads = int(threads)
+        self._pool, self._pool_pid = None, None
         f, n, L = np.float32, net.n_units, net.n_layers
         per_unit = lambda v: np.broadcast_to(np.asarray(v, dtype=f), (n,))
         nx = net.nxx1
@@ -342,23 +361,42 @@ class CycleKernel:
         self._bind_pools()
         self._bind_state()
         self._ptr = ctypes.byref(s)
+        self.send_cnt = np.zeros(max(1, L), np.int64)
+        s.send_cnt = _addr(self.send_cnt)
         self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)
         self.cons = list(zip([p for p in prjns if p.cc.learn], map(ctypes.byref, self._con_structs)))
+        n_cons = len(self._con_structs)
+        self._con_ptrs = (ctypes.c_void_p * max(1, n_cons))(*[ctypes.addressof(c) for c in self._con_structs])
+        self._lrates = np.zeros(max(1, n_cons), dtype=f)
+
+    def pool(self) -> int | None:
+        """The thread pool's address (None for one thread), started on first use and again in a
+        forked child (a fork copies no threads)."""
+        if self.threads <= 1:
+            return None
+        if self._pool is None or self._pool_pid != os.getpid():
+            pool = self.lib.pool_create(self.threads)
+            if not pool:
+                raise BackendError(f"could not start {self.threads} threads for the C kernel "
+                                   f"(pthread_create failed); use fewer threads")
+            self._pool, self._pool_pid = pool, os.getpid()
+            self._finalizer = weakref.finalize(self, _destroy_pool, self.lib, pool, os.getpid())
+        return self._pool
 
     def compute_dwt(self) -> None:
         """Every learning projection's dWt (learn.raw_dwt + accumulate_dwt, leabra.md 9.3-9.5)."""
         lrate_mod = self.net.lay["lrate_mod"]
-        for p, con in self.cons:
+        for i, (p, _) in enumerate(self.cons):
             cc = p.cc
             lrate_eff = cc.lrate * lrate_mod[p.recv.index]
             if cc.mom_on:
                 lrate_eff = lrate_eff * cc.mom_lr_comp
-            self.lib.compute_dwt(con, lrate_eff)
+            self._lrates[i] = lrate_eff
+        self.lib.compute_dwt_all(self.pool(), self._con_ptrs, _addr(self._lrates), len(self.cons))
 
     def apply_dwt(self) -> None:
         """Every learning projection's weight update (learn.apply_dwt, leabra.md 9.6)."""
-        for _, con in self.cons:
-            self.lib.apply_dwt(con)
+        self.lib.apply_dwt_all(self.pool(), self._con_ptrs, len(self.cons))
 
     def _bind_pools(self) -> None:
         """Unit groups of 4-D layers: every pool's state becomes a view into one flat array per
@@ -421,7 +459,13 @@ class CycleKernel:
             self.p_scale[i] = p.scale_eff
         self.clamped[:] = net.hard_clamped
         self.last_spike.value = int(net.last_spike)
-        done = self.lib.run_cycles(self._ptr, _addr(self.clamped), n_cycles, int(net.tot_cycle),
-                                   int(bool(net.nan_check)), ctypes.byref(self.last_spike))
+        done = self.lib.run_cycles_pool(self.pool(), self._ptr, _addr(self.clamped), n_cycles, int(net.tot_cycle),
+                                        int(bool(net.nan_check)), ctypes.byref(self.last_spike))
         net.last_spike = self.last_spike.value
         return int(done)
+
+
+def _destroy_pool(lib, pool: int, pid: int) -> None:
+    """Stop a network's threads (in the process that started them; a forked child has none)."""
+    if os.getpid() == pid:
+        lib.pool_destroy(pool)

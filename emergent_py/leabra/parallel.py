@@ -499,9 +499,9 @@ class DmemRun(Run):
     """
 
     def __init__(self, model: Model, dmem: Dmem, seed: int | None = None, weights: dict | None = None,
-                 dtype=np.float32, observer: Any = None, record: str = "trial") -> None:
+                 dtype=np.float32, observer: Any = None, record: str = "trial", threads: int | str = 1) -> None:
         check_distributable(model)
-        net = DmemNetwork(model, dmem, seed=seed, weights=weights, dtype=dtype)
+        net = DmemNetwork(model, dmem, seed=seed, weights=weights, dtype=dtype, threads=threads)
         super().__init__(model, observer=observer, record=record, net=net)
         self.dmem = dmem
         self.plan = dmem_plan(model.plan, dmem.size)

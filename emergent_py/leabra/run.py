@@ -69,15 +69,17 @@ class Run:
     record : "epoch", "trial" (default) or "cycle": which rows the in-memory :class:`RunLog` keeps
         (the observer always sees trial and epoch rows)
     net : an existing :class:`Network` of this model to drive instead of building one
+    threads : threads of the C kernel inside the network (default 1, or "auto"), see :class:`Network`
     """
 
     def __init__(self, model: Model, seed: int | None = None, weights: dict | None = None,
                  dtype=np.float32, observer: Any = None, record: str = "trial",
-                 net: Network | None = None) -> None:
+                 net: Network | None = None, threads: int | str = 1) -> None:
         if record not in RECORD_LEVELS:
             raise BackendError(f"record='{record}': use one of {', '.join(RECORD_LEVELS)}")
         self.model, self.plan = model, model.plan
-        self.net = net if net is not None else Network(model, seed=seed, weights=weights, dtype=dtype)
+        self.net = net if net is not None else Network(model, seed=seed, weights=weights, dtype=dtype,
+                                                           threads=threads)
         self.observer, self.record = observer, record
         self.log = RunLog()
         self.n_pats = model.patterns.n
