@@ -20,8 +20,10 @@ from ..errors import BackendError
 
 #: a thread pays for its barriers (4 per cycle, about a microsecond each) only with enough
 #: synapses to send into; below this many synapses per thread the network runs on fewer threads
-#: (measured with ``emergent-py bench --threads 1,2``: docs/core.md)
+#: (measured with ``emergent-py bench --threads 1,2``: docs/core.md). $MIN_SYNAPSES_ENV overrides
+#: it (0: every thread asked for, however small the network)
 MIN_SYNAPSES_PER_THREAD = 150_000
+MIN_SYNAPSES_ENV = "EMERGENT_PY_MIN_SYNAPSES_PER_THREAD"
 
 #: environment variables that say how the launcher placed this task (recorded in provenance)
 BINDING_ENV = ("SLURM_CPUS_PER_TASK", "SLURM_CPU_BIND", "SLURM_CPU_BIND_TYPE", "SLURM_CPU_BIND_LIST",
@@ -66,7 +68,12 @@ def parse_threads(value, where: str = "threads") -> int:
 def effective_threads(requested: int, n_synapses: int, min_per_thread: int | None = None) -> tuple[int, str]:
     """``(threads, note)``: the threads a network of ``n_synapses`` synapses runs on when
     ``requested`` are asked for, and why fewer (empty note when all are used)."""
-    per = MIN_SYNAPSES_PER_THREAD if min_per_thread is None else min_per_thread
+    per = min_per_thread
+    if per is None:
+        env = os.environ.get(MIN_SYNAPSES_ENV, "").strip()
+        if env and not env.isdigit():
+            raise BackendError(f"${MIN_SYNAPSES_ENV}={env!r}: must be a whole number of synapses (0: no limit)")
+        per = int(env) if env else MIN_SYNAPSES_PER_THREAD
     if requested <= 1:
         return 1, ""
     fit = requested if per <= 0 else max(1, min(requested, n_synapses // per))
