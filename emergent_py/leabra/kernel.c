@@ -14,12 +14,12 @@
  *
  * Threads (run_cycles_pool, compute_dwt_all, apply_dwt_all with a Pool of T threads): the work
  * is split so that every value is computed by exactly one thread with exactly the operations,
- * in exactly the order, of one thread. Net input: each thread owns a fixed slice of every
- * layer's receivers (split_range) and adds every sending row into its slice, senders in order,
- * so each receiver's sum is the one-thread sum; integration, activation and the running averages
- * are per unit on the same slices. The sums over a layer's or pool's units (averages, FFFB) run on
- * thread 0 alone, in unit order. Learning splits a projection's sender rows (each row is
- * independent). No sum is ever split into per-thread partial sums, so any T gives the bits of T=1.
+ * in exactly the order, of one thread. Net input: a task owns a block of a layer's receivers and
+ * adds every sending row into it, senders in order, so each receiver's sum is the one-thread
+ * sum; integration, activation and the running averages are per unit on the same blocks. The
+ * sums over a layer's or pool's units (averages, FFFB) are one task each, in unit order.
+ * Learning splits a projection's sender rows (each row is independent). No sum is ever split
+ * into per-thread partial sums, so any T gives the bits of T=1 (see cycles_job).
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -267,17 +267,6 @@ static inline void pool_sync(Pool *P)
         barrier_wait(&P->sync);
 }
 
-/* Thread t's part [*lo, *hi) of [a, b) out of T: contiguous, in blocks of 16 floats (a cache
- * line, so that no two threads write one line) where the range has at least 16 per thread. */
-static inline void split_range(int64_t a, int64_t b, int t, int T, int64_t *lo, int64_t *hi)
-{
-    const int64_t n = b - a, grain = n >= 16 * (int64_t)T ? 16 : 1;
-    const int64_t blocks = (n + grain - 1) / grain;
-    const int64_t x = blocks * t / T * grain, y = blocks * (t + 1) / T * grain;
-    *lo = a + (x < n ? x : n);
-    *hi = a + (y < n ? y : n);
-}
-
 /* "no loop-carried dependence": a synapse row never overlaps the unit arrays it reads, which
  * the compiler cannot prove; with it the learning loops vectorize (same operations per element) */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -352,10 +341,10 @@ static void select_senders(const Net *N)
     }
 }
 
-/* The second half: every receiver of a projection gets its senders in sender order, as emergent
- * sends (sending layers in order, their projections in order); thread t of T sends into its
- * slice of each receiving layer only, so every receiver's sum is the one-thread sum. */
-static void send_netin_delta(const Net *N, const uint8_t *clamped, int t, int T)
+/* The second half, for the receivers [j0, j1) of layer r: they get their senders in sender order,
+ * as emergent sends (sending layers in order, their projections in order), so every receiver's
+ * sum is the same however the receivers are split into blocks. */
+static void send_netin_delta(const Net *N, int64_t r, int64_t j0, int64_t j1)
 {
     real *pending = N->u[U_PENDING];
     for (int64_t l = 0; l < N->n_layers; l++) {
@@ -363,36 +352,27 @@ static void send_netin_delta(const Net *N, const uint8_t *clamped, int t, int T)
         if (cnt == 0)
             continue;
         for (int64_t p = 0; p < N->n_prjns; p++) {
-            const int64_t r = N->p_recv[p];
-            if (N->p_send[p] != l || clamped[r])
+            if (N->p_send[p] != l || N->p_recv[p] != r)
                 continue;
-            int64_t j0, j1;
-            split_range(0, N->lay_size[r], t, T, &j0, &j1);
-            if (j1 > j0)
-                send_rows(pending + N->lay_start[r] + j0, N->p_wt[p] + j0, N->lay_size[r], j1 - j0,
-                          N->send_idx + s0, N->send_delta + s0, cnt, N->p_scale[p]);
+            send_rows(pending + N->lay_start[r] + j0, N->p_wt[p] + j0, N->lay_size[r], j1 - j0,
+                      N->send_idx + s0, N->send_delta + s0, cnt, N->p_scale[p]);
         }
     }
 }
 
-static void netin_integ(const Net *N, const uint8_t *clamped, int t, int T)
+/* units [a, b) (of one unclamped layer) */
+static void netin_integ(const Net *N, int64_t a, int64_t b)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
     real *restrict net = N->u[U_NET], *restrict net_raw = N->u[U_NET_RAW], *restrict pending = N->u[U_PENDING];
     const real *restrict net_ex = N->u[U_NET_EX];
-    for (int64_t l = 0; l < N->n_layers; l++) {
-        if (clamped[l])
-            continue;
-        int64_t a, b;
-        split_range(N->lay_start[l], N->lay_start[l] + N->lay_size[l], t, T, &a, &b);
-        IVDEP for (int64_t i = a; i < b; i++) {
-            net_raw[i] += pending[i];
-            pending[i] = 0;
-            real syn = UC(UC_NET_GAIN, i) * net_raw[i] + net_ex[i];
-            real x = net[i] + UC(UC_NET_RATE, i) * (syn - net[i]);
-            net[i] = MAXF(x, (real)0);
-        }
+    IVDEP for (int64_t i = a; i < b; i++) {
+        net_raw[i] += pending[i];
+        pending[i] = 0;
+        real syn = UC(UC_NET_GAIN, i) * net_raw[i] + net_ex[i];
+        real x = net[i] + UC(UC_NET_RATE, i) * (syn - net[i]);
+        net[i] = MAXF(x, (real)0);
     }
 }
 
@@ -535,26 +515,19 @@ static void act_group(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t t
         *last_spike = tot_cycle;
 }
 
-/* thread t's slice of every unclamped layer (split_range), by unit group: the layer itself, or
- * the parts of its pools inside the slice */
-static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle, int64_t *last_spike, int t, int T)
+/* the units [a, b) of unclamped layer l, by unit group: the layer itself, or the parts of its
+ * pools inside [a, b) */
+static void compute_act(const Net *N, int64_t l, int64_t a, int64_t b, int64_t tot_cycle, int64_t *last_spike)
 {
-    for (int64_t l = 0; l < N->n_layers; l++) {
-        if (clamped[l])
-            continue;
-        int64_t a, b;
-        split_range(N->lay_start[l], N->lay_start[l] + N->lay_size[l], t, T, &a, &b);
-        if (!N->lay_npools[l]) {             /* the unit groups of the layer: itself, or its pools */
-            if (b > a)
-                act_group(N, a, b, N->l[L_G_I][l], tot_cycle, last_spike);
-            continue;
-        }
-        for (int64_t g = 0; g < N->lay_npools[l]; g++) {
-            const int64_t q = N->lay_pool0[l] + g;
-            const int64_t qa = MAXF(a, N->pool_start[q]), qb = MINF(b, N->pool_start[q] + N->pool_size[q]);
-            if (qb > qa)
-                act_group(N, qa, qb, N->p[P_G_I][q], tot_cycle, last_spike);
-        }
+    if (!N->lay_npools[l]) {
+        act_group(N, a, b, N->l[L_G_I][l], tot_cycle, last_spike);
+        return;
+    }
+    for (int64_t g = 0; g < N->lay_npools[l]; g++) {
+        const int64_t q = N->lay_pool0[l] + g;
+        const int64_t qa = MAXF(a, N->pool_start[q]), qb = MINF(b, N->pool_start[q] + N->pool_size[q]);
+        if (qb > qa)
+            act_group(N, qa, qb, N->p[P_G_I][q], tot_cycle, last_spike);
     }
 }
 
@@ -602,101 +575,172 @@ static int all_finite_range(const Net *N, int64_t i0, int64_t i1)
     return ok;
 }
 
-/* the running averages of thread t's slice of every layer (clamped ones too); with nan_check,
- * whether act, net and v_m_eq of the slice are finite (1 without) */
-static int act_post(const Net *N, int t, int T, int64_t nan_check)
-{
-    int ok = 1;
-    for (int64_t l = 0; l < N->n_layers; l++) {
-        int64_t a, b;
-        split_range(N->lay_start[l], N->lay_start[l] + N->lay_size[l], t, T, &a, &b);
-        act_post_range(N, a, b);
-        if (nan_check)
-            ok &= all_finite_range(N, a, b);
-    }
-    return ok;
-}
 
 /* Run n_cycles cycles from tot_cycle0 with the layers flagged in clamped (hard clamped) skipped
  * where emergent skips them. Returns the number of cycles completed: less than n_cycles when a
  * non-finite act, net or v_m_eq appeared (with nan_check), in which case the state is that of
  * the failing cycle. *last_spike is updated to the latest cycle with a v_m reset. */
+/* A quarter's cycles as a fixed list of tasks, numbered in the order of one thread's work:
+ * per cycle, (B) net input for each block of receivers (sending into the block, then integrating
+ * it), (C) the net input stats and FFFB, (D) activation and running averages for each block of
+ * units, (E) the act stats, the finite check and the choice of the next cycle's senders; task 0
+ * chooses the first cycle's senders. A thread takes the next task number (an atomic counter)
+ * and starts it once every task of the earlier phases is done (a second counter), so whichever
+ * threads are running share the work: a thread the machine has descheduled holds back only a
+ * task it had taken, not every phase (as a barrier would). Blocks are whole 16-float lines of
+ * one layer; a block's values depend on nothing but their own units' earlier values and the
+ * finished earlier phases, so any thread doing any block gives the bits of one thread. */
+typedef struct {
+    int64_t layer, a, b;                          /* units [a, b) of layer */
+} Block;
+
 typedef struct {
     const Net *N;
     const uint8_t *clamped;
-    int64_t n_cycles, tot_cycle0, nan_check, done;
-    int64_t *last_spike;
-    Pool *pool;
-    int T;
-    int ok[MAX_THREADS];
-    int64_t spike[MAX_THREADS];
+    int64_t n_cycles, tot_cycle0, nan_check;
+    int64_t done_cycles;                          /* < n_cycles: stopped at a non-finite value */
+    int64_t n_send, n_act, per_cycle, total;      /* tasks: blocks of B, blocks of D, one cycle's, all */
+    const Block *send_blocks, *act_blocks;
+    int64_t next, done;                           /* atomic: next task to take, tasks finished */
+    int bad;                                      /* atomic: a D task saw a non-finite value */
+    int64_t spike[MAX_THREADS];                   /* each thread's latest v_m reset */
 } CycleJob;
 
-/* Thread t's part of the cycles. The steps a thread does on its own slices follow one another
- * without waiting (a slice's net input is complete once its thread has sent into it); the sums
- * over layers and pools (and the choice of senders) wait for all slices, and run on thread 0. */
-static void cycles_job(void *arg, int t)
+/* blocks of about n / (4 T) units (whole 16-float lines) of each layer [clamped layers left out
+ * when skip_clamped]; one block per layer with one thread */
+static int64_t make_blocks(const Net *N, const uint8_t *clamped, int skip_clamped, int T, Block *out)
 {
-    CycleJob *J = (CycleJob *)arg;
+    int64_t k = 0;
+    for (int64_t l = 0; l < N->n_layers; l++) {
+        if (skip_clamped && clamped[l])
+            continue;
+        const int64_t a = N->lay_start[l], n = N->lay_size[l];
+        int64_t per = T == 1 ? n : (n + 4 * T - 1) / (4 * T);
+        per = T == 1 ? per : ((per + 15) / 16) * 16;
+        if (per < 1)
+            per = 1;
+        for (int64_t x = 0; x < n; x += per) {
+            out[k].layer = l;
+            out[k].a = a + x;
+            out[k].b = a + (x + per < n ? x + per : n);
+            k++;
+        }
+    }
+    return k;
+}
+
+static void wait_done(CycleJob *J, int64_t need)
+{
+    if (__atomic_load_n(&J->done, __ATOMIC_ACQUIRE) >= need)
+        return;
+    const int64_t t0 = now_ns();
+    for (int64_t k = 1; __atomic_load_n(&J->done, __ATOMIC_ACQUIRE) < need; k++)
+        if (k % 256 == 0 && now_ns() - t0 > SPIN_NS / 4)
+            sched_yield();              /* the task waited for may be on a descheduled thread */
+}
+
+static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
+{
     const Net *N = J->N;
-    const uint8_t *clamped = J->clamped;
-    const int T = J->T;
-    int64_t spike = *J->last_spike;
-    if (t == 0)
+    if (task == 0) {
         select_senders(N);
-    pool_sync(J->pool);
-    for (int64_t c = 0; c < J->n_cycles; c++) {
-        const int64_t tc = J->tot_cycle0 + c;
-        send_netin_delta(N, clamped, t, T);
-        netin_integ(N, clamped, t, T);
-        pool_sync(J->pool);
-        if (t == 0) {
-            layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX]);
-            fffb(N, clamped);
-        }
-        pool_sync(J->pool);
-        compute_act(N, clamped, tc, &spike, t, T);
-        J->ok[t] = act_post(N, t, T, J->nan_check);
-        J->spike[t] = spike;
-        pool_sync(J->pool);
-        if (t == 0) {
-            layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX]);
-            pool_act_avg(N);
-            int ok = 1;
-            for (int k = 0; k < T; k++) {
-                ok &= J->ok[k];
-                *J->last_spike = J->spike[k] > *J->last_spike ? J->spike[k] : *J->last_spike;
-            }
-            if (!ok)
-                J->done = c;
-            else if (c + 1 < J->n_cycles)
-                select_senders(N);
-        }
-        pool_sync(J->pool);
-        if (J->done >= 0)
-            return;
+        return;
+    }
+    const int64_t c = (task - 1) / J->per_cycle, k = (task - 1) % J->per_cycle;
+    const int64_t tc = J->tot_cycle0 + c;
+    if (J->done_cycles < J->n_cycles)            /* stopped: the rest is skipped */
+        return;
+    if (k < J->n_send) {                                              /* B */
+        const Block *bl = &J->send_blocks[k];
+        const int64_t s0 = N->lay_start[bl->layer];
+        send_netin_delta(N, bl->layer, bl->a - s0, bl->b - s0);
+        netin_integ(N, bl->a, bl->b);
+    } else if (k == J->n_send) {                                      /* C */
+        layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX]);
+        fffb(N, J->clamped);
+    } else if (k < J->n_send + 1 + J->n_act) {                        /* D */
+        const Block *bl = &J->act_blocks[k - J->n_send - 1];
+        if (!J->clamped[bl->layer])
+            compute_act(N, bl->layer, bl->a, bl->b, tc, spike);
+        act_post_range(N, bl->a, bl->b);
+        if (J->nan_check && !all_finite_range(N, bl->a, bl->b))
+            __atomic_store_n(&J->bad, 1, __ATOMIC_RELAXED);
+    } else {                                                          /* E */
+        layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX]);
+        pool_act_avg(N);
+        if (__atomic_load_n(&J->bad, __ATOMIC_RELAXED))
+            J->done_cycles = c;
+        else if (c + 1 < J->n_cycles)
+            select_senders(N);
     }
 }
 
+/* where the phase of a task starts: the first task it must wait for every earlier one of */
+static int64_t phase_start(const CycleJob *J, int64_t task)
+{
+    if (task == 0)
+        return 0;
+    const int64_t base = 1 + (task - 1) / J->per_cycle * J->per_cycle, k = (task - 1) % J->per_cycle;
+    if (k < J->n_send)
+        return base;
+    if (k == J->n_send)
+        return base + J->n_send;
+    if (k < J->n_send + 1 + J->n_act)
+        return base + J->n_send + 1;
+    return base + J->n_send + 1 + J->n_act;
+}
+
+static void cycles_job(void *arg, int t)
+{
+    CycleJob *J = (CycleJob *)arg;
+    int64_t spike = J->spike[t];
+    for (;;) {
+        const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
+        if (task >= J->total)
+            break;
+        wait_done(J, phase_start(J, task));
+        cycle_task(J, task, &spike);
+        __atomic_fetch_add(&J->done, 1, __ATOMIC_RELEASE);
+    }
+    J->spike[t] = spike;
+}
+
 /* Run n_cycles cycles on the threads of pool (NULL or a pool of 1: this thread alone); the
- * same result, bit for bit, for any number of threads (see the top of this file). */
+ * same result, bit for bit, for any number of threads (see the top of this file). Returns the
+ * cycles completed (fewer at a non-finite value, with nan_check). */
 int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_t n_cycles, int64_t tot_cycle0,
                         int64_t nan_check, int64_t *last_spike)
 {
-    CycleJob J;
-    J.N = N;
-    J.clamped = clamped;
-    J.n_cycles = n_cycles;
-    J.tot_cycle0 = tot_cycle0;
-    J.nan_check = nan_check;
-    J.done = -1;
-    J.last_spike = last_spike;
-    J.T = pool && pool->n > 1 ? pool->n : 1;
-    J.pool = J.T > 1 ? pool : NULL;
     if (n_cycles <= 0)
         return 0;
-    pool_run(J.pool, cycles_job, &J);
-    return J.done >= 0 ? J.done : n_cycles;
+    const int T = pool && pool->n > 1 ? pool->n : 1;
+    CycleJob *J = calloc(1, sizeof *J);
+    Block *blocks = malloc(sizeof *blocks * (size_t)(2 * (N->n_units + N->n_layers)));
+    if (!J || !blocks) {
+        free(J);
+        free(blocks);
+        return -1;
+    }
+    J->N = N;
+    J->clamped = clamped;
+    J->n_cycles = J->done_cycles = n_cycles;
+    J->tot_cycle0 = tot_cycle0;
+    J->nan_check = nan_check;
+    J->n_send = make_blocks(N, clamped, 1, T, blocks);
+    J->n_act = make_blocks(N, clamped, 0, T, blocks + J->n_send);
+    J->send_blocks = blocks;
+    J->act_blocks = blocks + J->n_send;
+    J->per_cycle = J->n_send + 1 + J->n_act + 1;
+    J->total = 1 + n_cycles * J->per_cycle;
+    for (int t = 0; t < T; t++)
+        J->spike[t] = *last_spike;
+    pool_run(T > 1 ? pool : NULL, cycles_job, J);
+    for (int t = 0; t < T; t++)
+        *last_spike = J->spike[t] > *last_spike ? J->spike[t] : *last_spike;
+    const int64_t done = J->done_cycles;
+    free(blocks);
+    free(J);
+    return done;
 }
 
 int64_t run_cycles(const Net *N, const uint8_t *clamped, int64_t n_cycles, int64_t tot_cycle0,

@@ -461,6 +461,8 @@ class CycleKernel:
         self.last_spike.value = int(net.last_spike)
         done = self.lib.run_cycles_pool(self.pool(), self._ptr, _addr(self.clamped), n_cycles, int(net.tot_cycle),
                                         int(bool(net.nan_check)), ctypes.byref(self.last_spike))
+        if done < 0:
+            raise BackendError("the C kernel could not allocate its task list (out of memory)")
         net.last_spike = self.last_spike.value
         return int(done)
 
