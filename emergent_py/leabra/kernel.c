@@ -960,21 +960,31 @@ void apply_dwt(const Con *c)
     apply_rows(c, 0, c->n_send);
 }
 
-/* Every learning projection's dWt or weight update on the threads of a pool: thread t takes its
- * part of every projection's sender rows (rows are independent: the same bits for any T). */
+/* Every learning projection's dWt or weight update on the threads of a pool: the projections'
+ * sender rows in blocks, each block a task taken from an atomic counter by whichever thread is
+ * free (rows are independent: the same bits for any T and any thread doing any block). */
 typedef struct {
     const Con *const *cons;
     const real *lrates;                        /* NULL: the weight update */
-    int64_t n;
-    int T;
+    int64_t n, per_block, total;               /* projections, rows per block, blocks of all */
+    const int64_t *first;                      /* n + 1: each projection's first block */
+    int64_t next;                              /* atomic */
 } LearnJob;
 
 static void learn_job(void *arg, int t)
 {
-    const LearnJob *J = (const LearnJob *)arg;
-    for (int64_t i = 0; i < J->n; i++) {
+    (void)t;
+    LearnJob *J = (LearnJob *)arg;
+    int64_t i = 0;
+    for (;;) {
+        const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
+        if (task >= J->total)
+            return;
+        while (J->first[i + 1] <= task)       /* tasks are taken in order: i only moves on */
+            i++;
         const Con *c = J->cons[i];
-        const int64_t s0 = c->n_send * t / J->T, s1 = c->n_send * (t + 1) / J->T;
+        const int64_t s0 = (task - J->first[i]) * J->per_block;
+        const int64_t s1 = s0 + J->per_block < c->n_send ? s0 + J->per_block : c->n_send;
         if (J->lrates)
             dwt_rows(c, J->lrates[i], s0, s1);
         else
@@ -984,12 +994,28 @@ static void learn_job(void *arg, int t)
 
 static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
 {
+    const int T = pool && pool->n > 1 ? pool->n : 1;
+    int64_t *first = malloc(sizeof *first * (size_t)(n + 1)), most = 1;
+    for (int64_t i = 0; i < n; i++)
+        most = cons[i]->n_send > most ? cons[i]->n_send : most;
     LearnJob J;
     J.cons = cons;
     J.lrates = lrates;
     J.n = n;
-    J.T = pool && pool->n > 1 ? pool->n : 1;
-    pool_run(J.T > 1 ? pool : NULL, learn_job, &J);
+    J.per_block = T == 1 ? most : (most + 8 * T - 1) / (8 * T);
+    J.next = 0;
+    if (!first) {                              /* no memory for the task list: one thread */
+        for (int64_t i = 0; i < n; i++)
+            lrates ? dwt_rows(cons[i], lrates[i], 0, cons[i]->n_send) : apply_rows(cons[i], 0, cons[i]->n_send);
+        return;
+    }
+    first[0] = 0;
+    for (int64_t i = 0; i < n; i++)
+        first[i + 1] = first[i] + (cons[i]->n_send + J.per_block - 1) / J.per_block;
+    J.first = first;
+    J.total = first[n];
+    pool_run(T > 1 ? pool : NULL, learn_job, &J);
+    free(first);
 }
 
 void compute_dwt_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
