@@ -88,15 +88,12 @@ typedef struct {
 
 /* ---------------------------------------------------------------------------------------------
  * A persistent pool of T threads (the caller is thread 0): created once per network, woken per
- * call. Waiting spins for SPIN_NS (the phases of a cycle are microseconds apart), then sleeps
- * on a condition variable (between calls, and on a machine with more threads than free cores).
+ * call. A call posts its job; every worker that is running takes part, and the caller returns
+ * once the job's tasks are done and no worker is inside the job any more: a worker the machine
+ * has not scheduled in time simply misses the call (on a shared machine, or with more threads
+ * than free cores, nobody waits for it). Idle workers spin for SPIN_NS, then sleep on a
+ * condition variable.
  */
-typedef struct {
-    int n, count, gen, sleepers;                  /* count, gen, sleepers: atomic */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-} Barrier;
-
 #define SPIN_NS 200000
 #define MAX_THREADS 1024
 
@@ -107,83 +104,84 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void barrier_init(Barrier *b, int n)
+/* until *counter >= need: spin, and after SPIN_NS / 4 yield the core at every turn (the task
+ * waited for may be on a thread the machine has descheduled) */
+static void wait_count(const int64_t *counter, int64_t need)
 {
-    b->n = n;
-    b->count = b->gen = b->sleepers = 0;
-    pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
-}
-
-/* The last thread to arrive releases the others. A sleeper counts itself in (seq_cst) before it
- * looks at gen once more under the mutex, and the releaser looks at sleepers after it moved gen
- * (seq_cst), so a release is never missed. */
-static void barrier_wait(Barrier *b)
-{
-    if (b->n <= 1)
+    if (__atomic_load_n(counter, __ATOMIC_ACQUIRE) >= need)
         return;
-    const int gen = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
-    if (__atomic_add_fetch(&b->count, 1, __ATOMIC_ACQ_REL) == b->n) {
-        __atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&b->gen, gen + 1, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST)) {
-            pthread_mutex_lock(&b->mu);
-            pthread_cond_broadcast(&b->cv);
-            pthread_mutex_unlock(&b->mu);
-        }
-        return;
-    }
-    /* Spin on the load alone for SPIN_NS / 4, then yield the core at every turn (with more
-     * threads than free cores the thread waited for may need it), then after SPIN_NS sleep. No
-     * PAUSE in the loop: in a virtual machine a PAUSE loop makes the hypervisor deschedule the
-     * virtual CPU (pause-loop exiting), which made every barrier of a cycle cost 100-200 us on
-     * the team's VM (measured), against about 1 us without. */
     const int64_t t0 = now_ns();
-    for (int64_t k = 1; __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == gen; k++) {
-        if (k % 256)
-            continue;
-        const int64_t dt = now_ns() - t0;
-        if (dt > SPIN_NS)
-            break;
-        if (dt > SPIN_NS / 4)
+    for (int64_t k = 1; __atomic_load_n(counter, __ATOMIC_ACQUIRE) < need; k++)
+        if (k % 256 == 0 && now_ns() - t0 > SPIN_NS / 4)
             sched_yield();
-    }
-    if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen)
-        return;
-    pthread_mutex_lock(&b->mu);
-    __atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&b->gen, __ATOMIC_SEQ_CST) == gen)
-        pthread_cond_wait(&b->cv, &b->mu);
-    __atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
-    pthread_mutex_unlock(&b->mu);
 }
 
 typedef struct Pool Pool;
+static void pool_destroy_(Pool *P);
 typedef struct {
     Pool *pool;
     int t;
 } Worker;
 
 struct Pool {
-    int n, quit;
+    int n;
     pthread_t *tid;
     Worker *workers;
-    Barrier start;                                /* a call's start: releases the workers */
-    Barrier sync;                                 /* the phases inside a call, and its end */
+    int gen, quit, active, sleepers;              /* atomic: calls posted, stop, workers in a job, asleep */
     void (*fn)(void *, int);
-    void *arg;
+    void *arg;                                    /* atomic: the call's job, NULL between calls */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
+
+/* Spin on plain loads, no PAUSE: in a virtual machine a PAUSE loop makes the hypervisor
+ * deschedule the virtual CPU (pause-loop exiting), which made every wait of a cycle cost
+ * 100-200 us on the team's VM (measured), against about 1 us without. */
+static void wait_for_call(Pool *P, int seen)
+{
+    const int64_t t0 = now_ns();
+    for (int64_t k = 1; __atomic_load_n(&P->gen, __ATOMIC_ACQUIRE) == seen; k++) {
+        if (k % 256 == 0 && now_ns() - t0 > SPIN_NS) {
+            pthread_mutex_lock(&P->mu);
+            __atomic_add_fetch(&P->sleepers, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(&P->gen, __ATOMIC_SEQ_CST) == seen)
+                pthread_cond_wait(&P->cv, &P->mu);
+            __atomic_sub_fetch(&P->sleepers, 1, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&P->mu);
+            return;
+        }
+    }
+}
+
+/* A sleeper counts itself in (seq_cst) before it looks at gen once more under the mutex, and
+ * the poster looks at sleepers after it moved gen (seq_cst): no call is missed by a sleeper. */
+static void post(Pool *P)
+{
+    __atomic_add_fetch(&P->gen, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&P->sleepers, __ATOMIC_SEQ_CST)) {
+        pthread_mutex_lock(&P->mu);
+        pthread_cond_broadcast(&P->cv);
+        pthread_mutex_unlock(&P->mu);
+    }
+}
 
 static void *worker_main(void *w_)
 {
     const Worker *w = (const Worker *)w_;
     Pool *P = w->pool;
+    int seen = 0;
     for (;;) {
-        barrier_wait(&P->start);
-        if (P->quit)
+        wait_for_call(P, seen);
+        seen = __atomic_load_n(&P->gen, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&P->quit, __ATOMIC_ACQUIRE))
             return NULL;
-        P->fn(P->arg, w->t);
-        barrier_wait(&P->sync);
+        /* in first, then the job: the caller clears the job before it waits for active == 0,
+         * so a worker either sees no job or is waited for (seq_cst on both sides) */
+        __atomic_add_fetch(&P->active, 1, __ATOMIC_SEQ_CST);
+        void *arg = __atomic_load_n(&P->arg, __ATOMIC_SEQ_CST);
+        if (arg)
+            P->fn(arg, w->t);
+        __atomic_sub_fetch(&P->active, 1, __ATOMIC_RELEASE);
     }
 }
 
@@ -199,34 +197,24 @@ Pool *pool_create(int64_t n)
     P->n = (int)n;
     P->tid = calloc((size_t)n, sizeof *P->tid);
     P->workers = calloc((size_t)n, sizeof *P->workers);
-    if (!P->tid || !P->workers) {
-        free(P->tid);
-        free(P->workers);
-        free(P);
-        return NULL;
-    }
-    barrier_init(&P->start, (int)n);
-    barrier_init(&P->sync, (int)n);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_mutex_init(&P->mu, NULL);
+    pthread_cond_init(&P->cv, NULL);
     int started = 1;
-    for (; started < n; started++) {
-        P->workers[started].pool = P;
-        P->workers[started].t = started;
-        if (pthread_create(&P->tid[started], NULL, worker_main, &P->workers[started]))
-            break;
+    if (P->tid && P->workers) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        for (; started < n; started++) {
+            P->workers[started].pool = P;
+            P->workers[started].t = started;
+            if (pthread_create(&P->tid[started], NULL, worker_main, &P->workers[started]))
+                break;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (started < n) {                             /* stop the ones that started */
-        P->start.n = P->sync.n = started;
-        P->quit = 1;
-        barrier_wait(&P->start);
-        for (int i = 1; i < started; i++)
-            pthread_join(P->tid[i], NULL);
-        free(P->tid);
-        free(P->workers);
-        free(P);
+        P->n = started;
+        pool_destroy_(P);
         return NULL;
     }
     return P;
@@ -234,20 +222,27 @@ Pool *pool_create(int64_t n)
 
 int64_t pool_size(const Pool *P) { return P ? P->n : 1; }
 
-void pool_destroy(Pool *P)
+static void pool_destroy_(Pool *P)
 {
-    if (!P)
-        return;
-    P->quit = 1;
-    barrier_wait(&P->start);
+    __atomic_store_n(&P->quit, 1, __ATOMIC_SEQ_CST);
+    post(P);
     for (int i = 1; i < P->n; i++)
         pthread_join(P->tid[i], NULL);
+    pthread_mutex_destroy(&P->mu);
+    pthread_cond_destroy(&P->cv);
     free(P->tid);
     free(P->workers);
     free(P);
 }
 
-/* fn(arg, t) on every thread t of the pool (0 on the caller); returns when all are done */
+void pool_destroy(Pool *P)
+{
+    if (P)
+        pool_destroy_(P);
+}
+
+/* fn(arg, t) on the caller (t = 0) and every worker that is running (see above); fn must return
+ * on the caller only once the job's tasks are all done. Returns when no worker is in the job. */
 static void pool_run(Pool *P, void (*fn)(void *, int), void *arg)
 {
     if (!P || P->n == 1) {
@@ -255,16 +250,13 @@ static void pool_run(Pool *P, void (*fn)(void *, int), void *arg)
         return;
     }
     P->fn = fn;
-    P->arg = arg;
-    barrier_wait(&P->start);
+    __atomic_store_n(&P->arg, arg, __ATOMIC_SEQ_CST);
+    post(P);
     fn(arg, 0);
-    barrier_wait(&P->sync);
-}
-
-static inline void pool_sync(Pool *P)
-{
-    if (P)
-        barrier_wait(&P->sync);
+    __atomic_store_n(&P->arg, NULL, __ATOMIC_SEQ_CST);
+    for (int64_t k = 1; __atomic_load_n(&P->active, __ATOMIC_SEQ_CST); k++)
+        if (k % 256 == 0)
+            sched_yield();                     /* a worker finishing a task, or leaving the job */
 }
 
 /* "no loop-carried dependence": a synapse row never overlaps the unit arrays it reads, which
@@ -629,16 +621,6 @@ static int64_t make_blocks(const Net *N, const uint8_t *clamped, int skip_clampe
     return k;
 }
 
-static void wait_done(CycleJob *J, int64_t need)
-{
-    if (__atomic_load_n(&J->done, __ATOMIC_ACQUIRE) >= need)
-        return;
-    const int64_t t0 = now_ns();
-    for (int64_t k = 1; __atomic_load_n(&J->done, __ATOMIC_ACQUIRE) < need; k++)
-        if (k % 256 == 0 && now_ns() - t0 > SPIN_NS / 4)
-            sched_yield();              /* the task waited for may be on a descheduled thread */
-}
-
 static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
 {
     const Net *N = J->N;
@@ -698,11 +680,13 @@ static void cycles_job(void *arg, int t)
         const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
         if (task >= J->total)
             break;
-        wait_done(J, phase_start(J, task));
+        wait_count(&J->done, phase_start(J, task));
         cycle_task(J, task, &spike);
         __atomic_fetch_add(&J->done, 1, __ATOMIC_RELEASE);
     }
     J->spike[t] = spike;
+    if (t == 0)                                  /* the caller returns once every task is done */
+        wait_count(&J->done, J->total);
 }
 
 /* Run n_cycles cycles on the threads of pool (NULL or a pool of 1: this thread alone); the
@@ -968,18 +952,17 @@ typedef struct {
     const real *lrates;                        /* NULL: the weight update */
     int64_t n, per_block, total;               /* projections, rows per block, blocks of all */
     const int64_t *first;                      /* n + 1: each projection's first block */
-    int64_t next;                              /* atomic */
+    int64_t next, done;                        /* atomic: next task to take, tasks finished */
 } LearnJob;
 
 static void learn_job(void *arg, int t)
 {
-    (void)t;
     LearnJob *J = (LearnJob *)arg;
     int64_t i = 0;
     for (;;) {
         const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
         if (task >= J->total)
-            return;
+            break;
         while (J->first[i + 1] <= task)       /* tasks are taken in order: i only moves on */
             i++;
         const Con *c = J->cons[i];
@@ -989,7 +972,10 @@ static void learn_job(void *arg, int t)
             dwt_rows(c, J->lrates[i], s0, s1);
         else
             apply_rows(c, s0, s1);
+        __atomic_fetch_add(&J->done, 1, __ATOMIC_RELEASE);
     }
+    if (t == 0)                                  /* the caller returns once every block is done */
+        wait_count(&J->done, J->total);
 }
 
 static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
@@ -1003,7 +989,7 @@ static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, in
     J.lrates = lrates;
     J.n = n;
     J.per_block = T == 1 ? most : (most + 8 * T - 1) / (8 * T);
-    J.next = 0;
+    J.next = J.done = 0;
     if (!first) {                              /* no memory for the task list: one thread */
         for (int64_t i = 0; i < n; i++)
             lrates ? dwt_rows(cons[i], lrates[i], 0, cons[i]->n_send) : apply_rows(cons[i], 0, cons[i]->n_send);
