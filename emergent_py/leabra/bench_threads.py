@@ -1,7 +1,8 @@
 """Threads inside one network on the standard Leabra benchmark (``emergent-py bench --threads``).
 
 For every size and thread count T this times the benchmark network (:func:`bench.bench_model`,
-training trials with learning) in a fresh process on T threads, wall-clock ms per trial, and
+training trials with learning) in a fresh process on T threads, wall-clock ms per trial (and the
+process's CPU ms per trial, all threads: waiting threads spin, so more than the work), and
 measures in the same run what the machine itself allows: T independent one-thread runs started
 side by side (shared caches, memory bandwidth, and on a shared machine the other users' load),
 the bound being T x (one run's ms) / (the slowest of the T side-by-side runs' ms). Repeats
@@ -32,13 +33,14 @@ def child(units: int, threads: int, n_trials: int) -> dict:
     net = Network(bench_model(units), kernel="c", threads=threads)
     order = net.rng.permutation(net.model.patterns.n)
     net.trial(int(order[0]))                                  # warm-up (first touch, the pool)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for i in range(n_trials):
         net.compute_weights()
         net.trial(int(order[(i + 1) % len(order)]))
     wall = (time.perf_counter() - t) / n_trials * 1e3
+    cpu = (time.process_time() - cpu) / n_trials * 1e3
     return {"units": units, "threads": net.threads, "threads_requested": threads, "note": net.threads_note,
-            "synapses": sum(p.n_syn for p in net.prjn_list), "ms_per_trial": wall}
+            "synapses": sum(p.n_syn for p in net.prjn_list), "ms_per_trial": wall, "cpu_ms": cpu}
 
 
 def _command(units: int, threads: int, n_trials: int) -> list[str]:
@@ -90,7 +92,7 @@ def measure(sizes: list[tuple[str, int]], thread_counts: list[int], repeat: int,
           f"wall ms per trial, best of {repeat} alternating repeats"
           + ("; every thread used however small the network" if force else ""), file=out, flush=True)
     print(f"{'size':7s} {'units':>5s} {'synapses':>9s} {'threads':>7s} {'used':>4s} {'ms/trial':>9s} "
-          f"{'speedup':>7s} {'bound':>6s} {'of bound':>8s}", file=out, flush=True)
+          f"{'speedup':>7s} {'bound':>6s} {'of bound':>8s} {'CPU ms':>8s}", file=out, flush=True)
     rows = []
     for name, units in sizes:
         n = trials or TRIALS.get(name, 10)
@@ -112,6 +114,7 @@ def measure(sizes: list[tuple[str, int]], thread_counts: list[int], repeat: int,
             print(f"{name:7s} {units:5d} {best['synapses']:9d} {t:7d} {best['threads']:4d} {best['ms_per_trial']:9.2f} "
                   + (f"{speed:7.2f} " if speed else f"{'-':>7s} ")
                   + (f"{bound:6.2f} {speed / bound:8.0%}" if bound else f"{'-':>6s} {'-':>8s}")
+                  + f" {best['cpu_ms']:8.2f}"
                   + (f"   ({best['note'].split(':')[0]}: too small to split)" if best["note"] else ""),
                   file=out, flush=True)
         print("        all repeats, ms/trial: " + ", ".join(
