@@ -17,7 +17,7 @@
  * in exactly the order, of one thread. Net input: a task owns a block of a layer's receivers and
  * adds every sending row into it, senders in order, so each receiver's sum is the one-thread
  * sum; integration, activation and the running averages are per unit on the same blocks. The
- * sums over a layer's or pool's units (averages, FFFB) are one task each, in unit order.
+ * sums over a layer's or pool's units (averages, FFFB) are one task per layer, in unit order.
  * Learning splits a projection's sender rows (each row is independent). No sum is ever split
  * into per-thread partial sums, so any T gives the bits of T=1 (see cycles_job).
  */
@@ -301,15 +301,15 @@ static void send_rows(real *restrict out, const real *wt, int64_t nr, int64_t nc
     }
 }
 
-/* The first half of send_netin_delta: which senders of every layer send, and what (layer l's
- * list at send_idx/send_delta + lay_start[l], its length in send_cnt[l]); one thread. */
-static void select_senders(const Net *N)
+/* The first half of send_netin_delta: which senders of layer l0 send, and what
+ * (layer l's list at send_idx/send_delta + lay_start[l], its length in send_cnt[l]). */
+static void select_senders(const Net *N, int64_t l0)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
     const real *act = N->u[U_ACT];
     real *sent = N->u[U_ACT_SENT];
-    for (int64_t l = 0; l < N->n_layers; l++) {
+    for (int64_t l = l0; l < l0 + 1; l++) {
         const int64_t s0 = N->lay_start[l], ns = N->lay_size[l];
         int64_t *idx = N->send_idx + s0;
         real *delta = N->send_delta + s0;
@@ -368,12 +368,12 @@ static void netin_integ(const Net *N, int64_t a, int64_t b)
     }
 }
 
-/* per-layer average and max of x into avg/max */
-static void layer_stats(const Net *N, const real *x, real *avg, real *max)
+/* layer l0's average and max of x into avg/max */
+static void layer_stats(const Net *N, const real *x, real *avg, real *max, int64_t l0)
 {
     const int64_t nl = N->n_layers;
     const real *lc = N->lc;
-    for (int64_t l = 0; l < nl; l++) {
+    for (int64_t l = l0; l < l0 + 1; l++) {
         const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
         real sum = 0, mx = x[a];
         for (int64_t i = a; i < b; i++) {
@@ -385,12 +385,13 @@ static void layer_stats(const Net *N, const real *x, real *avg, real *max)
     }
 }
 
-static void fffb(const Net *N, const uint8_t *clamped)
+/* FFFB of layer l0 and of its pools */
+static void fffb(const Net *N, const uint8_t *clamped, int64_t l0)
 {
     const int64_t nl = N->n_layers;
     const real *lc = N->lc;
     real *const *L = N->l;
-    for (int64_t l = 0; l < nl; l++) {
+    for (int64_t l = l0; l < l0 + 1; l++) {
         if (clamped[l])
             continue;
         real avg = L[L_NET_AVG][l];
@@ -408,7 +409,7 @@ static void fffb(const Net *N, const uint8_t *clamped)
     const int64_t np_ = N->n_pools;
     const real *pc = N->pc;
     const real *net = N->u[U_NET];
-    for (int64_t q = 0; q < np_; q++) {
+    for (int64_t q = N->lay_pool0[l0]; q < N->lay_pool0[l0] + N->lay_npools[l0]; q++) {
         const int64_t l = N->pool_layer[q];
         if (clamped[l])
             continue;
@@ -545,11 +546,12 @@ static void act_post_range(const Net *N, int64_t i0, int64_t i1)
     }
 }
 
-/* every pool's average act (for the next cycle's feedback inhibition), clamped layers' too */
-static void pool_act_avg(const Net *N)
+/* the average act of the pools of layer l0 (for the next cycle's feedback inhibition), clamped
+ * layers' too */
+static void pool_act_avg(const Net *N, int64_t l0)
 {
     const real *act = N->u[U_ACT];
-    for (int64_t q = 0; q < N->n_pools; q++) {
+    for (int64_t q = N->lay_pool0[l0]; q < N->lay_pool0[l0] + N->lay_npools[l0]; q++) {
         const int64_t a = N->pool_start[q], b = a + N->pool_size[q];
         real sum = 0;
         for (int64_t i = a; i < b; i++)
@@ -574,9 +576,10 @@ static int all_finite_range(const Net *N, int64_t i0, int64_t i1)
  * the failing cycle. *last_spike is updated to the latest cycle with a v_m reset. */
 /* A quarter's cycles as a fixed list of tasks, numbered in the order of one thread's work:
  * per cycle, (B) net input for each block of receivers (sending into the block, then integrating
- * it), (C) the net input stats and FFFB, (D) activation and running averages for each block of
- * units, (E) the act stats, the finite check and the choice of the next cycle's senders; task 0
- * chooses the first cycle's senders. A thread takes the next task number (an atomic counter)
+ * it), (C) for each layer, its net input stats and FFFB (its pools' too), (D) activation and
+ * running averages for each block of units, (E) for each layer, its act stats (its pools' too),
+ * the finite check and its choice of the next cycle's senders; the first n_layers tasks choose
+ * the first cycle's senders. A thread takes the next task number (an atomic counter)
  * and starts it once every task of the earlier phases is done (a second counter), so whichever
  * threads are running share the work: a thread the machine has descheduled holds back only a
  * task it had taken, not every phase (as a barrier would). Blocks are whole 16-float lines of
@@ -590,7 +593,8 @@ typedef struct {
     const Net *N;
     const uint8_t *clamped;
     int64_t n_cycles, tot_cycle0, nan_check;
-    int64_t done_cycles;                          /* < n_cycles: stopped at a non-finite value */
+    int64_t done_cycles;                          /* atomic; < n_cycles: stopped at a non-finite value
+                                                   * in cycle done_cycles (whose tasks all run) */
     int64_t n_send, n_act, per_cycle, total;      /* tasks: blocks of B, blocks of D, one cycle's, all */
     const Block *send_blocks, *act_blocks;
     int64_t next, done;                           /* atomic: next task to take, tasks finished */
@@ -624,52 +628,56 @@ static int64_t make_blocks(const Net *N, const uint8_t *clamped, int skip_clampe
 static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
 {
     const Net *N = J->N;
-    if (task == 0) {
-        select_senders(N);
+    const int64_t nl = N->n_layers;
+    if (task < nl) {                                                  /* before the first cycle */
+        select_senders(N, task);
         return;
     }
-    const int64_t c = (task - 1) / J->per_cycle, k = (task - 1) % J->per_cycle;
+    const int64_t c = (task - nl) / J->per_cycle, k = (task - nl) % J->per_cycle;
     const int64_t tc = J->tot_cycle0 + c;
-    if (J->done_cycles < J->n_cycles)            /* stopped: the rest is skipped */
+    if (c > __atomic_load_n(&J->done_cycles, __ATOMIC_RELAXED))   /* stopped at an earlier cycle */
         return;
     if (k < J->n_send) {                                              /* B */
         const Block *bl = &J->send_blocks[k];
         const int64_t s0 = N->lay_start[bl->layer];
         send_netin_delta(N, bl->layer, bl->a - s0, bl->b - s0);
         netin_integ(N, bl->a, bl->b);
-    } else if (k == J->n_send) {                                      /* C */
-        layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX]);
-        fffb(N, J->clamped);
-    } else if (k < J->n_send + 1 + J->n_act) {                        /* D */
-        const Block *bl = &J->act_blocks[k - J->n_send - 1];
+    } else if (k < J->n_send + nl) {                                  /* C, layer by layer */
+        const int64_t l = k - J->n_send;
+        layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX], l);
+        fffb(N, J->clamped, l);
+    } else if (k < J->n_send + nl + J->n_act) {                       /* D */
+        const Block *bl = &J->act_blocks[k - J->n_send - nl];
         if (!J->clamped[bl->layer])
             compute_act(N, bl->layer, bl->a, bl->b, tc, spike);
         act_post_range(N, bl->a, bl->b);
         if (J->nan_check && !all_finite_range(N, bl->a, bl->b))
             __atomic_store_n(&J->bad, 1, __ATOMIC_RELAXED);
-    } else {                                                          /* E */
-        layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX]);
-        pool_act_avg(N);
+    } else {                                                          /* E, layer by layer */
+        const int64_t l = k - J->n_send - nl - J->n_act;
+        layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX], l);
+        pool_act_avg(N, l);
         if (__atomic_load_n(&J->bad, __ATOMIC_RELAXED))
-            J->done_cycles = c;
+            __atomic_store_n(&J->done_cycles, c, __ATOMIC_RELAXED);
         else if (c + 1 < J->n_cycles)
-            select_senders(N);
+            select_senders(N, l);
     }
 }
 
 /* where the phase of a task starts: the first task it must wait for every earlier one of */
 static int64_t phase_start(const CycleJob *J, int64_t task)
 {
-    if (task == 0)
+    const int64_t nl = J->N->n_layers;
+    if (task < nl)
         return 0;
-    const int64_t base = 1 + (task - 1) / J->per_cycle * J->per_cycle, k = (task - 1) % J->per_cycle;
+    const int64_t base = nl + (task - nl) / J->per_cycle * J->per_cycle, k = (task - nl) % J->per_cycle;
     if (k < J->n_send)
         return base;
-    if (k == J->n_send)
+    if (k < J->n_send + nl)
         return base + J->n_send;
-    if (k < J->n_send + 1 + J->n_act)
-        return base + J->n_send + 1;
-    return base + J->n_send + 1 + J->n_act;
+    if (k < J->n_send + nl + J->n_act)
+        return base + J->n_send + nl;
+    return base + J->n_send + nl + J->n_act;
 }
 
 static void cycles_job(void *arg, int t)
@@ -714,8 +722,8 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     J->n_act = make_blocks(N, clamped, 0, T, blocks + J->n_send);
     J->send_blocks = blocks;
     J->act_blocks = blocks + J->n_send;
-    J->per_cycle = J->n_send + 1 + J->n_act + 1;
-    J->total = 1 + n_cycles * J->per_cycle;
+    J->per_cycle = J->n_send + N->n_layers + J->n_act + N->n_layers;
+    J->total = N->n_layers + n_cycles * J->per_cycle;
     for (int t = 0; t < T; t++)
         J->spike[t] = *last_spike;
     pool_run(T > 1 ? pool : NULL, cycles_job, J);
