@@ -94,7 +94,7 @@ typedef struct {
  * than free cores, nobody waits for it). Idle workers spin for SPIN_NS, then sleep on a
  * condition variable.
  */
-#define SPIN_NS 200000
+#define SPIN_NS 50000
 #define MAX_THREADS 1024
 
 static int64_t now_ns(void)
@@ -104,16 +104,62 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* until *counter >= need: spin, and after SPIN_NS / 4 yield the core at every turn (the task
- * waited for may be on a thread the machine has descheduled) */
-static void wait_count(const int64_t *counter, int64_t need)
+/* A count of finished tasks that threads wait on: spin for WAIT_SPIN_NS (a task takes
+ * microseconds), then sleep until it is reached. Sleeping rather than spinning on matters where
+ * the machine is shared: a spinning thread uses up its process's share of the CPUs, which the
+ * thread it waits for needs (Linux shares CPU time by session, autogroup). */
+#define WAIT_SPIN_NS 30000
+typedef struct {
+    int64_t value;                                /* atomic */
+    int sleepers;                                 /* atomic */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} Counter;
+
+static void counter_init(Counter *c)
 {
-    if (__atomic_load_n(counter, __ATOMIC_ACQUIRE) >= need)
+    c->value = 0;
+    c->sleepers = 0;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+}
+
+static void counter_free(Counter *c)
+{
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+}
+
+/* until c->value >= need. A sleeper counts itself in (seq_cst) before it looks at the value
+ * once more under the mutex; counter_add looks at sleepers after it moved the value (seq_cst):
+ * no wake-up is missed. */
+static void counter_wait(Counter *c, int64_t need)
+{
+    if (__atomic_load_n(&c->value, __ATOMIC_ACQUIRE) >= need)
         return;
     const int64_t t0 = now_ns();
-    for (int64_t k = 1; __atomic_load_n(counter, __ATOMIC_ACQUIRE) < need; k++)
-        if (k % 256 == 0 && now_ns() - t0 > SPIN_NS / 4)
-            sched_yield();
+    for (int64_t k = 1; __atomic_load_n(&c->value, __ATOMIC_ACQUIRE) < need; k++) {
+        if (k % 128 == 0 && now_ns() - t0 > WAIT_SPIN_NS) {
+            pthread_mutex_lock(&c->mu);
+            __atomic_add_fetch(&c->sleepers, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(&c->value, __ATOMIC_SEQ_CST) < need)
+                pthread_cond_wait(&c->cv, &c->mu);
+            __atomic_sub_fetch(&c->sleepers, 1, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&c->mu);
+            return;
+        }
+    }
+}
+
+/* one more finished task; wake the sleepers when the new value is one they may wait for */
+static void counter_add(Counter *c, int (*awaited)(const void *, int64_t), const void *ctx)
+{
+    const int64_t v = __atomic_add_fetch(&c->value, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->sleepers, __ATOMIC_SEQ_CST) && awaited(ctx, v)) {
+        pthread_mutex_lock(&c->mu);
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
 }
 
 typedef struct Pool Pool;
@@ -597,7 +643,8 @@ typedef struct {
                                                    * in cycle done_cycles (whose tasks all run) */
     int64_t n_send, n_act, per_cycle, total;      /* tasks: blocks of B, blocks of D, one cycle's, all */
     const Block *send_blocks, *act_blocks;
-    int64_t next, done;                           /* atomic: next task to take, tasks finished */
+    int64_t next;                                 /* atomic: next task to take */
+    Counter done;                                 /* tasks finished */
     int bad;                                      /* atomic: a D task saw a non-finite value */
     int64_t spike[MAX_THREADS];                   /* each thread's latest v_m reset */
 } CycleJob;
@@ -680,6 +727,13 @@ static int64_t phase_start(const CycleJob *J, int64_t task)
     return base + J->n_send + nl + J->n_act;
 }
 
+/* whether a task waits for the count of finished tasks to reach v: the start of a phase, or all */
+static int phase_awaited(const void *ctx, int64_t v)
+{
+    const CycleJob *J = (const CycleJob *)ctx;
+    return v >= J->total || phase_start(J, v) == v;
+}
+
 static void cycles_job(void *arg, int t)
 {
     CycleJob *J = (CycleJob *)arg;
@@ -688,13 +742,13 @@ static void cycles_job(void *arg, int t)
         const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
         if (task >= J->total)
             break;
-        wait_count(&J->done, phase_start(J, task));
+        counter_wait(&J->done, phase_start(J, task));
         cycle_task(J, task, &spike);
-        __atomic_fetch_add(&J->done, 1, __ATOMIC_RELEASE);
+        counter_add(&J->done, phase_awaited, J);
     }
     J->spike[t] = spike;
     if (t == 0)                                  /* the caller returns once every task is done */
-        wait_count(&J->done, J->total);
+        counter_wait(&J->done, J->total);
 }
 
 /* Run n_cycles cycles on the threads of pool (NULL or a pool of 1: this thread alone); the
@@ -718,6 +772,7 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     J->n_cycles = J->done_cycles = n_cycles;
     J->tot_cycle0 = tot_cycle0;
     J->nan_check = nan_check;
+    counter_init(&J->done);
     J->n_send = make_blocks(N, clamped, 1, T, blocks);
     J->n_act = make_blocks(N, clamped, 0, T, blocks + J->n_send);
     J->send_blocks = blocks;
@@ -730,6 +785,7 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     for (int t = 0; t < T; t++)
         *last_spike = J->spike[t] > *last_spike ? J->spike[t] : *last_spike;
     const int64_t done = J->done_cycles;
+    counter_free(&J->done);
     free(blocks);
     free(J);
     return done;
@@ -960,8 +1016,14 @@ typedef struct {
     const real *lrates;                        /* NULL: the weight update */
     int64_t n, per_block, total;               /* projections, rows per block, blocks of all */
     const int64_t *first;                      /* n + 1: each projection's first block */
-    int64_t next, done;                        /* atomic: next task to take, tasks finished */
+    int64_t next;                              /* atomic: next task to take */
+    Counter done;                              /* blocks finished */
 } LearnJob;
+
+static int all_awaited(const void *ctx, int64_t v)
+{
+    return v >= ((const LearnJob *)ctx)->total;
+}
 
 static void learn_job(void *arg, int t)
 {
@@ -980,10 +1042,10 @@ static void learn_job(void *arg, int t)
             dwt_rows(c, J->lrates[i], s0, s1);
         else
             apply_rows(c, s0, s1);
-        __atomic_fetch_add(&J->done, 1, __ATOMIC_RELEASE);
+        counter_add(&J->done, all_awaited, J);
     }
     if (t == 0)                                  /* the caller returns once every block is done */
-        wait_count(&J->done, J->total);
+        counter_wait(&J->done, J->total);
 }
 
 static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
@@ -997,7 +1059,7 @@ static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, in
     J.lrates = lrates;
     J.n = n;
     J.per_block = T == 1 ? most : (most + 8 * T - 1) / (8 * T);
-    J.next = J.done = 0;
+    J.next = 0;
     if (!first) {                              /* no memory for the task list: one thread */
         for (int64_t i = 0; i < n; i++)
             lrates ? dwt_rows(cons[i], lrates[i], 0, cons[i]->n_send) : apply_rows(cons[i], 0, cons[i]->n_send);
@@ -1008,7 +1070,9 @@ static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, in
         first[i + 1] = first[i] + (cons[i]->n_send + J.per_block - 1) / J.per_block;
     J.first = first;
     J.total = first[n];
+    counter_init(&J.done);
     pool_run(T > 1 ? pool : NULL, learn_job, &J);
+    counter_free(&J.done);
     free(first);
 }
 
