@@ -9,6 +9,9 @@ Which implementation a network uses is its ``kernel`` argument, or else the envi
 ``EMERGENT_PY_KERNEL``: ``auto`` (default: the C kernel when it can be built and the network is
 one it covers, numpy otherwise), ``c`` (the C kernel or an error saying why not) or ``numpy``.
 The C kernel covers every float32 network (pools included); float64 runs the numpy steps.
+With ``threads`` > 1 (``Network(threads=)``, leabra/threads.py) the cycles and the learning run
+on a pool of that many threads kept for the network's lifetime, bit for bit one thread's results
+(kernel.c explains the split).
 
 The shared library is built once per source version into ``$EMERGENT_PY_CACHE`` (default
 ``~/.cache/emergent_py``; a per-user folder in the temporary directory when that cannot be written), under a name that hashes the source, the compiler command and the
