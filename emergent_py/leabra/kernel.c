@@ -107,8 +107,11 @@ static int64_t now_ns(void)
 /* A count of finished tasks that threads wait on: spin for WAIT_SPIN_NS (a task takes
  * microseconds), then sleep until it is reached. Sleeping rather than spinning on matters where
  * the machine is shared: a spinning thread uses up its process's share of the CPUs, which the
- * thread it waits for needs (Linux shares CPU time by session, autogroup). */
-#define WAIT_SPIN_NS 30000
+ * thread it waits for needs (Linux shares CPU time by session, autogroup). On the loaded team VM
+ * (LARGE, 2 threads, 3 interleaved repeats) sleeping at once measured 254-278 ms/trial, after
+ * 30 us 277-324, after 300 us 297-388; 10 us still covers the wait of balanced phases on free
+ * cores (about a microsecond), where a sleep and its wake-up would cost more. */
+#define WAIT_SPIN_NS 10000
 typedef struct {
     int64_t value;                                /* atomic */
     int sleepers;                                 /* atomic */
