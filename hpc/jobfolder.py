@@ -135,10 +135,12 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
     directives = check_request(profile, res, job_name, len(points))
     python = python or profile.python or sys.executable
     command = payload_command(payload or ENGINE_PAYLOADS[engine], python)
+    if res.threads > 1 and payload is None and engine == "native":
+        command += f" --threads {res.threads}"           # a custom payload passes its own
     folder = write_run_models(folder, model, points)
     inputs = ScriptInputs(directives=directives, job_dir=str(folder), job_name=job_name,
                           n_runs=len(points), np=res.np, python=python, payload=command,
-                          checkpoint=checkpoint)
+                          checkpoint=checkpoint, threads=res.threads)
     script = render_job(profile, inputs)
     write_atomic(folder / SCRIPT, script, mode=0o755)
     if len(points) > 1 and profile.sweep == "launcher":

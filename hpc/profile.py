@@ -26,6 +26,9 @@ USER_PROFILES = Path("~/.config/emergent_py/clusters")
 SWEEP_MODES = ("array", "launcher")
 TASK_DIRECTIVES = ("ntasks", "ntasks-per-node")
 RESUME_MODES = ("requeue", "resubmit")
+# A job of T threads per task (submit --threads T) exports these ({threads} = T): the OpenMP
+# convention, and one BLAS thread (numpy's BLAS threads would spin beside the core's threads)
+DEFAULT_THREAD_ENV = ("OMP_NUM_THREADS={threads}", "OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1")
 
 _TIME = re.compile(r"^(?:(?P<d>\d+)-)?(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2})$")
 
@@ -80,6 +83,9 @@ class Profile:
     ``mem``, ``gres``, ``array``). ``python`` is the interpreter jobs run; empty means the
     interpreter that submits (the local test cluster). ``tasks`` is how the task count is
     written: ``ntasks`` (total) or ``ntasks-per-node`` (SDSC's examples make it mandatory).
+    ``hybrid_flags`` are the launcher's options for tasks of T threads (``{threads}`` = T; e.g.
+    srun's ``--cpus-per-task={threads} --cpu-bind=cores``), ``thread_env`` the ``NAME=VALUE``
+    variables such a job exports (default :data:`DEFAULT_THREAD_ENV`).
     """
     name: str
     description: str
@@ -97,6 +103,8 @@ class Profile:
     python: str = ""
     setup: tuple[str, ...] = ()
     tasks: str = "ntasks"
+    hybrid_flags: str = ""
+    thread_env: tuple[str, ...] = DEFAULT_THREAD_ENV
 
     def partition(self, name: str | None) -> Partition:
         """The partition called ``name`` (the default one for None); SubmitError names the choices."""
@@ -116,6 +124,7 @@ _FIELDS: dict[str, tuple[str, bool]] = {
     "sweep": ("str", True), "resume": ("str", True), "default_partition": ("str", True),
     "scratch": ("str", True), "local_scratch": ("str", True), "partitions": ("table", True),
     "python": ("str", False), "setup": ("str_list", False), "tasks": ("str", False),
+    "hybrid_flags": ("str", False), "thread_env": ("str_list", False),
 }
 _PART_FIELDS = {"max_time": "str", "max_nodes": "int", "cores_per_node": "int"}
 
@@ -129,6 +138,22 @@ def _check_type(where: str, field: str, value: Any, kind: str) -> None:
         want = {"str": "a string", "int": "a positive integer", "str_list": "a list of strings",
                 "table": "a table ([partitions.NAME] sections)"}[kind]
         raise SubmitError(f"{where}: field '{field}' = {value!r} must be {want}")
+
+
+def _check_thread_fields(where: str, data: dict) -> None:
+    """hybrid_flags and thread_env may use the placeholder {threads} only; thread_env lines are
+    NAME=VALUE with a shell variable name."""
+    texts = [("hybrid_flags", data.get("hybrid_flags", ""))]
+    texts += [("thread_env", line) for line in data.get("thread_env", ())]
+    for key, text in texts:
+        try:
+            text.format(threads=2)
+        except (KeyError, IndexError, ValueError) as e:
+            raise SubmitError(f"{where}: field '{key}' = {text!r}: {e!r} is not the placeholder "
+                              "{threads} (write braces meant for the shell as {{ }})") from None
+        if key == "thread_env" and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$", text):
+            raise SubmitError(f"{where}: field 'thread_env' line {text!r} must be NAME=VALUE "
+                              "(e.g. OMP_NUM_THREADS={threads})")
 
 
 def profile_from_dict(data: dict, path: Path) -> Profile:
@@ -152,6 +177,7 @@ def profile_from_dict(data: dict, path: Path) -> Profile:
         if key in data and data[key] not in choices:
             raise SubmitError(f"{where}: field '{key}' = {data[key]!r} must be one of "
                               f"{', '.join(choices)}")
+    _check_thread_fields(where, data)
     if "array" in data["forbidden"] and data["sweep"] == "array":
         raise SubmitError(f"{where}: 'array' is forbidden but sweep = 'array'; use sweep = 'launcher'")
     parts = {}
@@ -180,7 +206,9 @@ def profile_from_dict(data: dict, path: Path) -> Profile:
                    sweep=data["sweep"], resume=data["resume"],
                    default_partition=data["default_partition"], scratch=data["scratch"],
                    local_scratch=data["local_scratch"], python=data.get("python", ""),
-                   setup=tuple(data.get("setup", ())), tasks=data.get("tasks", "ntasks"))
+                   setup=tuple(data.get("setup", ())), tasks=data.get("tasks", "ntasks"),
+                   hybrid_flags=data.get("hybrid_flags", ""),
+                   thread_env=tuple(data.get("thread_env", DEFAULT_THREAD_ENV)))
 
 
 def profile_dirs() -> list[Path]:

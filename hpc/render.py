@@ -84,18 +84,24 @@ class ScriptInputs:
     python: str
     payload: str          # from payload_command(); shell code with quoted values
     checkpoint: bool      # forward SLURM's USR1 warning to the payload and continue it later
+    threads: int = 1      # threads per task: the profile's hybrid_flags and thread_env when > 1
 
 
 def render_job(profile: Profile, inputs: ScriptInputs) -> str:
     """The batch script ``job.sh`` for a job folder (array, single or TACC-launcher job)."""
     launcher_sweep = inputs.n_runs > 1 and profile.sweep == "launcher"
-    run_line = inputs.payload if launcher_sweep else f"{profile.launcher} -n {inputs.np} {inputs.payload}"
+    flags = profile.hybrid_flags.format(threads=inputs.threads) if inputs.threads > 1 else ""
+    run_line = inputs.payload if launcher_sweep else " ".join(
+        w for w in (profile.launcher, f"-n {inputs.np}", flags, inputs.payload) if w)
+    thread_env = [Raw(shlex.quote(line.format(threads=inputs.threads)))
+                  for line in profile.thread_env] if inputs.threads > 1 else []
     return environment().get_template("job.sh.j2").render(
         directives=[Raw(d) for d in inputs.directives],
         modules=[Raw(m) for m in profile.modules], setup=[Raw(s) for s in profile.setup],
         job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name, python=inputs.python,
         n_runs=inputs.n_runs, run_line=Raw(run_line), launcher_sweep=launcher_sweep,
-        resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE, checkpoint=inputs.checkpoint)
+        resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE, checkpoint=inputs.checkpoint,
+        thread_env=thread_env)
 
 
 def render_tasks(n_runs: int) -> str:

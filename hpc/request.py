@@ -21,7 +21,7 @@ _DIRECTIVE_VALUE = re.compile(r"^[A-Za-z0-9_.,:@%=+/\-]+$")
 # once the time left is under the asked lead plus that period.
 SIGNAL_SLACK_S = 30
 OWN_DIRECTIVES = ("job-name", "partition", "nodes", "ntasks", "ntasks-per-node", "time", "account", "array", "output",
-                  "error", "signal", "requeue", "open-mode", "mem", "gres")
+                  "error", "signal", "requeue", "open-mode", "mem", "gres", "cpus-per-task")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Resources:
     signal_s : seconds before the wall-time limit that SLURM sends USR1 (``--signal=B:USR1@N``);
         None: no warning (payloads that cannot checkpoint)
     extra : more directives, ``(name, value)`` pairs (``--sbatch name=value``)
+    threads : threads inside each task (``--threads``: ``--cpus-per-task``; hybrid with ``np``)
     """
     partition: str | None = None
     nodes: int = 1
@@ -53,12 +54,13 @@ class Resources:
     throttle: int | None = None
     signal_s: int | None = 120
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    threads: int = 1
 
     def to_dict(self) -> dict:
         return {"partition": self.partition, "nodes": self.nodes, "ntasks": self.ntasks,
                 "time": self.time, "account": self.account, "mem": self.mem, "gres": self.gres,
                 "np": self.np, "throttle": self.throttle, "signal_s": self.signal_s,
-                "extra": [list(e) for e in self.extra]}
+                "extra": [list(e) for e in self.extra], "threads": self.threads}
 
 
 def parse_extra(items: list[str] | None) -> tuple[tuple[str, str], ...]:
@@ -102,6 +104,23 @@ def _tasks_directive(profile: Profile, ntasks: int, nodes: int) -> str:
     return _directive("ntasks-per-node", ntasks // nodes)
 
 
+def _check_threads(threads, ntasks: int, nodes: int, part, where: str) -> None:
+    """``threads`` per task must fit the partition's nodes with the tasks SLURM places on each
+    (``ntasks`` over ``nodes``, the fullest node counted): no node is oversubscribed."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise SubmitError(f"--threads {threads!r}: must be a whole number >= 1")
+    cores = part.cores_per_node
+    if threads > cores:
+        raise SubmitError(f"--threads {threads} is more than the {cores} cores of one node on {where}; "
+                          f"use --threads {cores} or fewer")
+    per_node = -(-ntasks // nodes)
+    if per_node * threads > cores:
+        fit = cores // threads
+        raise SubmitError(f"-n {ntasks} tasks of --threads {threads} on -N {nodes} node(s) put {per_node} tasks, "
+                          f"{per_node * threads} cores, on a node of {cores} cores ({where}): that oversubscribes "
+                          f"it; use -N {-(-ntasks // fit)} or --threads {cores // per_node}")
+
+
 def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) -> list[str]:
     """Check ``res`` against ``profile`` and return the ``#SBATCH`` lines of the job.
 
@@ -141,6 +160,7 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
         raise SubmitError(f"-n {ntasks} is fewer tasks than -N {res.nodes} nodes")
     if not isinstance(res.np, int) or res.np < 1 or res.np > ntasks:
         raise SubmitError(f"--np {res.np} MPI ranks per run must be between 1 and the job's -n {ntasks}")
+    _check_threads(res.threads, ntasks, res.nodes, part, where)
     launcher_sweep = n_runs > 1 and profile.sweep == "launcher"
     if launcher_sweep and res.np != 1:
         raise SubmitError(f"--np {res.np}: on '{profile.name}' sweeps run through TACC's launcher, "
@@ -175,6 +195,8 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
              _directive("nodes", res.nodes),
              _tasks_directive(profile, ntasks, res.nodes),
              _directive("time", format_time(seconds))]
+    if res.threads > 1:
+        lines.append(_directive("cpus-per-task", res.threads))
     for name in ("account", "mem", "gres"):
         if asked[name] is not None:
             lines.append(_directive(name, asked[name]))

@@ -97,6 +97,29 @@ def add_arguments(p) -> None:
     p.add_argument("--np", type=int, default=1, metavar="N",
                    help="train on N MPI ranks (emergent's dmem: trials split, weight changes summed; "
                         "docs/mpi.md); starts mpirun, or srun inside a SLURM allocation")
+    p.add_argument("--threads", default="1", metavar="T",
+                   help="threads inside each network (the C kernel's; bit for bit the results of one "
+                        "thread): a number, or 'auto' = the cores SLURM gave the task (--cpus-per-task), "
+                        "else the CPUs this process may use; default 1. Small networks run on fewer "
+                        "(said on stderr); with --np R: R ranks of T threads (docs/core.md)")
+
+
+def _check_threads(args) -> None:
+    """--threads as a number of threads (args.threads_n); a clear error for anything else."""
+    from ..errors import BackendError
+    from ..leabra.threads import parse_threads
+    try:
+        args.threads_n = parse_threads(args.threads, "--threads")
+    except BackendError as e:
+        raise SpecError(str(e)) from None
+
+
+def _thread_provenance(net) -> dict:
+    """The run file's record of the threads: used, asked for, why fewer."""
+    out = {"threads": net.threads, "threads_requested": net.threads_requested}
+    if net.threads_note:
+        out["threads_note"] = net.threads_note
+    return out
 
 
 def _snapshot(writer, r, weights: tuple | None = None, **attrs) -> None:
@@ -149,6 +172,7 @@ def _run(args, dmem) -> int:
     # Set-up errors are the same on every rank (or rank 0's file checks): under MPI, rank 0 prints
     # one line and every rank exits 2 (parallel.agreed); serially they are ordinary errors.
     with parallel.agreed(dmem):
+        _check_threads(args)
         if args.epochs is not None and args.epochs < 1:
             raise SpecError(f"--epochs {args.epochs}: must be >= 1")
         if args.seed is not None and args.seed < 0:
@@ -176,7 +200,7 @@ def _run(args, dmem) -> int:
         if args.np > 1 and dmem is None:  # checked the arguments and the spec once; now start the ranks
             return parallel.launch(args.np, [sys.executable, "-m", "emergent_py", NAME,
                                              *parallel.argv_from_args(args, add_arguments, drop=("np",))],
-                                   stop_signals=STOP_SIGNALS if args.output else ())
+                                   stop_signals=STOP_SIGNALS if args.output else (), threads=args.threads_n)
         if dmem is not None and args.np not in (1, dmem.size):
             raise SpecError(f"--np {args.np} but this process is one of {dmem.size} MPI ranks; "
                             f"drop --np under mpirun/srun")
@@ -185,9 +209,12 @@ def _run(args, dmem) -> int:
         if args.snapshot_every < 0:
             raise SpecError(f"--snapshot-every {args.snapshot_every}: must be >= 0 (0: final weights only)")
         if dmem is None:
-            r = Run(model, seed=args.seed, weights=weights, record=record, dtype=dtype)
+            r = Run(model, seed=args.seed, weights=weights, record=record, dtype=dtype, threads=args.threads_n)
         else:
-            r = parallel.DmemRun(model, dmem, seed=args.seed, weights=weights, record=record, dtype=dtype)
+            r = parallel.DmemRun(model, dmem, seed=args.seed, weights=weights, record=record, dtype=dtype,
+                                 threads=args.threads_n)
+        if r.net.threads_note and not args.quiet and writes:
+            print(f"{model.name}: {r.net.threads_note}", file=sys.stderr)
         ck = None
         if args.output and writes:
             if args.resume:
@@ -209,7 +236,7 @@ def _run(args, dmem) -> int:
     with parallel.agreed(dmem):
         if args.output and writes:
             from ..results import RunWriter
-            extra = {"kernel": r.net.kernel_name}
+            extra = {"kernel": r.net.kernel_name, **_thread_provenance(r.net)}
             from ..results.provenance import model_source
             from ..spec.loader import spec_path
             extra.update(model_source(spec_path(args.spec)))

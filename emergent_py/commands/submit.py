@@ -52,6 +52,9 @@ def add_arguments(p) -> None:
                    help="another sbatch directive, e.g. mail-type=END (repeatable)")
     p.add_argument("--engine", choices=ENGINES, default="native", help="native core or emergent")
     p.add_argument("--np", type=int, default=1, help="MPI ranks per run (launched with the site's launcher)")
+    p.add_argument("--threads", type=int, default=1, metavar="T",
+                   help="threads inside each task (run --threads T; --cpus-per-task=T, the profile's hybrid "
+                        "launcher flags and OMP_NUM_THREADS); -n tasks x T must fit each node; default 1")
     p.add_argument("--sweep", action="append", metavar="[SEL:]PATH=V1,V2",
                    help="sweep a parameter, e.g. 'lay_inhib.gi=1.6,1.8' or '#Output:lay_inhib.gi=1.4,1.6'")
     p.add_argument("--seeds", metavar="N|S1,S2", help="N seeds from the model's seed up, or a list")
@@ -86,7 +89,8 @@ def run(args) -> int:
         return _nsg.submit(args, model, points)
     res = Resources(partition=args.partition, nodes=args.nodes, ntasks=args.ntasks, time=args.time,
                     account=args.account, mem=args.mem, gres=args.gres, np=args.np,
-                    throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch))
+                    throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch),
+                    threads=args.threads)
     job = create_job(args.folder or default_folder(model), model, profile, res, points,
                      job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python,
                      checkpoint=False if args.no_checkpoint else None)

@@ -11,10 +11,25 @@
  * One call runs n_cycles cycles of one quarter:
  *   send_netin_delta (3.1) -> netin integration (3.3) -> netin stats (4.3) -> FFFB (4.2)
  *   -> activation (4.5, 5.2, 5.5) -> running averages (7) -> act stats.
+ *
+ * Threads (run_cycles_pool, compute_dwt_all, apply_dwt_all with a Pool of T threads): the work
+ * is split so that every value is computed by exactly one thread with exactly the operations,
+ * in exactly the order, of one thread. Net input: a task owns a block of a layer's receivers and
+ * adds every sending row into it, senders in order, so each receiver's sum is the one-thread
+ * sum; integration, activation and the running averages are per unit on the same blocks. The
+ * sums over a layer's or pool's units (averages, FFFB) are one task per layer, in unit order.
+ * Learning splits a projection's sender rows (each row is independent). No sum is ever split
+ * into per-thread partial sums, so any T gives the bits of T=1 (see cycles_job).
  */
+#define _GNU_SOURCE
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef float real;
 
@@ -68,7 +83,230 @@ typedef struct {
     const int64_t *lay_pool0, *lay_npools;        /* per layer: its first pool and pool count */
     const real *pc;                               /* PC_COUNT x n_pools */
     real *p[P_COUNT];                             /* pool state, n_pools each */
+    int64_t *send_cnt;                            /* scratch: n_layers counts of senders that send */
 } Net;
+
+/* ---------------------------------------------------------------------------------------------
+ * A persistent pool of T threads (the caller is thread 0): created once per network, woken per
+ * call. A call posts its job; every worker that is running takes part, and the caller returns
+ * once the job's tasks are done and no worker is inside the job any more: a worker the machine
+ * has not scheduled in time simply misses the call (on a shared machine, or with more threads
+ * than free cores, nobody waits for it). Idle workers spin for SPIN_NS, then sleep on a
+ * condition variable.
+ */
+#define SPIN_NS 50000
+#define MAX_THREADS 1024
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A count of finished tasks that threads wait on: spin for WAIT_SPIN_NS (a task takes
+ * microseconds), then sleep until it is reached. Sleeping rather than spinning on matters where
+ * the machine is shared: a spinning thread uses up its process's share of the CPUs, which the
+ * thread it waits for needs (Linux shares CPU time by session, autogroup). On the loaded team VM
+ * (LARGE, 2 threads, 3 interleaved repeats) sleeping at once measured 254-278 ms/trial, after
+ * 30 us 277-324, after 300 us 297-388; 10 us still covers the wait of balanced phases on free
+ * cores (about a microsecond), where a sleep and its wake-up would cost more. */
+#define WAIT_SPIN_NS 10000
+typedef struct {
+    int64_t value;                                /* atomic */
+    int sleepers;                                 /* atomic */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} Counter;
+
+static void counter_init(Counter *c)
+{
+    c->value = 0;
+    c->sleepers = 0;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+}
+
+static void counter_free(Counter *c)
+{
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+}
+
+/* until c->value >= need. A sleeper counts itself in (seq_cst) before it looks at the value
+ * once more under the mutex; counter_add looks at sleepers after it moved the value (seq_cst):
+ * no wake-up is missed. */
+static void counter_wait(Counter *c, int64_t need)
+{
+    if (__atomic_load_n(&c->value, __ATOMIC_ACQUIRE) >= need)
+        return;
+    const int64_t t0 = now_ns();
+    for (int64_t k = 1; __atomic_load_n(&c->value, __ATOMIC_ACQUIRE) < need; k++) {
+        if (k % 128 == 0 && now_ns() - t0 > WAIT_SPIN_NS) {
+            pthread_mutex_lock(&c->mu);
+            __atomic_add_fetch(&c->sleepers, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(&c->value, __ATOMIC_SEQ_CST) < need)
+                pthread_cond_wait(&c->cv, &c->mu);
+            __atomic_sub_fetch(&c->sleepers, 1, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&c->mu);
+            return;
+        }
+    }
+}
+
+/* one more finished task; wake the sleepers when the new value is one they may wait for */
+static void counter_add(Counter *c, int (*awaited)(const void *, int64_t), const void *ctx)
+{
+    const int64_t v = __atomic_add_fetch(&c->value, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->sleepers, __ATOMIC_SEQ_CST) && awaited(ctx, v)) {
+        pthread_mutex_lock(&c->mu);
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+}
+
+typedef struct Pool Pool;
+static void pool_destroy_(Pool *P);
+typedef struct {
+    Pool *pool;
+    int t;
+} Worker;
+
+struct Pool {
+    int n;
+    pthread_t *tid;
+    Worker *workers;
+    int gen, quit, active, sleepers;              /* atomic: calls posted, stop, workers in a job, asleep */
+    void (*fn)(void *, int);
+    void *arg;                                    /* atomic: the call's job, NULL between calls */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+/* Spin on plain loads, no PAUSE: in a virtual machine a PAUSE loop makes the hypervisor
+ * deschedule the virtual CPU (pause-loop exiting), which made every wait of a cycle cost
+ * 100-200 us on the team's VM (measured), against about 1 us without. */
+static void wait_for_call(Pool *P, int seen)
+{
+    const int64_t t0 = now_ns();
+    for (int64_t k = 1; __atomic_load_n(&P->gen, __ATOMIC_ACQUIRE) == seen; k++) {
+        if (k % 256 == 0 && now_ns() - t0 > SPIN_NS) {
+            pthread_mutex_lock(&P->mu);
+            __atomic_add_fetch(&P->sleepers, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(&P->gen, __ATOMIC_SEQ_CST) == seen)
+                pthread_cond_wait(&P->cv, &P->mu);
+            __atomic_sub_fetch(&P->sleepers, 1, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&P->mu);
+            return;
+        }
+    }
+}
+
+/* A sleeper counts itself in (seq_cst) before it looks at gen once more under the mutex, and
+ * the poster looks at sleepers after it moved gen (seq_cst): no call is missed by a sleeper. */
+static void post(Pool *P)
+{
+    __atomic_add_fetch(&P->gen, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&P->sleepers, __ATOMIC_SEQ_CST)) {
+        pthread_mutex_lock(&P->mu);
+        pthread_cond_broadcast(&P->cv);
+        pthread_mutex_unlock(&P->mu);
+    }
+}
+
+static void *worker_main(void *w_)
+{
+    const Worker *w = (const Worker *)w_;
+    Pool *P = w->pool;
+    int seen = 0;
+    for (;;) {
+        wait_for_call(P, seen);
+        seen = __atomic_load_n(&P->gen, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&P->quit, __ATOMIC_ACQUIRE))
+            return NULL;
+        /* in first, then the job: the caller clears the job before it waits for active == 0,
+         * so a worker either sees no job or is waited for (seq_cst on both sides) */
+        __atomic_add_fetch(&P->active, 1, __ATOMIC_SEQ_CST);
+        void *arg = __atomic_load_n(&P->arg, __ATOMIC_SEQ_CST);
+        if (arg)
+            P->fn(arg, w->t);
+        __atomic_sub_fetch(&P->active, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* A pool of n threads (n - 1 workers besides the caller), or NULL when they cannot be started.
+ * The workers block every signal: signals (a job's stop request) go to the Python thread. */
+Pool *pool_create(int64_t n)
+{
+    if (n < 1 || n > MAX_THREADS)
+        return NULL;
+    Pool *P = calloc(1, sizeof *P);
+    if (!P)
+        return NULL;
+    P->n = (int)n;
+    P->tid = calloc((size_t)n, sizeof *P->tid);
+    P->workers = calloc((size_t)n, sizeof *P->workers);
+    pthread_mutex_init(&P->mu, NULL);
+    pthread_cond_init(&P->cv, NULL);
+    int started = 1;
+    if (P->tid && P->workers) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        for (; started < n; started++) {
+            P->workers[started].pool = P;
+            P->workers[started].t = started;
+            if (pthread_create(&P->tid[started], NULL, worker_main, &P->workers[started]))
+                break;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    if (started < n) {                             /* stop the ones that started */
+        P->n = started;
+        pool_destroy_(P);
+        return NULL;
+    }
+    return P;
+}
+
+int64_t pool_size(const Pool *P) { return P ? P->n : 1; }
+
+static void pool_destroy_(Pool *P)
+{
+    __atomic_store_n(&P->quit, 1, __ATOMIC_SEQ_CST);
+    post(P);
+    for (int i = 1; i < P->n; i++)
+        pthread_join(P->tid[i], NULL);
+    pthread_mutex_destroy(&P->mu);
+    pthread_cond_destroy(&P->cv);
+    free(P->tid);
+    free(P->workers);
+    free(P);
+}
+
+void pool_destroy(Pool *P)
+{
+    if (P)
+        pool_destroy_(P);
+}
+
+/* fn(arg, t) on the caller (t = 0) and every worker that is running (see above); fn must return
+ * on the caller only once the job's tasks are all done. Returns when no worker is in the job. */
+static void pool_run(Pool *P, void (*fn)(void *, int), void *arg)
+{
+    if (!P || P->n == 1) {
+        fn(arg, 0);
+        return;
+    }
+    P->fn = fn;
+    __atomic_store_n(&P->arg, arg, __ATOMIC_SEQ_CST);
+    post(P);
+    fn(arg, 0);
+    __atomic_store_n(&P->arg, NULL, __ATOMIC_SEQ_CST);
+    for (int64_t k = 1; __atomic_load_n(&P->active, __ATOMIC_SEQ_CST); k++)
+        if (k % 256 == 0)
+            sched_yield();                     /* a worker finishing a task, or leaving the job */
+}
 
 /* "no loop-carried dependence": a synapse row never overlaps the unit arrays it reads, which
  * the compiler cannot prove; with it the learning loops vectorize (same operations per element) */
@@ -89,9 +327,10 @@ static inline real inet(real v, real ge, real gl, real gi, real ee, real el, rea
 }
 
 /* pending[r] += e * w[r] for the senders' rows w = wt + idx[k]*nr with e = delta[k]*scale, k in
- * order. Four senders per pass over the receivers, added one after another in the same order
+ * order, for the ncols receivers from out and wt on (a thread's slice of the nr of a row).
+ * Four senders per pass over the receivers, added one after another in the same order
  * (so the same roundings as four separate passes) with pending[r] kept in a register. */
-static void send_rows(real *restrict out, const real *wt, int64_t nr, const int64_t *idx,
+static void send_rows(real *restrict out, const real *wt, int64_t nr, int64_t ncols, const int64_t *idx,
                       const real *delta, int64_t cnt, real scale)
 {
     int64_t k = 0;
@@ -100,27 +339,29 @@ static void send_rows(real *restrict out, const real *wt, int64_t nr, const int6
         const real e2 = delta[k + 2] * scale, e3 = delta[k + 3] * scale;
         const real *restrict w0 = wt + idx[k] * nr, *restrict w1 = wt + idx[k + 1] * nr;
         const real *restrict w2 = wt + idx[k + 2] * nr, *restrict w3 = wt + idx[k + 3] * nr;
-        for (int64_t j = 0; j < nr; j++)
+        for (int64_t j = 0; j < ncols; j++)
             out[j] = (((out[j] + e0 * w0[j]) + e1 * w1[j]) + e2 * w2[j]) + e3 * w3[j];
     }
     for (; k < cnt; k++) {
         const real e = delta[k] * scale;
         const real *restrict w = wt + idx[k] * nr;
-        for (int64_t j = 0; j < nr; j++)
+        for (int64_t j = 0; j < ncols; j++)
             out[j] = out[j] + e * w[j];
     }
 }
 
-static void send_netin_delta(const Net *N, const uint8_t *clamped)
+/* The first half of send_netin_delta: which senders of layer l0 send, and what
+ * (layer l's list at send_idx/send_delta + lay_start[l], its length in send_cnt[l]). */
+static void select_senders(const Net *N, int64_t l0)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
     const real *act = N->u[U_ACT];
-    real *sent = N->u[U_ACT_SENT], *pending = N->u[U_PENDING];
-    int64_t *idx = N->send_idx;
-    real *delta = N->send_delta;
-    for (int64_t l = 0; l < N->n_layers; l++) {
+    real *sent = N->u[U_ACT_SENT];
+    for (int64_t l = l0; l < l0 + 1; l++) {
         const int64_t s0 = N->lay_start[l], ns = N->lay_size[l];
+        int64_t *idx = N->send_idx + s0;
+        real *delta = N->send_delta + s0;
         int64_t cnt = 0;
         for (int64_t s = 0; s < ns; s++) {     /* which senders send, and what */
             const int64_t i = s0 + s;
@@ -137,44 +378,51 @@ static void send_netin_delta(const Net *N, const uint8_t *clamped)
                 sent[i] = 0;
             }
         }
+        N->send_cnt[l] = cnt;
+    }
+}
+
+/* The second half, for the receivers [j0, j1) of layer r: they get their senders in sender order,
+ * as emergent sends (sending layers in order, their projections in order), so every receiver's
+ * sum is the same however the receivers are split into blocks. */
+static void send_netin_delta(const Net *N, int64_t r, int64_t j0, int64_t j1)
+{
+    real *pending = N->u[U_PENDING];
+    for (int64_t l = 0; l < N->n_layers; l++) {
+        const int64_t cnt = N->send_cnt[l], s0 = N->lay_start[l];
         if (cnt == 0)
             continue;
-        /* every receiver of a projection gets its senders in sender order, as emergent sends */
         for (int64_t p = 0; p < N->n_prjns; p++) {
-            const int64_t r = N->p_recv[p];
-            if (N->p_send[p] != l || clamped[r])
+            if (N->p_send[p] != l || N->p_recv[p] != r)
                 continue;
-            send_rows(pending + N->lay_start[r], N->p_wt[p], N->lay_size[r], idx, delta, cnt, N->p_scale[p]);
+            send_rows(pending + N->lay_start[r] + j0, N->p_wt[p] + j0, N->lay_size[r], j1 - j0,
+                      N->send_idx + s0, N->send_delta + s0, cnt, N->p_scale[p]);
         }
     }
 }
 
-static void netin_integ(const Net *N, const uint8_t *clamped)
+/* units [a, b) (of one unclamped layer) */
+static void netin_integ(const Net *N, int64_t a, int64_t b)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
     real *restrict net = N->u[U_NET], *restrict net_raw = N->u[U_NET_RAW], *restrict pending = N->u[U_PENDING];
     const real *restrict net_ex = N->u[U_NET_EX];
-    for (int64_t l = 0; l < N->n_layers; l++) {
-        if (clamped[l])
-            continue;
-        const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
-        IVDEP for (int64_t i = a; i < b; i++) {
-            net_raw[i] += pending[i];
-            pending[i] = 0;
-            real syn = UC(UC_NET_GAIN, i) * net_raw[i] + net_ex[i];
-            real x = net[i] + UC(UC_NET_RATE, i) * (syn - net[i]);
-            net[i] = MAXF(x, (real)0);
-        }
+    IVDEP for (int64_t i = a; i < b; i++) {
+        net_raw[i] += pending[i];
+        pending[i] = 0;
+        real syn = UC(UC_NET_GAIN, i) * net_raw[i] + net_ex[i];
+        real x = net[i] + UC(UC_NET_RATE, i) * (syn - net[i]);
+        net[i] = MAXF(x, (real)0);
     }
 }
 
-/* per-layer average and max of x into avg/max */
-static void layer_stats(const Net *N, const real *x, real *avg, real *max)
+/* layer l0's average and max of x into avg/max */
+static void layer_stats(const Net *N, const real *x, real *avg, real *max, int64_t l0)
 {
     const int64_t nl = N->n_layers;
     const real *lc = N->lc;
-    for (int64_t l = 0; l < nl; l++) {
+    for (int64_t l = l0; l < l0 + 1; l++) {
         const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
         real sum = 0, mx = x[a];
         for (int64_t i = a; i < b; i++) {
@@ -186,12 +434,13 @@ static void layer_stats(const Net *N, const real *x, real *avg, real *max)
     }
 }
 
-static void fffb(const Net *N, const uint8_t *clamped)
+/* FFFB of layer l0 and of its pools */
+static void fffb(const Net *N, const uint8_t *clamped, int64_t l0)
 {
     const int64_t nl = N->n_layers;
     const real *lc = N->lc;
     real *const *L = N->l;
-    for (int64_t l = 0; l < nl; l++) {
+    for (int64_t l = l0; l < l0 + 1; l++) {
         if (clamped[l])
             continue;
         real avg = L[L_NET_AVG][l];
@@ -209,7 +458,7 @@ static void fffb(const Net *N, const uint8_t *clamped)
     const int64_t np_ = N->n_pools;
     const real *pc = N->pc;
     const real *net = N->u[U_NET];
-    for (int64_t q = 0; q < np_; q++) {
+    for (int64_t q = N->lay_pool0[l0]; q < N->lay_pool0[l0] + N->lay_npools[l0]; q++) {
         const int64_t l = N->pool_layer[q];
         if (clamped[l])
             continue;
@@ -308,23 +557,23 @@ static void act_group(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t t
         *last_spike = tot_cycle;
 }
 
-static void compute_act(const Net *N, const uint8_t *clamped, int64_t tot_cycle, int64_t *last_spike)
+/* the units [a, b) of unclamped layer l, by unit group: the layer itself, or the parts of its
+ * pools inside [a, b) */
+static void compute_act(const Net *N, int64_t l, int64_t a, int64_t b, int64_t tot_cycle, int64_t *last_spike)
 {
-    for (int64_t l = 0; l < N->n_layers; l++) {
-        if (clamped[l])
-            continue;
-        if (!N->lay_npools[l]) {             /* the unit groups of the layer: itself, or its pools */
-            act_group(N, N->lay_start[l], N->lay_start[l] + N->lay_size[l], N->l[L_G_I][l], tot_cycle, last_spike);
-            continue;
-        }
-        for (int64_t g = 0; g < N->lay_npools[l]; g++) {
-            const int64_t q = N->lay_pool0[l] + g;
-            act_group(N, N->pool_start[q], N->pool_start[q] + N->pool_size[q], N->p[P_G_I][q], tot_cycle, last_spike);
-        }
+    if (!N->lay_npools[l]) {
+        act_group(N, a, b, N->l[L_G_I][l], tot_cycle, last_spike);
+        return;
+    }
+    for (int64_t g = 0; g < N->lay_npools[l]; g++) {
+        const int64_t q = N->lay_pool0[l] + g;
+        const int64_t qa = MAXF(a, N->pool_start[q]), qb = MINF(b, N->pool_start[q] + N->pool_size[q]);
+        if (qb > qa)
+            act_group(N, qa, qb, N->p[P_G_I][q], tot_cycle, last_spike);
     }
 }
 
-static void act_post(const Net *N)
+static void act_post_range(const Net *N, int64_t i0, int64_t i1)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
@@ -333,7 +582,7 @@ static void act_post(const Net *N)
     real *restrict ru = U[U_RU_AVG_S_LRN], *restrict su = U[U_SU_AVG_S_LRN];
     const real *restrict a = U[U_ACT_ND];
     const int su_same = (int)N->su_same;
-    IVDEP for (int64_t i = 0; i < n; i++) {
+    IVDEP for (int64_t i = i0; i < i1; i++) {
         const real ss1 = ss[i] + UC(UC_SS_RATE, i) * (a[i] - ss[i]);
         const real s1 = s[i] + UC(UC_S_RATE, i) * (ss1 - s[i]);
         const real m1 = m[i] + UC(UC_M_RATE, i) * (s1 - m[i]);
@@ -346,11 +595,12 @@ static void act_post(const Net *N)
     }
 }
 
-/* every pool's average act (for the next cycle's feedback inhibition), clamped layers' too */
-static void pool_act_avg(const Net *N)
+/* the average act of the pools of layer l0 (for the next cycle's feedback inhibition), clamped
+ * layers' too */
+static void pool_act_avg(const Net *N, int64_t l0)
 {
     const real *act = N->u[U_ACT];
-    for (int64_t q = 0; q < N->n_pools; q++) {
+    for (int64_t q = N->lay_pool0[l0]; q < N->lay_pool0[l0] + N->lay_npools[l0]; q++) {
         const int64_t a = N->pool_start[q], b = a + N->pool_size[q];
         real sum = 0;
         for (int64_t i = a; i < b; i++)
@@ -359,39 +609,198 @@ static void pool_act_avg(const Net *N)
     }
 }
 
-static int all_finite(const Net *N)
+static int all_finite_range(const Net *N, int64_t i0, int64_t i1)
 {
     const real *act = N->u[U_ACT], *net = N->u[U_NET], *veq = N->u[U_V_M_EQ];
     int ok = 1;                      /* no early exit: the loop vectorizes (x - x is 0 iff finite) */
-    for (int64_t i = 0; i < N->n_units; i++)
+    for (int64_t i = i0; i < i1; i++)
         ok &= (act[i] - act[i] == 0) & (net[i] - net[i] == 0) & (veq[i] - veq[i] == 0);
     return ok;
 }
+
 
 /* Run n_cycles cycles from tot_cycle0 with the layers flagged in clamped (hard clamped) skipped
  * where emergent skips them. Returns the number of cycles completed: less than n_cycles when a
  * non-finite act, net or v_m_eq appeared (with nan_check), in which case the state is that of
  * the failing cycle. *last_spike is updated to the latest cycle with a v_m reset. */
+/* A quarter's cycles as a fixed list of tasks, numbered in the order of one thread's work:
+ * per cycle, (B) net input for each block of receivers (sending into the block, then integrating
+ * it), (C) for each layer, its net input stats and FFFB (its pools' too), (D) activation and
+ * running averages for each block of units, (E) for each layer, its act stats (its pools' too),
+ * the finite check and its choice of the next cycle's senders; the first n_layers tasks choose
+ * the first cycle's senders. A thread takes the next task number (an atomic counter)
+ * and starts it once every task of the earlier phases is done (a second counter), so whichever
+ * threads are running share the work: a thread the machine has descheduled holds back only a
+ * task it had taken, not every phase (as a barrier would). Blocks are whole 16-float lines of
+ * one layer; a block's values depend on nothing but their own units' earlier values and the
+ * finished earlier phases, so any thread doing any block gives the bits of one thread. */
+typedef struct {
+    int64_t layer, a, b;                          /* units [a, b) of layer */
+} Block;
+
+typedef struct {
+    const Net *N;
+    const uint8_t *clamped;
+    int64_t n_cycles, tot_cycle0, nan_check;
+    int64_t done_cycles;                          /* atomic; < n_cycles: stopped at a non-finite value
+                                                   * in cycle done_cycles (whose tasks all run) */
+    int64_t n_send, n_act, per_cycle, total;      /* tasks: blocks of B, blocks of D, one cycle's, all */
+    const Block *send_blocks, *act_blocks;
+    int64_t next;                                 /* atomic: next task to take */
+    Counter done;                                 /* tasks finished */
+    int bad;                                      /* atomic: a D task saw a non-finite value */
+    int64_t spike[MAX_THREADS];                   /* each thread's latest v_m reset */
+} CycleJob;
+
+/* blocks of about n / (4 T) units (whole 16-float lines) of each layer [clamped layers left out
+ * when skip_clamped]; one block per layer with one thread */
+static int64_t make_blocks(const Net *N, const uint8_t *clamped, int skip_clamped, int T, Block *out)
+{
+    int64_t k = 0;
+    for (int64_t l = 0; l < N->n_layers; l++) {
+        if (skip_clamped && clamped[l])
+            continue;
+        const int64_t a = N->lay_start[l], n = N->lay_size[l];
+        int64_t per = T == 1 ? n : (n + 4 * T - 1) / (4 * T);
+        per = T == 1 ? per : ((per + 15) / 16) * 16;
+        if (per < 1)
+            per = 1;
+        for (int64_t x = 0; x < n; x += per) {
+            out[k].layer = l;
+            out[k].a = a + x;
+            out[k].b = a + (x + per < n ? x + per : n);
+            k++;
+        }
+    }
+    return k;
+}
+
+static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
+{
+    const Net *N = J->N;
+    const int64_t nl = N->n_layers;
+    if (task < nl) {                                                  /* before the first cycle */
+        select_senders(N, task);
+        return;
+    }
+    const int64_t c = (task - nl) / J->per_cycle, k = (task - nl) % J->per_cycle;
+    const int64_t tc = J->tot_cycle0 + c;
+    if (c > __atomic_load_n(&J->done_cycles, __ATOMIC_RELAXED))   /* stopped at an earlier cycle */
+        return;
+    if (k < J->n_send) {                                              /* B */
+        const Block *bl = &J->send_blocks[k];
+        const int64_t s0 = N->lay_start[bl->layer];
+        send_netin_delta(N, bl->layer, bl->a - s0, bl->b - s0);
+        netin_integ(N, bl->a, bl->b);
+    } else if (k < J->n_send + nl) {                                  /* C, layer by layer */
+        const int64_t l = k - J->n_send;
+        layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX], l);
+        fffb(N, J->clamped, l);
+    } else if (k < J->n_send + nl + J->n_act) {                       /* D */
+        const Block *bl = &J->act_blocks[k - J->n_send - nl];
+        if (!J->clamped[bl->layer])
+            compute_act(N, bl->layer, bl->a, bl->b, tc, spike);
+        act_post_range(N, bl->a, bl->b);
+        if (J->nan_check && !all_finite_range(N, bl->a, bl->b))
+            __atomic_store_n(&J->bad, 1, __ATOMIC_RELAXED);
+    } else {                                                          /* E, layer by layer */
+        const int64_t l = k - J->n_send - nl - J->n_act;
+        layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX], l);
+        pool_act_avg(N, l);
+        if (__atomic_load_n(&J->bad, __ATOMIC_RELAXED))
+            __atomic_store_n(&J->done_cycles, c, __ATOMIC_RELAXED);
+        else if (c + 1 < J->n_cycles)
+            select_senders(N, l);
+    }
+}
+
+/* where the phase of a task starts: the first task it must wait for every earlier one of */
+static int64_t phase_start(const CycleJob *J, int64_t task)
+{
+    const int64_t nl = J->N->n_layers;
+    if (task < nl)
+        return 0;
+    const int64_t base = nl + (task - nl) / J->per_cycle * J->per_cycle, k = (task - nl) % J->per_cycle;
+    if (k < J->n_send)
+        return base;
+    if (k < J->n_send + nl)
+        return base + J->n_send;
+    if (k < J->n_send + nl + J->n_act)
+        return base + J->n_send + nl;
+    return base + J->n_send + nl + J->n_act;
+}
+
+/* whether a task waits for the count of finished tasks to reach v: the start of a phase, or all */
+static int phase_awaited(const void *ctx, int64_t v)
+{
+    const CycleJob *J = (const CycleJob *)ctx;
+    return v >= J->total || phase_start(J, v) == v;
+}
+
+static void cycles_job(void *arg, int t)
+{
+    CycleJob *J = (CycleJob *)arg;
+    int64_t spike = J->spike[t];
+    for (;;) {
+        const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
+        if (task >= J->total)
+            break;
+        counter_wait(&J->done, phase_start(J, task));
+        cycle_task(J, task, &spike);
+        counter_add(&J->done, phase_awaited, J);
+    }
+    J->spike[t] = spike;
+    if (t == 0)                                  /* the caller returns once every task is done */
+        counter_wait(&J->done, J->total);
+}
+
+/* Run n_cycles cycles on the threads of pool (NULL or a pool of 1: this thread alone); the
+ * same result, bit for bit, for any number of threads (see the top of this file). Returns the
+ * cycles completed (fewer at a non-finite value, with nan_check). */
+int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_t n_cycles, int64_t tot_cycle0,
+                        int64_t nan_check, int64_t *last_spike)
+{
+    if (n_cycles <= 0)
+        return 0;
+    const int T = pool && pool->n > 1 ? pool->n : 1;
+    CycleJob *J = calloc(1, sizeof *J);
+    Block *blocks = malloc(sizeof *blocks * (size_t)(2 * (N->n_units + N->n_layers)));
+    if (!J || !blocks) {
+        free(J);
+        free(blocks);
+        return -1;
+    }
+    J->N = N;
+    J->clamped = clamped;
+    J->n_cycles = J->done_cycles = n_cycles;
+    J->tot_cycle0 = tot_cycle0;
+    J->nan_check = nan_check;
+    counter_init(&J->done);
+    J->n_send = make_blocks(N, clamped, 1, T, blocks);
+    J->n_act = make_blocks(N, clamped, 0, T, blocks + J->n_send);
+    J->send_blocks = blocks;
+    J->act_blocks = blocks + J->n_send;
+    J->per_cycle = J->n_send + N->n_layers + J->n_act + N->n_layers;
+    J->total = N->n_layers + n_cycles * J->per_cycle;
+    for (int t = 0; t < T; t++)
+        J->spike[t] = *last_spike;
+    pool_run(T > 1 ? pool : NULL, cycles_job, J);
+    for (int t = 0; t < T; t++)
+        *last_spike = J->spike[t] > *last_spike ? J->spike[t] : *last_spike;
+    const int64_t done = J->done_cycles;
+    counter_free(&J->done);
+    free(blocks);
+    free(J);
+    return done;
+}
+
 int64_t run_cycles(const Net *N, const uint8_t *clamped, int64_t n_cycles, int64_t tot_cycle0,
                    int64_t nan_check, int64_t *last_spike)
 {
-    for (int64_t c = 0; c < n_cycles; c++) {
-        const int64_t tc = tot_cycle0 + c;
-        send_netin_delta(N, clamped);
-        netin_integ(N, clamped);
-        layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX]);
-        fffb(N, clamped);
-        compute_act(N, clamped, tc, last_spike);
-        act_post(N);
-        layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX]);
-        pool_act_avg(N);
-        if (nan_check && !all_finite(N))
-            return c;
-    }
-    return n_cycles;
+    return run_cycles_pool(NULL, N, clamped, n_cycles, tot_cycle0, nan_check, last_spike);
 }
 
-int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 3; }
+int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 4; }
 
 /* ---------------------------------------------------------------------------------------------
  * Learning (leabra.md 9.3-9.6): the compiled twin of learn.py's raw_dwt / accumulate_dwt /
@@ -491,15 +900,16 @@ static inline void dwt_row(const Con *c, int64_t s, real lrate_eff, const int ch
     }
 }
 
-/* Accumulate this trial's dWt into dwt (with dwt_norm and momentum); lrate_eff is the learning
- * rate times the receiving layer's lrate_mod (times momentum's lr_comp), in float32. */
-void compute_dwt(const Con *c, real lrate_eff)
+/* Accumulate this trial's dWt into dwt (with dwt_norm and momentum) for the sender rows
+ * [s0, s1); lrate_eff is the learning rate times the receiving layer's lrate_mod (times
+ * momentum's lr_comp), in float32. */
+static void dwt_rows(const Con *c, real lrate_eff, int64_t s0, int64_t s1)
 {
     /* the 8.6 defaults (norm at SEND_CONS level, momentum, full connectivity) get a copy of the
      * row loop with literal flags, which vectorizes; XCAL_CHL or DELTA_FF_FB */
     const int standard = c->norm_on && c->norm_send_cons && c->mom_on && !c->mask;
     const int shared = c->norm_on && c->norm_send_cons && !c->mask;
-    for (int64_t s = 0; s < c->n_send; s++) {
+    for (int64_t s = s0; s < s1; s++) {
         if (c->s_avg_s[s] < c->lrn_thr && c->s_avg_m[s] < c->lrn_thr)
             continue;                                        /* the sender does not learn */
         if (standard && c->rule_chl)
@@ -509,6 +919,11 @@ void compute_dwt(const Con *c, real lrate_eff)
         else
             dwt_row(c, s, lrate_eff, (int)c->rule_chl, (int)c->norm_on, (int)c->mom_on, c->mask != 0, shared);
     }
+}
+
+void compute_dwt(const Con *c, real lrate_eff)
+{
+    dwt_rows(c, lrate_eff, 0, c->n_send);
 }
 
 /* x ** p rounded once to float32 from float64, as learn.powf computes it: binary powering for
@@ -580,15 +995,98 @@ static inline void apply_row(const Con *c, int64_t s, const int64_t gain_int)
 }
 
 /* Compute_Weights: fwt += dwt * (soft bound x weight balance), limits, wt = SIG(fwt), dwt = 0;
- * only synapses with dwt != 0 change */
-void apply_dwt(const Con *c)
+ * only synapses with dwt != 0 change; sender rows [s0, s1) */
+static void apply_rows(const Con *c, int64_t s0, int64_t s1)
 {
-    for (int64_t s = 0; s < c->n_send; s++) {
+    for (int64_t s = s0; s < s1; s++) {
         if (c->gain_int == 6)
             apply_row(c, s, 6);
         else
             apply_row(c, s, c->gain_int);
     }
+}
+
+void apply_dwt(const Con *c)
+{
+    apply_rows(c, 0, c->n_send);
+}
+
+/* Every learning projection's dWt or weight update on the threads of a pool: the projections'
+ * sender rows in blocks, each block a task taken from an atomic counter by whichever thread is
+ * free (rows are independent: the same bits for any T and any thread doing any block). */
+typedef struct {
+    const Con *const *cons;
+    const real *lrates;                        /* NULL: the weight update */
+    int64_t n, per_block, total;               /* projections, rows per block, blocks of all */
+    const int64_t *first;                      /* n + 1: each projection's first block */
+    int64_t next;                              /* atomic: next task to take */
+    Counter done;                              /* blocks finished */
+} LearnJob;
+
+static int all_awaited(const void *ctx, int64_t v)
+{
+    return v >= ((const LearnJob *)ctx)->total;
+}
+
+static void learn_job(void *arg, int t)
+{
+    LearnJob *J = (LearnJob *)arg;
+    int64_t i = 0;
+    for (;;) {
+        const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
+        if (task >= J->total)
+            break;
+        while (J->first[i + 1] <= task)       /* tasks are taken in order: i only moves on */
+            i++;
+        const Con *c = J->cons[i];
+        const int64_t s0 = (task - J->first[i]) * J->per_block;
+        const int64_t s1 = s0 + J->per_block < c->n_send ? s0 + J->per_block : c->n_send;
+        if (J->lrates)
+            dwt_rows(c, J->lrates[i], s0, s1);
+        else
+            apply_rows(c, s0, s1);
+        counter_add(&J->done, all_awaited, J);
+    }
+    if (t == 0)                                  /* the caller returns once every block is done */
+        counter_wait(&J->done, J->total);
+}
+
+static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
+{
+    const int T = pool && pool->n > 1 ? pool->n : 1;
+    int64_t *first = malloc(sizeof *first * (size_t)(n + 1)), most = 1;
+    for (int64_t i = 0; i < n; i++)
+        most = cons[i]->n_send > most ? cons[i]->n_send : most;
+    LearnJob J;
+    J.cons = cons;
+    J.lrates = lrates;
+    J.n = n;
+    J.per_block = T == 1 ? most : (most + 8 * T - 1) / (8 * T);
+    J.next = 0;
+    if (!first) {                              /* no memory for the task list: one thread */
+        for (int64_t i = 0; i < n; i++)
+            lrates ? dwt_rows(cons[i], lrates[i], 0, cons[i]->n_send) : apply_rows(cons[i], 0, cons[i]->n_send);
+        return;
+    }
+    first[0] = 0;
+    for (int64_t i = 0; i < n; i++)
+        first[i + 1] = first[i] + (cons[i]->n_send + J.per_block - 1) / J.per_block;
+    J.first = first;
+    J.total = first[n];
+    counter_init(&J.done);
+    pool_run(T > 1 ? pool : NULL, learn_job, &J);
+    counter_free(&J.done);
+    free(first);
+}
+
+void compute_dwt_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
+{
+    learn_all(pool, cons, lrates, n);
+}
+
+void apply_dwt_all(Pool *pool, const Con *const *cons, int64_t n)
+{
+    learn_all(pool, cons, NULL, n);
 }
 
 int64_t con_abi(void) { return (int64_t)sizeof(Con); }

@@ -9,6 +9,9 @@ Which implementation a network uses is its ``kernel`` argument, or else the envi
 ``EMERGENT_PY_KERNEL``: ``auto`` (default: the C kernel when it can be built and the network is
 one it covers, numpy otherwise), ``c`` (the C kernel or an error saying why not) or ``numpy``.
 The C kernel covers every float32 network (pools included); float64 runs the numpy steps.
+With ``threads`` > 1 (``Network(threads=)``, leabra/threads.py) the cycles and the learning run
+on a pool of that many threads kept for the network's lifetime, bit for bit one thread's results
+(kernel.c explains the split).
 
 The shared library is built once per source version into ``$EMERGENT_PY_CACHE`` (default
 ``~/.cache/emergent_py``; a per-user folder in the temporary directory when that cannot be written), under a name that hashes the source, the compiler command and the
@@ -27,6 +30,7 @@ import sys
 import tempfile
 import time
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +43,9 @@ KERNELS = ("auto", "c", "numpy")
 # -ffp-contract=off: no fused multiply-adds, so every float32 operation rounds as numpy's does;
 # -fno-trapping-math only lets branch-free selects compute both sides (no -ffast-math: values
 # stay IEEE, bit for bit those of the scalar code)
-CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
+# (-pthread: the kernel's thread pool; glibc before 2.34 keeps pthreads in a library of its own)
+CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
+          "-pthread")
 
 # unit state rows, unit constant rows and layer rows: the enums of kernel.c, in order
 UNIT_ROWS = ("act", "act_eq", "act_nd", "act_raw", "net", "net_raw", "act_sent", "v_m", "v_m_eq", "I_net",
@@ -54,7 +60,7 @@ LAYER_ROWS = ("net_avg", "net_max", "acts_avg", "acts_max", "ffi", "fbi", "g_i",
 PC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "size")
 POOL_ROWS = ("ffi", "fbi", "g_i", "acts_avg")
 LC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "inhib_on", "size")
-ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 3   # (3: the Net struct's version)
+ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 4   # (4: the Net struct's version)
 
 _p = ctypes.c_void_p
 
@@ -66,7 +72,8 @@ class _Net(ctypes.Structure):
                 ("lc", _p), ("p_send", _p), ("p_recv", _p), ("p_wt", _p), ("p_scale", _p),
                 ("t_r", ctypes.c_int64), ("send_idx", _p), ("send_delta", _p),
                 ("n_pools", ctypes.c_int64), ("pool_start", _p), ("pool_size", _p), ("pool_layer", _p),
-                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS))]
+                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS)),
+                ("send_cnt", _p)]
 
 
 class _Con(ctypes.Structure):
@@ -214,6 +221,17 @@ def load() -> ctypes.CDLL:
         lib.compute_dwt.restype = lib.apply_dwt.restype = None
         lib.compute_dwt.argtypes = [ctypes.POINTER(_Con), ctypes.c_float]
         lib.apply_dwt.argtypes = [ctypes.POINTER(_Con)]
+        lib.pool_create.restype = _p
+        lib.pool_create.argtypes = [ctypes.c_int64]
+        lib.pool_destroy.restype = None
+        lib.pool_destroy.argtypes = [_p]
+        lib.pool_size.restype = ctypes.c_int64
+        lib.pool_size.argtypes = [_p]
+        lib.run_cycles_pool.restype = ctypes.c_int64
+        lib.run_cycles_pool.argtypes = [_p] + lib.run_cycles.argtypes
+        lib.compute_dwt_all.restype = lib.apply_dwt_all.restype = None
+        lib.compute_dwt_all.argtypes = [_p, _p, _p, ctypes.c_int64]
+        lib.apply_dwt_all.argtypes = [_p, _p, ctypes.c_int64]
     except (OSError, subprocess.SubprocessError, BackendError) as e:
         _LIB_ERROR = f"the compiled cycle kernel is unavailable: {e}"
         raise BackendError(_LIB_ERROR) from None
@@ -221,8 +239,9 @@ def load() -> ctypes.CDLL:
     return lib
 
 
-def choose(net, kernel: str | None) -> "CycleKernel | None":
-    """The C kernel for ``net`` per ``kernel`` (or $EMERGENT_PY_KERNEL), or None for numpy."""
+def choose(net, kernel: str | None, threads: int = 1) -> "CycleKernel | None":
+    """The C kernel for ``net`` per ``kernel`` (or $EMERGENT_PY_KERNEL) on ``threads`` threads,
+    or None for numpy."""
     kernel = kernel or os.environ.get("EMERGENT_PY_KERNEL") or "auto"
     if kernel not in KERNELS:
         raise BackendError(f"kernel {kernel!r}: use one of {', '.join(KERNELS)} "
@@ -232,7 +251,7 @@ def choose(net, kernel: str | None) -> "CycleKernel | None":
     why = unsupported(net)
     if why is None:
         try:
-            return CycleKernel(net, load())
+            return CycleKernel(net, load(), threads)
         except BackendError as e:
             why = str(e)
             if kernel == "auto":     # a machine without a working compiler: say so (once per place)
@@ -293,10 +312,13 @@ def _addr(a: np.ndarray) -> int:
 
 class CycleKernel:
     """The C kernel bound to one network's arrays (which must not be reallocated afterwards:
-    the network writes into its arrays in place)."""
+    the network writes into its arrays in place), on ``threads`` threads (a pool kept for the
+    network's lifetime; results bit for bit those of one thread, see kernel.c)."""
 
-    def __init__(self, net, lib: ctypes.CDLL) -> None:
+    def __init__(self, net, lib: ctypes.CDLL, threads: int = 1) -> None:
         self.lib, self.net = lib, net
+        self.threads = int(threads)
+        self._pool, self._pool_pid = None, None
         f, n, L = np.float32, net.n_units, net.n_layers
         per_unit = lambda v: np.broadcast_to(np.asarray(v, dtype=f), (n,))
         nx = net.nxx1
@@ -346,26 +368,52 @@ class CycleKernel:
         self._bind_pools()
         self._bind_state()
         self._ptr = ctypes.byref(s)
+        self.send_cnt = np.zeros(max(1, L), np.int64)
+        s.send_cnt = _addr(self.send_cnt)
         self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)
         self.cons = list(zip([p for p in prjns if p.cc.learn], map(ctypes.byref, self._con_structs)))
+        n_cons = len(self._con_structs)
+        self._con_ptrs = (ctypes.c_void_p * max(1, n_cons))(*[ctypes.addressof(c) for c in self._con_structs])
+        self._dwt_sets: dict[int, tuple] = {}     # quarter -> (cons learning then, their pointers, lrates)
+
+    def pool(self) -> int | None:
+        """The thread pool's address (None for one thread), started on first use and again in a
+        forked child (a fork copies no threads)."""
+        if self.threads <= 1:
+            return None
+        if self._pool is None or self._pool_pid != os.getpid():
+            pool = self.lib.pool_create(self.threads)
+            if not pool:
+                raise BackendError(f"could not start {self.threads} threads for the C kernel "
+                                   f"(pthread_create failed); use fewer threads")
+            self._pool, self._pool_pid = pool, os.getpid()
+            self._finalizer = weakref.finalize(self, _destroy_pool, self.lib, pool, os.getpid())
+        return self._pool
 
     def compute_dwt(self, quarter: int = 3) -> None:
         """The dWt of every learning projection that learns at the end of ``quarter``
         (learn.raw_dwt + accumulate_dwt, leabra.md 9.3-9.5)."""
         lrate_mod = self.net.lay["lrate_mod"]
-        for p, con in self.cons:
-            if quarter not in learn_quarters(p.con.learn_qtr):
-                continue
-            cc = p.cc
-            lrate_eff = cc.lrate * lrate_mod[p.recv.index]
+        learning = self._dwt_sets.get(quarter)
+        if learning is None:            # the projections whose learn_qtr holds this quarter
+            sel = [i for i, (p, _) in enumerate(self.cons) if quarter in learn_quarters(p.con.learn_qtr)]
+            ptrs = (self._con_ptrs if len(sel) == len(self.cons)
+                    else (ctypes.c_void_p * max(1, len(sel)))(*[self._con_ptrs[i] for i in sel]))
+            learning = self._dwt_sets[quarter] = (sel, ptrs, np.zeros(max(1, len(sel)), np.float32))
+        sel, ptrs, lrates = learning
+        if not sel:
+            return
+        for j, i in enumerate(sel):
+            cc = self.cons[i][0].cc
+            lrate_eff = cc.lrate * lrate_mod[self.cons[i][0].recv.index]
             if cc.mom_on:
                 lrate_eff = lrate_eff * cc.mom_lr_comp
-            self.lib.compute_dwt(con, lrate_eff)
+            lrates[j] = lrate_eff
+        self.lib.compute_dwt_all(self.pool(), ptrs, _addr(lrates), len(sel))
 
     def apply_dwt(self) -> None:
         """Every learning projection's weight update (learn.apply_dwt, leabra.md 9.6)."""
-        for _, con in self.cons:
-            self.lib.apply_dwt(con)
+        self.lib.apply_dwt_all(self.pool(), self._con_ptrs, len(self.cons))
 
     def _bind_pools(self) -> None:
         """Unit groups of 4-D layers: every pool's state becomes a view into one flat array per
@@ -428,7 +476,15 @@ class CycleKernel:
             self.p_scale[i] = p.scale_eff
         self.clamped[:] = net.hard_clamped
         self.last_spike.value = int(net.last_spike)
-        done = self.lib.run_cycles(self._ptr, _addr(self.clamped), n_cycles, int(net.tot_cycle),
-                                   int(bool(net.nan_check)), ctypes.byref(self.last_spike))
+        done = self.lib.run_cycles_pool(self.pool(), self._ptr, _addr(self.clamped), n_cycles, int(net.tot_cycle),
+                                        int(bool(net.nan_check)), ctypes.byref(self.last_spike))
+        if done < 0:
+            raise BackendError("the C kernel could not allocate its task list (out of memory)")
         net.last_spike = self.last_spike.value
         return int(done)
+
+
+def _destroy_pool(lib, pool: int, pid: int) -> None:
+    """Stop a network's threads (in the process that started them; a forked child has none)."""
+    if os.getpid() == pid:
+        lib.pool_destroy(pool)

@@ -13,6 +13,8 @@ this module holds the state, initialization, the trial/quarter steps and the orc
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import BackendError
@@ -26,6 +28,7 @@ from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .learn import Scratch
 from .projection import Projection, learn_quarters
 from .sums import seq_sum
+from .threads import effective_threads, parse_threads
 from .weights import init_weights
 
 MINUS, PLUS = "MINUS", "PLUS"
@@ -45,10 +48,14 @@ class Network(NetworkConsts, CycleSteps):
     kernel : the per-cycle implementation: ``"auto"`` (default, or ``$EMERGENT_PY_KERNEL``): the
         compiled C kernel (``kernel.py``) when it can be built and covers the network, else numpy;
         ``"c"``: the C kernel or an error; ``"numpy"``: the numpy steps of ``cycle.py``
+    threads : threads of the C kernel inside this network (default 1), or ``"auto"`` (the cores
+        SLURM gave the task, else the CPUs the process may use); bit for bit the results of one
+        thread. Fewer run where the network is too small for them to pay (``threads_note`` says
+        so); the numpy steps run on one thread (with a warning)
     """
 
     def __init__(self, model: Model, seed: int | None = None, weights: dict | None = None,
-                 dtype=np.float32, kernel: str | None = None) -> None:
+                 dtype=np.float32, kernel: str | None = None, threads: int | str = 1) -> None:
         if dtype not in (np.float32, np.float64):
             raise BackendError(f"dtype {dtype!r}: use numpy.float32 or numpy.float64")
         self.model, self.dtype = model, dtype
@@ -115,7 +122,20 @@ class Network(NetworkConsts, CycleSteps):
         self._run = None
         self.init_weights(weights)
         self._quarter_plan()
-        self.kernel = choose_kernel(self, kernel)
+        self._choose_kernel(kernel, threads)
+
+    def _choose_kernel(self, kernel: str | None, threads: int | str) -> None:
+        """The cycle implementation and its threads: ``threads_requested``, ``threads`` (used) and
+        ``threads_note`` (why fewer, empty when all are used)."""
+        self.threads_requested = parse_threads(threads)
+        self.threads, self.threads_note = effective_threads(self.threads_requested,
+                                                            sum(p.n_syn for p in self.prjn_list))
+        self.kernel = choose_kernel(self, kernel, self.threads)
+        if self.kernel is None and self.threads_requested > 1:
+            self.threads = 1
+            self.threads_note = (f"{self.threads_requested} threads requested, 1 used: the numpy steps "
+                                 f"are single-threaded (threads need the C kernel)")
+            warnings.warn(self.threads_note, RuntimeWarning, stacklevel=3)
 
     def __repr__(self) -> str:
         lines = [f"Network({self.model.name!r}: {self.n_layers} layers, {len(self.prjn_list)} projections, "

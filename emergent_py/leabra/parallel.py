@@ -83,24 +83,34 @@ def world_size_from_env(environ: Mapping[str, str] | None = None) -> int:
     return 1
 
 
-def launcher_command(n: int, program: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
+def launcher_command(n: int, program: list[str], environ: Mapping[str, str] | None = None,
+                     threads: int = 1) -> list[str]:
     """The command that starts ``program`` as ``n`` MPI ranks: ``srun --mpi=pmix -n N`` inside a
     SLURM allocation (``SLURM_JOB_ID`` set; Debian's Open MPI supports pmix, not pmi2), else
-    ``mpirun -np N`` (with ``--oversubscribe`` when N exceeds this machine's cores)."""
+    ``mpirun -np N`` (with ``--oversubscribe`` when N exceeds this machine's cores).
+
+    With ``threads`` T > 1 (hybrid: N ranks of T threads) every rank gets T cores: srun's
+    ``--cpus-per-task=T`` (a step does not inherit the job's), mpirun's ``--map-by slot:PE=T``
+    (T cores bound per rank) where N x T cores exist, else ``--bind-to none`` (Open MPI binds a
+    rank to one core by default, which would put all its threads on that core)."""
     env = os.environ if environ is None else environ
     if n < 1:
         raise BackendError(f"--np {n}: the number of MPI ranks must be >= 1")
     if env.get("SLURM_JOB_ID"):
         if shutil.which("srun") is None:
             raise BackendError("SLURM_JOB_ID is set but srun is not on PATH; unset SLURM_JOB_ID to use mpirun")
-        return ["srun", "--mpi=pmix", "-n", str(n), *program]
+        cpus = [f"--cpus-per-task={threads}"] if threads > 1 else []
+        return ["srun", "--mpi=pmix", "-n", str(n), *cpus, *program]
     mpirun = shutil.which("mpirun")
     if mpirun is None:
         raise BackendError(f"--np {n} needs mpirun (Open MPI: apt-get install openmpi-bin libopenmpi-dev, "
                            f"then pip install mpi4py); or run without --np")
     cmd = [mpirun, "-np", str(n)]
-    if n > (os.cpu_count() or 1) and _is_open_mpi(mpirun):
+    cores = os.cpu_count() or 1
+    if n * max(1, threads) > cores and _is_open_mpi(mpirun):
         cmd.append("--oversubscribe")
+    if threads > 1 and _is_open_mpi(mpirun):
+        cmd += ["--map-by", f"slot:PE={threads}"] if n * threads <= cores else ["--bind-to", "none"]
     return [*cmd, *program]
 
 
@@ -132,7 +142,7 @@ def check_mpi4py() -> None:
 
 
 def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None,
-           stop_signals: tuple[int, ...] = ()) -> int:
+           stop_signals: tuple[int, ...] = (), threads: int = 1) -> int:
     """Run ``program`` (argv list) as ``n`` MPI ranks; returns the launcher's exit status (mpirun
     and srun return the ranks' common status, e.g. 2 for an agreed error, 75 for a stop at a
     checkpoint).
@@ -144,7 +154,7 @@ def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None,
     stderr is relayed without Open MPI's banners about ranks that exited non-zero on purpose
     (see :func:`_is_exit_banner`)."""
     check_mpi4py()
-    cmd = launcher_command(n, program, environ)
+    cmd = launcher_command(n, program, environ, threads)
     proc = subprocess.Popen(cmd, env=launch_environ(environ), stderr=subprocess.PIPE, text=True,
                             errors="replace")
     passed_as = {signal.SIGTERM: signal.SIGTERM, **{sig: signal.SIGUSR1 for sig in stop_signals}}
@@ -500,9 +510,10 @@ class DmemRun(Run):
     """
 
     def __init__(self, model: Model, dmem: Dmem, seed: int | None = None, weights: dict | None = None,
-                 dtype=np.float32, observer: Any = None, record: str | Record = "trial") -> None:
+                 dtype=np.float32, observer: Any = None, record: str | Record = "trial",
+                 threads: int | str = 1) -> None:
         check_distributable(model)
-        net = DmemNetwork(model, dmem, seed=seed, weights=weights, dtype=dtype)
+        net = DmemNetwork(model, dmem, seed=seed, weights=weights, dtype=dtype, threads=threads)
         super().__init__(model, observer=observer, record=record, net=net)
         self.dmem = dmem
         self.plan = dmem_plan(model.plan, dmem.size)

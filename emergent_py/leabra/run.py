@@ -76,14 +76,16 @@ class Run:
         variables of the cycle rows, ``"trial:Hidden.act_m"`` adds variables to the trial rows
         (a :class:`~emergent_py.leabra.record.Record` or its text, :mod:`.record`)
     net : an existing :class:`Network` of this model to drive instead of building one
+    threads : threads of the C kernel inside the network (default 1, or "auto"), see :class:`Network`
     """
 
     def __init__(self, model: Model, seed: int | None = None, weights: dict | None = None,
                  dtype=np.float32, observer: Any = None, record: str | Record = "trial",
-                 net: Network | None = None) -> None:
+                 net: Network | None = None, threads: int | str = 1) -> None:
         rec = parse_record(record)
         self.model, self.plan = model, model.plan
-        self.net = net if net is not None else Network(model, seed=seed, weights=weights, dtype=dtype)
+        self.net = net if net is not None else Network(model, seed=seed, weights=weights, dtype=dtype,
+                                                           threads=threads)
         self.observer, self.record = observer, rec.level
         self.cycle_columns = rec.columns(self.net.layers, "cycle")   # (column, layer view, variable)
         self.trial_columns = rec.columns(self.net.layers, "trial")

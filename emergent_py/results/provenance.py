@@ -143,4 +143,6 @@ def collect(engine: str, engine_version: str | None, seed: int | None = None, mp
     for key, var in ENV_KEYS.items():
         if os.environ.get(var):
             info[key] = os.environ[var]
+    from ..leabra.threads import binding
+    info.update(binding())           # the CPUs this process may run on, the launcher's binding
     return info

@@ -1,4 +1,5 @@
 """emergent-py bench: the table it prints (timings themselves are not asserted, see benchmarks/)."""
+import os
 import re
 
 from emergent_py.cli import main
@@ -30,3 +31,28 @@ def test_bench_bad_size_is_one_line(capsys):
     assert main(["bench", "--sizes", "GIANT"]) == 2
     err = capsys.readouterr().err
     assert re.search(r"--sizes: 'GIANT' is not one of SMALL, MEDIUM, LARGE, HUGE", err)
+
+
+def test_bench_threads_table_with_the_side_by_side_bound(capsys):
+    """bench --threads 1,2: one row per thread count with the speedup and, for 2, the bound of
+    two one-thread runs side by side; a network too small to split says it ran on 1 thread."""
+    assert main(["bench", "--threads", "2", "--sizes", "12", "--trials", "2"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith("bench --threads: ") and "best of 1" in out[0]
+    assert out[1].split() == ["size", "units", "synapses", "threads", "used", "ms/trial", "speedup", "bound",
+                              "of", "bound", "CPU", "ms"]
+    one, two = out[2].split(), out[3].split()
+    assert one[:5] == ["N12", "12", str(7 * 144), "1", "1"] and one[6] == "1.00"
+    assert two[:5] == ["N12", "12", str(7 * 144), "2", "1"] and "too small to split" in out[3]
+    assert float(two[5]) > 0 and float(two[6]) > 0
+    if len(os.sched_getaffinity(0)) >= 2:        # the bound needs 2 CPUs to run the pair on
+        assert float(two[7]) > 0 and "2 one-thread runs side by side" in out[4]
+    else:
+        assert two[7] == "-"
+
+
+def test_bench_threads_bad_list_is_one_line(capsys):
+    assert main(["bench", "--threads", "1,x"]) == 2
+    assert "--threads 1,x: give thread counts >= 1" in capsys.readouterr().err
+    assert main(["bench", "--threads", "2", "--kernel", "numpy"]) == 2
+    assert "threads are the C kernel's" in capsys.readouterr().err
