@@ -15,7 +15,7 @@ import sys
 import warnings
 
 from . import __version__, commands
-from .errors import EmergentPyError
+from .errors import BROKEN_PIPE_EXIT, EmergentPyError
 
 EPILOG = """SPEC is a Python file defining build(), a folder holding model.py (e.g. projects/RandomAssoc),
 or a canonical model .json. Run `emergent-py COMMAND --help` for a command's options."""
@@ -77,12 +77,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as e:          # unreadable / unwritable paths the user named
         if isinstance(e, BrokenPipeError):
-            return 0
+            return _output_closed(args.command)
         print(f"emergent-py {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"emergent-py {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _output_closed(command: str) -> int:
+    """The reader of stdout (or stderr) went away before the command's output was all written:
+    not a success, since what the user asked for was not delivered (progress lines never get
+    here: emergent_py.progress drops them and the work goes on). Says so on stderr if it is still
+    open, and silences both streams so that Python's flush at exit cannot raise again."""
+    from .progress import silence
+    silence(sys.stdout)
+    try:
+        print(f"emergent-py {command}: output closed by its reader (broken pipe); exit status "
+              f"{BROKEN_PIPE_EXIT}", file=sys.stderr, flush=True)
+    except OSError:
+        silence(sys.stderr)
+    return BROKEN_PIPE_EXIT
 
 
 if __name__ == "__main__":

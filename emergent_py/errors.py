@@ -15,6 +15,9 @@ USAGE_EXIT = 2
 #: exit status of a run stopped by a signal at a checkpoint, to be continued with --resume
 #: (EX_TEMPFAIL from sysexits.h); job scripts requeue on it (hpc/render.py)
 RESUME_EXIT = 75
+#: exit status of a command whose output (stdout) was closed by its reader before it was all
+#: written (``... | head``): 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
+BROKEN_PIPE_EXIT = 141
 
 
 class EmergentPyError(Exception):

@@ -10,6 +10,7 @@ from ..errors import RESUME_EXIT, SpecError
 from ..fileio import file_sha256
 from ..leabra import parallel     # imports mpi4py only inside an MPI world of > 1 rank
 from ..leabra.run import RECORD_LEVELS, Run
+from ..progress import ProgressStream
 from ..spec import load_model
 
 NAME = "run"
@@ -19,7 +20,9 @@ DESCRIPTION = HELP + """.
 
 Runs the model's plan (epochs, stop criterion, trial order, weight-update mode) in float32 as
 emergent 8.6 computes it and prints one progress line per epoch on stderr
-(epoch, sse, pct_err, elapsed) and a summary on stdout. With -o the rows (written and flushed
+(epoch, sse, pct_err, elapsed) and a summary on stdout. Progress to a closed pipe (`2>&1 | head`)
+is dropped and the run goes on; a summary that cannot be written (stdout closed) makes the exit
+status 141, never 0. With -o the rows (written and flushed
 every epoch), a checkpoint at the end of an epoch once --checkpoint-every seconds have passed
 since the last one (and after the last epoch), and the final weights go to an HDF5 run file
 (docs/runfile.md); --resume continues a run file from its last checkpoint, bitwise as if it had
@@ -179,12 +182,13 @@ def _run(args, dmem) -> int:
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
     total = r.plan.epochs if args.epochs is None else args.epochs
     last_checkpoint = time.perf_counter()
+    progress = ProgressStream()       # a closed stderr drops the lines, never stops the run
 
     def after_epoch(row: dict) -> None:
         nonlocal last_checkpoint
         if not args.quiet:
-            print(f"epoch {row['epoch']:4d}  sse {row['avg_sse']:9.4f}  pct_err {row['pct_err']:6.3f}  "
-                  f"elapsed {time.perf_counter() - t0:8.2f}s", file=sys.stderr, flush=True)
+            progress.line(f"epoch {row['epoch']:4d}  sse {row['avg_sse']:9.4f}  pct_err {row['pct_err']:6.3f}  "
+                          f"elapsed {time.perf_counter() - t0:8.2f}s")
         if not args.output:
             return
         more = r.epoch_n < total and not r.stopped
@@ -227,5 +231,5 @@ def _run(args, dmem) -> int:
     else:
         print(f"{model.name}: nothing to do ({r.epoch_n} epochs already done)")
     if dmem is not None:
-        print(dmem.summary(time.perf_counter() - t0), file=sys.stderr)
+        progress.line(dmem.summary(time.perf_counter() - t0))
     return 0
