@@ -65,7 +65,7 @@ class _StopRequest:
 def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the plan's)")
-    p.add_argument("--seed", type=int, default=None, help="weight/order seed (default: the plan's)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the initial weights and the trial orders (default: the plan's; docs/core.md: with --weights the trial orders stay those of the plain run)")
     p.add_argument("--record", choices=RECORD_LEVELS, default="trial",
                    help="finest level of rows kept (and written with -o); default trial")
     p.add_argument("-o", "--output", metavar="RUN.h5", default=None, help="write an HDF5 run file")
