@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 from ..hpc.jobfolder import SCRIPT, create_job, default_folder, submit_job
 from ..hpc.profile import available_profiles, load_profile
 from ..hpc.request import ENGINES, Resources, parse_extra
-from ..hpc.sweep import expand, parse_seeds, parse_sweep
+from ..hpc.sweep import expand, parse_seeds, parse_sweep, shadowed
 from ..spec import load_model
 
 NAME = "submit"
@@ -43,7 +44,13 @@ def add_arguments(p) -> None:
     p.add_argument("--engine", choices=ENGINES, default="native", help="native core or emergent")
     p.add_argument("--np", type=int, default=1, help="MPI ranks per run (launched with the site's launcher)")
     p.add_argument("--sweep", action="append", metavar="[SEL:]PATH=V1,V2",
-                   help="sweep a parameter, e.g. 'lay_inhib.gi=1.6,1.8' or '#Output:lay_inhib.gi=1.4,1.6'")
+                   help="sweep a parameter, e.g. 'lay_inhib.gi=1.6,1.8', '#Output:lay_inhib.gi=1.4:2.0:0.2' "
+                        "(a range START:STOP:STEP, STOP included) or a build() argument 'build:n_hidden=25,49'; "
+                        "repeatable (the product of all). A value applies at its selector's priority: "
+                        "layers the model sets more specifically keep theirs (with a warning); default none")
+    p.add_argument("--sweep-override", action="store_true",
+                   help="swept values win over the model's more specific entries too (default: they "
+                        "apply at their selector's priority)")
     p.add_argument("--seeds", metavar="N|S1,S2", help="N seeds from the model's seed up, or a list")
     p.add_argument("--throttle", type=int, metavar="K", help="at most K array tasks at once (%%K)")
     p.add_argument("--signal", type=int, default=120, metavar="S",
@@ -62,7 +69,11 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     profile = load_profile(args.cluster)
     model = load_model(args.spec)
-    points = expand([parse_sweep(s) for s in args.sweep or ()], parse_seeds(args.seeds, model.plan.seed))
+    sweeps = [parse_sweep(s, override=args.sweep_override) for s in args.sweep or ()]
+    for shadow in shadowed(model, sweeps):       # said before anything is written
+        warnings.warn(shadow.message())
+    points = expand(sweeps, parse_seeds(args.seeds, model.plan.seed),
+                    build=lambda kwargs: load_model(args.spec, build_kwargs=kwargs))
     res = Resources(partition=args.partition, nodes=args.nodes, ntasks=args.ntasks, time=args.time,
                     account=args.account, mem=args.mem, gres=args.gres, np=args.np,
                     throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch))

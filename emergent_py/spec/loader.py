@@ -30,9 +30,13 @@ def spec_path(spec: str | os.PathLike) -> Path:
                     f"(looked for {', '.join(str(c) for c in candidates)})")
 
 
-def load_model(spec: str | os.PathLike) -> Model:
-    """Load and validate the model named by SPEC; errors name the file."""
+def load_model(spec: str | os.PathLike, build_kwargs: dict | None = None) -> Model:
+    """Load and validate the model named by SPEC; errors name the file. ``build_kwargs`` are
+    passed to a model file's ``build()`` (a sweep over them: ``submit --sweep build:NAME=...``)."""
     path = spec_path(spec)
+    if build_kwargs and path.suffix != ".py":
+        raise SpecError(f"{path}: build() arguments ({', '.join(build_kwargs)}) need a Python model "
+                        "file with build(), not a .json or .proj model")
     if path.suffix == ".json":
         return Model.from_json(path.read_text(encoding="utf-8"), where=str(path))
     if path.name.endswith((".proj", ".proj.gz")):      # an emergent project: import its network
@@ -45,11 +49,29 @@ def load_model(spec: str | os.PathLike) -> Model:
     if not callable(build):
         raise SpecError(f"{path}: defines no build() function (it must return a Model or "
                         "(network, params, patterns, plan))")
+    if build_kwargs:
+        check_build_kwargs(build, build_kwargs, path)
     try:
-        result = build()
+        result = build(**(build_kwargs or {}))
     except SpecError as e:
         raise SpecError(f"{path}: {e}") from e
     return as_model(result, str(path))
+
+
+def check_build_kwargs(build, kwargs: dict, path: Path) -> None:
+    """Every name in ``kwargs`` must be a keyword argument of ``build`` (did-you-mean if not)."""
+    import inspect
+    from ..errors import did_you_mean
+    params = inspect.signature(build).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    names = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    line = build.__code__.co_firstlineno
+    for name in kwargs:
+        if name not in names:
+            raise SpecError(f"{path}:{line}: build() has no argument '{name}'."
+                            + (did_you_mean(name, names) or
+                               f" Its arguments: {', '.join(names) or 'none'}"))
 
 
 def as_model(result: object, where: str) -> Model:
