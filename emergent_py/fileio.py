@@ -12,11 +12,31 @@ import hashlib
 import os
 from typing import Iterator
 
+from .errors import EmergentPyError
+
 
 def temp_name(path: str | os.PathLike) -> str:
-    """A hidden temporary name in the folder of ``path`` (same file system, so renaming is atomic)."""
+    """A hidden temporary name in the folder of ``path`` (same file system, so renaming is atomic).
+    The folder is created if it does not exist (``-o new/folder/run.h5`` works for every command:
+    every output goes through here)."""
     folder, base = os.path.split(os.path.abspath(os.fspath(path)))
+    make_folder(folder, f"for {os.fspath(path)}")
     return os.path.join(folder, f".{base}.{os.getpid()}.tmp")
+
+
+def make_folder(folder: str | os.PathLike, why: str = "") -> None:
+    """Create ``folder`` and its parents if missing; a clear error if that is impossible."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        part = os.path.abspath(os.fspath(folder))
+        while part != os.path.dirname(part) and not os.path.lexists(part):
+            part = os.path.dirname(part)
+        if os.path.lexists(part) and not os.path.isdir(part):
+            reason = f"{part} is a file, not a folder"
+        raise EmergentPyError(f"cannot create the folder {os.fspath(folder)}{' ' + why if why else ''}: "
+                              f"{reason}") from None
 
 
 @contextlib.contextmanager
