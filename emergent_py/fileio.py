@@ -66,6 +66,20 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int | None = 
             f.write(data)
 
 
+#: help text of every writing command's --overwrite (one rule, one wording)
+OVERWRITE_HELP = "replace output files that exist (default: refuse to write over them)"
+
+
+def refuse_existing(paths, overwrite: bool, option: str = "-o") -> None:
+    """The one overwrite rule of every command that writes: an output that exists is replaced
+    only with ``--overwrite``; otherwise the command stops before writing anything."""
+    if overwrite:
+        return
+    for path in paths:
+        if path is not None and os.path.lexists(path):
+            raise EmergentPyError(f"{option} {os.fspath(path)}: exists; pass --overwrite to replace it")
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes (provenance of the files a run read)."""
     h = hashlib.sha256()

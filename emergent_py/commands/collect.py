@@ -6,6 +6,7 @@ import io
 import math
 import sys
 
+from ..fileio import OVERWRITE_HELP, refuse_existing
 from ..hpc.jobfolder import load_job, write_atomic
 from ..hpc.track import collect
 
@@ -20,7 +21,8 @@ and each final-epoch stat averaged over the finished seeds."""
 
 def add_arguments(p) -> None:
     p.add_argument("folder", metavar="FOLDER", help="job folder written by `emergent-py submit`")
-    p.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
+    p.add_argument("--csv", metavar="PATH", help="also write the table as CSV (default: none)")
+    p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
 
 def _fmt(v) -> str:
@@ -30,6 +32,7 @@ def _fmt(v) -> str:
 
 
 def run(args) -> int:
+    refuse_existing([args.csv], args.overwrite, option="--csv")
     header, rows = collect(load_job(args.folder))
     table = [header] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]

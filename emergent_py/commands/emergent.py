@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import SpecError
+from ..fileio import refuse_existing
 
 NAME = "emergent"
 ORDER = 31
@@ -32,12 +33,16 @@ def add_arguments(p) -> None:
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="another startup argument for the project (e.g. rnd_init=NEW_SEED, "
                         "log_dir=logs); emergent aborts on names the project does not read")
-    p.add_argument("-o", "--output", metavar="RUN.h5", help="import the outputs into this run file")
+    p.add_argument("-o", "--output", metavar="RUN.h5", help="import the outputs into this run file (default: none)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the -o run file and (for a SPEC) the generated project if they exist "
+                        "(default: refuse to write over them)")
 
 
 def run(args) -> int:
     from ..emergent.runner import run_emergent
     target = Path(args.target)
+    refuse_existing([args.output], args.overwrite)
     model = None
     if target.name.endswith((".proj", ".proj.gz")):
         proj = target
@@ -47,8 +52,9 @@ def run(args) -> int:
         from ..spec import load_model
         model = load_model(args.target)
         folder = Path(args.dir or f"emergent_{model.name}")
-        folder.mkdir(parents=True, exist_ok=True)
         proj = folder / f"{model.name}.proj"
+        refuse_existing([proj], args.overwrite, option="--dir")
+        folder.mkdir(parents=True, exist_ok=True)
         wts = native_initial_weights(model) if args.init_weights else None
         write_project(model, proj, args.template, prototypes=args.prototype, init_weights=wts,
                       trial_log=True)
@@ -68,11 +74,11 @@ def run(args) -> int:
           + (f", trial log {result.trl}" if result.trl else "")
           + f", weights {', '.join(str(w) for w in result.wts)}")
     if args.output:
-        import_run(result, args.output, model)
+        import_run(result, args.output, model, overwrite=args.overwrite)
     return 0
 
 
-def import_run(result, output: str, model) -> None:
+def import_run(result, output: str, model, overwrite: bool = False) -> None:
     """Import an emergent run's logs and weights into a run file (engine=emergent)."""
     from ..errors import EmergentPyError
     from ..results.importer import import_emergent
@@ -83,5 +89,5 @@ def import_run(result, output: str, model) -> None:
         except EmergentPyError:
             model = None
     import_emergent(result.epc, output, trial_dat=result.trl, wts=result.wts, model=model,
-                    engine_version=result.version)
+                    engine_version=result.version, mode="w" if overwrite else "w-")
     print(f"wrote {output}")

@@ -1,8 +1,12 @@
 """emergent-py submit SPEC --cluster NAME ...: write a job folder and submit it with sbatch."""
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
 import warnings
+from pathlib import Path
 
 from ..hpc.jobfolder import SCRIPT, create_job, default_folder, submit_job
 from ..hpc.profile import available_profiles, load_profile
@@ -57,6 +61,9 @@ def add_arguments(p) -> None:
                    help="seconds before the time limit the run is told to checkpoint (default 120)")
     p.add_argument("-J", "--job-name", help="job name (default: the model's name)")
     p.add_argument("-o", "--folder", help="job folder (default jobs/<model>-<UTC time>)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the -o job folder if it holds a job that was never submitted (a --dry-run's); "
+                        "default: refuse a folder that is not empty")
     p.add_argument("--python", help="interpreter on the cluster (default: the profile's)")
     p.add_argument("--payload", metavar="CMD",
                    help="run command with {python} {model} {output} {run_dir} placeholders "
@@ -77,9 +84,11 @@ def run(args) -> int:
     res = Resources(partition=args.partition, nodes=args.nodes, ntasks=args.ntasks, time=args.time,
                     account=args.account, mem=args.mem, gres=args.gres, np=args.np,
                     throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch))
-    job = create_job(args.folder or default_folder(model), model, profile, res, points,
-                     job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python,
-                     checkpoint=False if args.no_checkpoint else None)
+    folder = args.folder or default_folder(model)
+    with _replacing_unsubmitted(folder, args.overwrite):
+        job = create_job(folder, model, profile, res, points,
+                         job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python,
+                         checkpoint=False if args.no_checkpoint else None)
     if args.dry_run:
         sys.stdout.write((job.folder / SCRIPT).read_text())
         print(f"# dry run: wrote {job.folder} ({len(points)} run(s)); submit with: "
@@ -88,3 +97,29 @@ def run(args) -> int:
     job = submit_job(job)
     print(f"submitted job {job.job_id}: {len(points)} run(s) in {job.folder}")
     return 0
+
+
+@contextlib.contextmanager
+def _replacing_unsubmitted(folder, overwrite: bool):
+    """With --overwrite, a folder holding a never-submitted job is moved aside while the new one
+    is written, then removed (put back if writing the new one fails). A submitted job's folder
+    is never replaced: its runs may still be writing there."""
+    folder = Path(folder)
+    if not overwrite or not folder.is_dir() or not any(folder.iterdir()):
+        yield
+        return
+    from ..errors import SubmitError
+    from ..hpc.jobfolder import load_job
+    job = load_job(folder)             # (not a job folder: an error, nothing is removed)
+    if job.job_id is not None:
+        raise SubmitError(f"-o {folder}: holds job {job.job_id}, already submitted; --overwrite replaces "
+                          "only a job that was never submitted (choose another folder)")
+    aside = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+    folder.rename(aside)
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        aside.rename(folder)
+        raise
+    shutil.rmtree(aside)

@@ -210,7 +210,7 @@ def test_plot_engines_side_by_side(stdassoc, tmp_path, capsys):
     one = tmp_path / "one.png"
     plot_runs([nat], one, metrics=["avg_cos_err"])
     assert plt.imread(one).shape[:2] == (408, 660)
-    assert main(["plot", str(nat), "-o", str(one), "--metric", "nope"]) == 2
+    assert main(["plot", str(nat), "-o", str(one), "--metric", "nope", "--overwrite"]) == 2
     assert "no run has an epoch column 'nope'" in capsys.readouterr().err
 
 
