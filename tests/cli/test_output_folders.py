@@ -11,13 +11,6 @@ EXAMPLE = REPO / "projects" / "RandomAssoc"
 FAKE_EMERGENT = REPO / "tests" / "emergent" / "fake_emergent"
 
 
-@pytest.fixture(scope="module")
-def run_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("run") / "ra.h5"
-    assert main(["run", str(EXAMPLE), "-q", "--epochs", "2", "-o", str(path)]) == 0
-    return path
-
-
 def test_run_creates_the_output_folder(tmp_path, capsys):
     out = tmp_path / "new" / "deeper" / "ra.h5"
     assert main(["run", str(EXAMPLE), "-q", "--epochs", "1", "-o", str(out)]) == 0

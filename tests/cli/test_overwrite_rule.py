@@ -11,13 +11,6 @@ EXAMPLE = REPO / "projects" / "RandomAssoc"
 FAKE_EMERGENT = REPO / "tests" / "emergent" / "fake_emergent"
 
 
-@pytest.fixture(scope="module")
-def run_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("run") / "ra.h5"
-    assert main(["run", str(EXAMPLE), "-q", "--epochs", "2", "-o", str(path)]) == 0
-    return path
-
-
 def refused(argv, path, capsys, option="-o"):
     """``argv`` onto an existing ``path``: exit 2 with the rule's message, the file untouched."""
     path.write_bytes(b"old")
