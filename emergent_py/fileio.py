@@ -80,6 +80,20 @@ def refuse_existing(paths, overwrite: bool, option: str = "-o") -> None:
             raise EmergentPyError(f"{option} {os.fspath(path)}: exists; pass --overwrite to replace it")
 
 
+def unreadable(path: str | os.PathLike, what: str = "file") -> str | None:
+    """Why ``path`` cannot be read as a ``what``, in plain words (a folder, missing, no
+    permission), or None when it is a readable file: what the user sees instead of a library's
+    errno text."""
+    p = os.fspath(path)
+    if not os.path.lexists(p):
+        return f"{p}: no such {what}"
+    if os.path.isdir(p):
+        return f"{p}: is a folder, not a {what}"
+    if not os.access(p, os.R_OK):
+        return f"{p}: no permission to read this {what}"
+    return None
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes (provenance of the files a run read)."""
     h = hashlib.sha256()

@@ -23,7 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..fileio import atomic_write  # noqa: F401  (re-exported for wts, dump)
+from ..fileio import atomic_write, unreadable  # noqa: F401  (atomic_write re-exported for wts, dump)
 from ..errors import FormatError
 from ..results.table import Table
 
@@ -150,6 +150,9 @@ def _other_delimiter(line: str, delim: str, n_fields: int) -> str | None:
 def read_bytes(path: str) -> bytes:
     """The content of ``path``, gunzipped when it starts with gzip's magic bytes (emergent
     writes ``.gz`` names compressed; the content, not the name, decides)."""
+    why = unreadable(path)
+    if why:
+        raise FormatError(why)
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":

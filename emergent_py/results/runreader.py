@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from ..errors import FormatError
+from ..fileio import unreadable
 from .runlayout import LEVELS, SCHEMA, _h5py, _open, _plain
 from .state import read_tree
 from .table import Table
@@ -36,7 +37,9 @@ class RunFile:
         except OSError as e:
             if not os.path.exists(self.path):
                 raise FileNotFoundError(f"run file {self.path} does not exist") from e
-            raise FormatError(f"{self.path}: not a readable HDF5 file ({e})") from e
+            why = unreadable(self.path, "run file (.h5)")     # h5py's own text is an errno dump
+            raise FormatError(why or f"{self.path}: not an HDF5 file (no HDF5 signature); a run file is "
+                                     f"written by `emergent-py run -o` or `emergent-py import`") from None
         schema = _plain(self._f.attrs.get("schema"))
         if schema != SCHEMA:
             self._f.close()

@@ -230,7 +230,7 @@ def test_missing_or_foreign_run_file(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "nope.h5"), str(tmp_path / "nope.h5")]) == 2
     assert "does not exist" in capsys.readouterr().err
     shutil.copy(__file__, tmp_path / "x.h5")
-    with pytest.raises(FormatError, match="not a readable HDF5 file"):
+    with pytest.raises(FormatError, match="not an HDF5 file"):
         RunFile(tmp_path / "x.h5")
 
 
