@@ -40,9 +40,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from ..emergent.runner import run_emergent
+    from ..emergent.runner import find_emergent, run_emergent
     target = Path(args.target)
     refuse_existing([args.output], args.overwrite)
+    exe = find_emergent(args.emergent)        # before anything is written
     model = None
     if target.name.endswith((".proj", ".proj.gz")):
         proj = target
@@ -68,7 +69,7 @@ def run(args) -> int:
         if not sep or not key:
             raise SpecError(f"--set {item!r}: expected NAME=VALUE")
         extra[key] = value
-    result = run_emergent(proj, exe=args.emergent, epochs=epochs, tag=args.tag, timeout=args.timeout,
+    result = run_emergent(proj, exe=exe, epochs=epochs, tag=args.tag, timeout=args.timeout,
                           extra=extra)
     print(f"emergent {result.version}: ok in {result.seconds:.1f} s; epoch log {result.epc}"
           + (f", trial log {result.trl}" if result.trl else "")
