@@ -142,7 +142,7 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         write_atomic(run_dir / MODEL_FILE, m.to_json())
     inputs = ScriptInputs(directives=directives, job_dir=str(folder), job_name=job_name,
                           n_runs=len(points), np=res.np, python=python, payload=command,
-                          checkpoint=checkpoint)
+                          checkpoint=checkpoint, needs_package=payload is None or checkpoint)
     script = render_job(profile, inputs)
     write_atomic(folder / SCRIPT, script, mode=0o755)
     if len(points) > 1 and profile.sweep == "launcher":

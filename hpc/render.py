@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from ..errors import RESUME_EXIT, SubmitError
+from .interpreter import shell_word
 from .profile import Profile
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -65,7 +66,7 @@ def payload_command(template: str, python: str) -> str:
         when the template names another placeholder.
     """
     try:
-        return template.format(python=shlex.quote(python), model=f'"$RUN_DIR/{MODEL_FILE}"',
+        return template.format(python=shell_word(python), model=f'"$RUN_DIR/{MODEL_FILE}"',
                                output=f'"$RUN_DIR/{RUN_FILE}"', run_dir='"$RUN_DIR"',
                                resume='"${RESUME_ARGS[@]}"')
     except (KeyError, IndexError, ValueError) as e:
@@ -84,6 +85,7 @@ class ScriptInputs:
     python: str
     payload: str          # from payload_command(); shell code with quoted values
     checkpoint: bool      # forward SLURM's USR1 warning to the payload and continue it later
+    needs_package: bool = True    # the script checks that $PYTHON imports emergent_py first
 
 
 def render_job(profile: Profile, inputs: ScriptInputs) -> str:
@@ -93,7 +95,8 @@ def render_job(profile: Profile, inputs: ScriptInputs) -> str:
     return environment().get_template("job.sh.j2").render(
         directives=[Raw(d) for d in inputs.directives],
         modules=[Raw(m) for m in profile.modules], setup=[Raw(s) for s in profile.setup],
-        job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name, python=inputs.python,
+        job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name,
+        python=Raw(shell_word(inputs.python)), needs_package=inputs.needs_package,
         n_runs=inputs.n_runs, run_line=Raw(run_line), launcher_sweep=launcher_sweep,
         resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE, checkpoint=inputs.checkpoint)
 

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import sys
 import warnings
 from pathlib import Path
 
+from ..hpc.interpreter import check_python
 from ..hpc.jobfolder import SCRIPT, create_job, default_folder, submit_job
 from ..hpc.profile import available_profiles, load_profile
-from ..hpc.request import ENGINES, Resources, parse_extra
+from ..hpc.request import ENGINES, Resources, check_request, parse_extra
 from ..hpc.sweep import expand, parse_seeds, parse_sweep, shadowed
 from ..spec import load_model
 
@@ -64,7 +66,10 @@ def add_arguments(p) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace the -o job folder if it holds a job that was never submitted (a --dry-run's); "
                         "default: refuse a folder that is not empty")
-    p.add_argument("--python", help="interpreter on the cluster (default: the profile's)")
+    p.add_argument("--python", metavar="PATH",
+                   help="interpreter of the jobs, with emergent_py installed (default: the profile's, e.g. "
+                        "$WORK/emergent_py-venv/bin/python on stampede3; the local profile: this one); "
+                        "checked before submitting (docs/hpc.md, 'Installing on a cluster')")
     p.add_argument("--payload", metavar="CMD",
                    help="run command with {python} {model} {output} {run_dir} placeholders "
                         "(default: the engine's `python -m emergent_py run {model} -o {output}`)")
@@ -84,6 +89,11 @@ def run(args) -> int:
     res = Resources(partition=args.partition, nodes=args.nodes, ntasks=args.ntasks, time=args.time,
                     account=args.account, mem=args.mem, gres=args.gres, np=args.np,
                     throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch))
+    # the request first (create_job checks it again, with the warning signal it decides on)
+    check_request(profile, dataclasses.replace(res, signal_s=None), args.job_name or model.name, len(points))
+    note = check_python(profile, args.python, args.dry_run)      # before anything is written
+    if note:
+        print(f"emergent-py {NAME}: {note}", file=sys.stderr)
     folder = args.folder or default_folder(model)
     with _replacing_unsubmitted(folder, args.overwrite):
         job = create_job(folder, model, profile, res, points,
