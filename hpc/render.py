@@ -86,19 +86,24 @@ class ScriptInputs:
     payload: str          # from payload_command(); shell code with quoted values
     checkpoint: bool      # forward SLURM's USR1 warning to the payload and continue it later
     needs_package: bool = True    # the script checks that $PYTHON imports emergent_py first
+    packing: object = None        # a packing.Packing: serial runs side by side on whole nodes
 
 
 def render_job(profile: Profile, inputs: ScriptInputs) -> str:
     """The batch script ``job.sh`` for a job folder (array, single or TACC-launcher job)."""
     launcher_sweep = inputs.n_runs > 1 and profile.sweep == "launcher"
-    run_line = inputs.payload if launcher_sweep else f"{profile.launcher} -n {inputs.np} {inputs.payload}"
+    packing = inputs.packing
+    per_task = packing.per_node if packing is not None and packing.mode == "array" else 0
+    serial = launcher_sweep or per_task       # a serial run beside others needs no MPI launcher
+    run_line = inputs.payload if serial else f"{profile.launcher} -n {inputs.np} {inputs.payload}"
     return environment().get_template("job.sh.j2").render(
         directives=[Raw(d) for d in inputs.directives],
         modules=[Raw(m) for m in profile.modules], setup=[Raw(s) for s in profile.setup],
         job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name,
         python=Raw(shell_word(inputs.python)), needs_package=inputs.needs_package,
         n_runs=inputs.n_runs, run_line=Raw(run_line), launcher_sweep=launcher_sweep,
-        resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE, checkpoint=inputs.checkpoint)
+        resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE, checkpoint=inputs.checkpoint,
+        per_task=per_task, launcher_ppn=packing.per_node if packing is not None and packing.mode == "launcher" else 0)
 
 
 def render_tasks(n_runs: int) -> str:

@@ -61,7 +61,9 @@ def run_job_ids(job: Job) -> list[str | None]:
     """
     if job.job_id is None:
         return [None] * len(job.runs)
-    ids: list[str | None] = [f"{job.job_id}_{r['index']}" if job.manifest["array"] else job.job_id
+    per_task = (job.manifest.get("packing") or {}).get("per_node", 1) \
+        if (job.manifest.get("packing") or {}).get("mode") == "array" else 1    # packed array tasks
+    ids: list[str | None] = [f"{job.job_id}_{r['index'] // per_task}" if job.manifest["array"] else job.job_id
                              for r in job.runs]
     for new_id, task in job.resubmits():
         for i, r in enumerate(job.runs):

@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 from ..hpc.interpreter import check_python
+from ..hpc.packing import cost, plan as plan_packing
 from ..hpc.jobfolder import SCRIPT, create_job, default_folder, submit_job
 from ..hpc.profile import available_profiles, load_profile
 from ..hpc.request import ENGINES, Resources, check_request, parse_extra
@@ -75,6 +76,9 @@ def add_arguments(p) -> None:
                         "(default: the engine's `python -m emergent_py run {model} -o {output}`)")
     p.add_argument("--no-checkpoint", action="store_true",
                    help="the --payload cannot checkpoint: no warning signal, no requeue")
+    p.add_argument("--runs-per-node", type=int, metavar="K",
+                   help="serial runs side by side on one node where the partition gives whole nodes "
+                        "(default: one per core the runs' -n leaves; docs/hpc.md 'Packing')")
     p.add_argument("--dry-run", action="store_true", help="write the job folder, print the script, submit nothing")
 
 
@@ -94,11 +98,13 @@ def run(args) -> int:
     note = check_python(profile, args.python, args.dry_run)      # before anything is written
     if note:
         print(f"emergent-py {NAME}: {note}", file=sys.stderr)
+    packing = plan_packing(profile, res, len(points), args.runs_per_node)
+    print(f"emergent-py {NAME}: {cost(profile, res, len(points), packing)}", file=sys.stderr)
     folder = args.folder or default_folder(model)
     with _replacing_unsubmitted(folder, args.overwrite):
         job = create_job(folder, model, profile, res, points,
                          job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python,
-                         checkpoint=False if args.no_checkpoint else None)
+                         checkpoint=False if args.no_checkpoint else None, runs_per_node=args.runs_per_node)
     if args.dry_run:
         sys.stdout.write((job.folder / SCRIPT).read_text())
         print(f"# dry run: wrote {job.folder} ({len(points)} run(s)); submit with: "
