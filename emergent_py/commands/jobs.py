@@ -1,12 +1,13 @@
 """emergent-py jobs [FOLDER...]: each run's SLURM state, exit code and run-file completeness."""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 from ..errors import SubmitError
 from ..hpc.jobfolder import MANIFEST, load_job
-from ..hpc.track import format_status, job_status
+from ..hpc.track import format_status, job_status, status_dict, summary_line
 
 NAME = "jobs"
 ORDER = 41
@@ -14,14 +15,19 @@ HELP = "show the state of submitted jobs, run by run"
 DESCRIPTION = HELP + """.
 
 One squeue call per poll covers every job shown (sacct, or `sacct -c` without an accounting
-database, for jobs the controller has forgotten). FAILED and TIMEOUT runs show their exit code;
-'run file' says whether each run's HDF5 file is complete. Without FOLDER: every job folder
-under ./jobs."""
+database, for jobs the controller has forgotten). FAILED and TIMEOUT runs show their exit code
+and the path of their batch log; 'run file' says whether each run's HDF5 file is complete.
+Without SLURM (a job folder copied off the cluster) the states come from the folder itself: the
+exit status the job script recorded, else the run file (complete, STOPPED at a checkpoint,
+UNFINISHED: never closed). Without FOLDER: every job folder under ./jobs."""
 
 
 def add_arguments(p) -> None:
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="job folders (default: ./jobs/*)")
-    p.add_argument("--watch", type=float, metavar="S", help="poll every S seconds until all runs end")
+    p.add_argument("--watch", type=float, metavar="S", help="poll every S seconds until all runs end "
+                                                             "(default: show once)")
+    p.add_argument("--summary", action="store_true", help="one line per submission (default: a table of its runs)")
+    p.add_argument("--json", action="store_true", help="print the status as JSON (default: text)")
 
 
 def run(args) -> int:
@@ -31,7 +37,12 @@ def run(args) -> int:
     jobs = [load_job(f) for f in folders]
     while True:
         status = job_status(jobs)
-        print("\n\n".join(format_status(j, status[j.folder]) for j in jobs), flush=True)
+        if args.json:
+            print(json.dumps([status_dict(j, status[j.folder]) for j in jobs], indent=1), flush=True)
+        elif args.summary:
+            print("\n".join(summary_line(j, status[j.folder]) for j in jobs), flush=True)
+        else:
+            print("\n\n".join(format_status(j, status[j.folder]) for j in jobs), flush=True)
         running = any(s.state in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "SUSPENDED")
                       for rows in status.values() for s in rows)
         if not args.watch or not running:
