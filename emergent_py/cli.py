@@ -57,8 +57,32 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
+        state_defaults(p)
         p.set_defaults(func=mod.run)
     return parser
+
+
+def state_defaults(parser: argparse.ArgumentParser) -> None:
+    """Make every option's help state its default: an option whose help does not say it gets
+    "(default: VALUE)", "(default: off)" for a flag, "(default: not set)" for no value,
+    "(required)" for a required one. Options whose default is worked out (a template found on
+    PATH, the plan's value) say so in their own help."""
+    for action in parser._actions:
+        if not action.option_strings or action.help in (None, argparse.SUPPRESS) \
+                or isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            continue
+        if "default" in action.help.lower():
+            continue
+        if action.required:
+            action.help += " (required)"
+            continue
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            value = "off"
+        elif action.default is None or action.default == [] or action.default is argparse.SUPPRESS:
+            value = "not set"
+        else:
+            value = str(action.default).replace("%", "%%")
+        action.help += f" (default: {value})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,9 @@ def add_arguments(p) -> None:
     p.add_argument("--timeout", type=float, default=3600.0, metavar="S", help="kill emergent after S seconds")
     p.add_argument("--dir", metavar="DIR", help="folder for the generated project and emergent's "
                                                  "outputs (default emergent_<name>)")
-    p.add_argument("--template", metavar="PROJ", help="emergent's proj_templates/LeabraStd.proj (for a SPEC)")
+    p.add_argument("--template", metavar="PROJ",
+                   help="emergent's proj_templates/LeabraStd.proj (for a SPEC) (default: $EMERGENT_TEMPLATES, "
+                        "else the share folder of an emergent on PATH)")
     p.add_argument("--prototype", action="append", default=[], metavar="PROJ",
                    help="a project to copy spec types from that the template lacks")
     p.add_argument("--init-weights", action="store_true",

@@ -20,7 +20,9 @@ and the run plan's numbers stays byte-identical. See docs/emergent.md."""
 def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("-o", "--output", required=True, metavar="OUT.proj", help="project file to write")
-    p.add_argument("--template", metavar="PROJ", help="emergent's proj_templates/LeabraStd.proj")
+    p.add_argument("--template", metavar="PROJ",
+                   help="emergent's proj_templates/LeabraStd.proj (default: $EMERGENT_TEMPLATES, "
+                        "else the share folder of an emergent on PATH)")
     p.add_argument("--prototype", action="append", default=[], metavar="PROJ",
                    help="a project to copy spec types from that the template lacks "
                         "(e.g. OneToOnePrjnSpec); may be repeated")

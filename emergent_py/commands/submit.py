@@ -63,7 +63,8 @@ def add_arguments(p) -> None:
     p.add_argument("--signal", type=int, default=120, metavar="S",
                    help="seconds before the time limit the run is told to checkpoint (default 120)")
     p.add_argument("-J", "--job-name", help="job name (default: the model's name)")
-    p.add_argument("-o", "--folder", help="job folder (default jobs/<model>-<UTC time>)")
+    p.add_argument("-o", "--folder", "--out-dir", dest="folder", metavar="FOLDER",
+                   help="job folder to write (a folder, not a file; default jobs/<model>-<UTC time>)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the -o job folder if it holds a job that was never submitted (a --dry-run's); "
                         "default: refuse a folder that is not empty")
@@ -72,7 +73,8 @@ def add_arguments(p) -> None:
                         "$WORK/emergent_py-venv/bin/python on stampede3; the local profile: this one); "
                         "checked before submitting (docs/hpc.md, 'Installing on a cluster')")
     p.add_argument("--payload", metavar="CMD",
-                   help="run command with {python} {model} {output} {run_dir} placeholders "
+                   help="run command with {python} {model} {output} {run_dir} {resume} placeholders ({resume}: "
+                        "--resume, --overwrite or nothing, as the run file says) "
                         "(default: the engine's `python -m emergent_py run {model} -o {output}`)")
     p.add_argument("--no-checkpoint", action="store_true",
                    help="the --payload cannot checkpoint: no warning signal, no requeue")
