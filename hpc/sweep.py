@@ -84,9 +84,10 @@ def _owner(path: str) -> str:
         if route(obj_type, path) is not None:
             return obj_type
     names = [p for t in ("Layer", "Prjn", "Network") for p in valid_paths(t)]
+    guess = did_you_mean(path, names)
+    build_hint = f" (a keyword argument of build() is swept as '{BUILD}:{path}=...')" if path.isidentifier() else ""
     raise SubmitError(f"--sweep: no layer, projection or network parameter '{path}'."
-                      + (did_you_mean(path, names) or " Run `emergent-py params` for the names;")
-                      + f" a keyword argument of build() is swept as '{BUILD}:{path}=...'")
+                      + (guess or " Run `emergent-py params` for the names.") + build_hint)
 
 
 def _range(text: str, item: str) -> tuple[Any, ...]:
