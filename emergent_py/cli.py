@@ -17,7 +17,7 @@ import traceback
 import warnings
 
 from . import __version__, commands
-from .errors import INTERNAL_EXIT, EmergentPyError, UserCodeError
+from .errors import BROKEN_PIPE_EXIT, INTERNAL_EXIT, EmergentPyError, UserCodeError
 
 EPILOG = """SPEC is a Python file defining build(), a folder holding model.py (e.g. projects/RandomAssoc),
 or a canonical model .json. Run `emergent-py COMMAND --help` for a command's options."""
@@ -61,8 +61,32 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
+        state_defaults(p)
         p.set_defaults(func=mod.run)
     return parser
+
+
+def state_defaults(parser: argparse.ArgumentParser) -> None:
+    """Make every option's help state its default: an option whose help does not say it gets
+    "(default: VALUE)", "(default: off)" for a flag, "(default: not set)" for no value,
+    "(required)" for a required one. Options whose default is worked out (a template found on
+    PATH, the plan's value) say so in their own help."""
+    for action in parser._actions:
+        if not action.option_strings or action.help in (None, argparse.SUPPRESS) \
+                or isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            continue
+        if "default" in action.help.lower():
+            continue
+        if action.required:
+            action.help += " (required)"
+            continue
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            value = "off"
+        elif action.default is None or action.default == [] or action.default is argparse.SUPPRESS:
+            value = "not set"
+        else:
+            value = str(action.default).replace("%", "%%")
+        action.help += f" (default: {value})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as e:          # unreadable / unwritable paths the user named
         if isinstance(e, BrokenPipeError):
-            return 0
+            return _output_closed(args.command)
         print(f"emergent-py {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -104,6 +128,21 @@ def _run(args):
         if args.debug:
             traceback.print_exc()
         raise
+
+
+def _output_closed(command: str) -> int:
+    """The reader of stdout (or stderr) went away before the command's output was all written:
+    not a success, since what the user asked for was not delivered (progress lines never get
+    here: emergent_py.progress drops them and the work goes on). Says so on stderr if it is still
+    open, and silences both streams so that Python's flush at exit cannot raise again."""
+    from .progress import silence
+    silence(sys.stdout)
+    try:
+        print(f"emergent-py {command}: output closed by its reader (broken pipe); exit status "
+              f"{BROKEN_PIPE_EXIT}", file=sys.stderr, flush=True)
+    except OSError:
+        silence(sys.stderr)
+    return BROKEN_PIPE_EXIT
 
 
 if __name__ == "__main__":

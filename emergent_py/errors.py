@@ -17,6 +17,9 @@ USAGE_EXIT = 2
 RESUME_EXIT = 75
 #: exit status of the CLI for an unexpected exception, a bug of emergent-py (EX_SOFTWARE)
 INTERNAL_EXIT = 70
+#: exit status of a command whose output (stdout) was closed by its reader before it was all
+#: written (``... | head``): 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
+BROKEN_PIPE_EXIT = 141
 
 
 class EmergentPyError(Exception):

@@ -12,13 +12,31 @@ import hashlib
 import os
 from typing import Iterator
 
-from .errors import FormatError
+from .errors import EmergentPyError, FormatError
 
 
 def temp_name(path: str | os.PathLike) -> str:
-    """A hidden temporary name in the folder of ``path`` (same file system, so renaming is atomic)."""
+    """A hidden temporary name in the folder of ``path`` (same file system, so renaming is atomic).
+    The folder is created if it does not exist (``-o new/folder/run.h5`` works for every command:
+    every output goes through here)."""
     folder, base = os.path.split(os.path.abspath(os.fspath(path)))
+    make_folder(folder, f"for {os.fspath(path)}")
     return os.path.join(folder, f".{base}.{os.getpid()}.tmp")
+
+
+def make_folder(folder: str | os.PathLike, why: str = "") -> None:
+    """Create ``folder`` and its parents if missing; a clear error if that is impossible."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        part = os.path.abspath(os.fspath(folder))
+        while part != os.path.dirname(part) and not os.path.lexists(part):
+            part = os.path.dirname(part)
+        if os.path.lexists(part) and not os.path.isdir(part):
+            reason = f"{part} is a file, not a folder"
+        raise EmergentPyError(f"cannot create the folder {os.fspath(folder)}{' ' + why if why else ''}: "
+                              f"{reason}") from None
 
 
 @contextlib.contextmanager
@@ -46,6 +64,34 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int | None = 
     with atomic_output(path, mode) as tmp:
         with open(tmp, "wb") as f:
             f.write(data)
+
+
+#: help text of every writing command's --overwrite (one rule, one wording)
+OVERWRITE_HELP = "replace output files that exist (default: refuse to write over them)"
+
+
+def refuse_existing(paths, overwrite: bool, option: str = "-o") -> None:
+    """The one overwrite rule of every command that writes: an output that exists is replaced
+    only with ``--overwrite``; otherwise the command stops before writing anything."""
+    if overwrite:
+        return
+    for path in paths:
+        if path is not None and os.path.lexists(path):
+            raise EmergentPyError(f"{option} {os.fspath(path)}: exists; pass --overwrite to replace it")
+
+
+def unreadable(path: str | os.PathLike, what: str = "file") -> str | None:
+    """Why ``path`` cannot be read as a ``what``, in plain words (a folder, missing, no
+    permission), or None when it is a readable file: what the user sees instead of a library's
+    errno text."""
+    p = os.fspath(path)
+    if not os.path.lexists(p):
+        return f"{p}: no such {what}"
+    if os.path.isdir(p):
+        return f"{p}: is a folder, not a {what}"
+    if not os.access(p, os.R_OK):
+        return f"{p}: no permission to read this {what}"
+    return None
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -96,6 +142,9 @@ def read_bytes(path: str | os.PathLike, expected: str = "a text file", binary_ok
     content of another kind by its magic number (bzip2, xz, zip, HDF5 ...: :func:`sniff`) and,
     unless ``binary_ok``, for a NUL byte (binary data in a text file)."""
     path = os.fspath(path)
+    why = unreadable(path)            # a folder, missing, no permission: plain words, not errno
+    if why:
+        raise FormatError(why)
     with open(path, "rb") as f:
         raw = f.read()
     gunzipped = raw[:2] == b"\x1f\x8b"

@@ -18,6 +18,8 @@ Every file is written under a temporary name and renamed when complete.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import json
 import re
@@ -32,6 +34,7 @@ from . import slurm
 from .profile import Profile
 from .render import ENGINE_CHECKPOINTS, ENGINE_PAYLOADS, MODEL_FILE, RUN_FILE, ScriptInputs, payload_command, render_job, render_tasks
 from .request import ENGINES, Resources, check_request
+from .packing import job_resources, plan as plan_packing
 from .sweep import RunPoint, point_model
 
 MANIFEST = "manifest.json"
@@ -105,7 +108,8 @@ def load_job(folder: str | Path) -> Job:
 
 def create_job(folder: str | Path, model: Model, profile: Profile, res: Resources, points: list[RunPoint],
                *, job_name: str | None = None, engine: str = "native", payload: str | None = None,
-               python: str | None = None, checkpoint: bool | None = None) -> Job:
+               python: str | None = None, checkpoint: bool | None = None,
+               runs_per_node: int | None = None) -> Job:
     """Check the request, then write the job folder (nothing is written if the check fails).
 
     Parameters
@@ -122,6 +126,8 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
     checkpoint : whether the payload keeps checkpoints in its run file (docs/hpc.md); default:
         the engine's for its own payload (native: yes, MPI runs too), True for a custom one. Without it the job gets no warning
         signal and is not requeued.
+    runs_per_node : serial runs side by side on one node where the partition gives whole nodes
+        (default: one per core; :mod:`.packing`)
     """
     if engine not in ENGINES:
         raise SubmitError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
@@ -132,7 +138,13 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         checkpoint = ENGINE_CHECKPOINTS[engine] if payload is None else True
     if not checkpoint:
         res = replace(res, signal_s=None)
-    directives = check_request(profile, res, job_name, len(points))
+    packing = plan_packing(profile, res, len(points), runs_per_node)
+    if packing is not None:                   # the request becomes that of one packed job / task
+        res = job_resources(res, packing)
+        if packing.mode == "launcher":
+            profile = dataclasses.replace(profile, sweep="launcher")
+    n_jobs = packing.jobs if packing is not None and packing.mode == "array" else len(points)
+    directives = check_request(profile, res, job_name, n_jobs)
     python = python or profile.python or sys.executable
     command = payload_command(payload or ENGINE_PAYLOADS[engine], python)
     if res.threads > 1 and payload is None and engine == "native":
@@ -140,7 +152,8 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
     folder = write_run_models(folder, model, points)
     inputs = ScriptInputs(directives=directives, job_dir=str(folder), job_name=job_name,
                           n_runs=len(points), np=res.np, python=python, payload=command,
-                          checkpoint=checkpoint, threads=res.threads)
+                          checkpoint=checkpoint, threads=res.threads,
+                          needs_package=payload is None or checkpoint, packing=packing)
     script = render_job(profile, inputs)
     write_atomic(folder / SCRIPT, script, mode=0o755)
     if len(points) > 1 and profile.sweep == "launcher":
@@ -151,7 +164,8 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         "profile": str(profile.path), "engine": engine, "python": python,
         "payload": payload or ENGINE_PAYLOADS[engine], "checkpoint": checkpoint,
         "resources": res.to_dict(), "directives": directives,
-        "array": len(points) > 1 and profile.sweep == "array",
+        "array": n_jobs > 1 and profile.sweep == "array",
+        "packing": packing.to_dict() if packing is not None else None,
         "runs": run_entries(points),
         "job_id": None, "submitted": None,
     }

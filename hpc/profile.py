@@ -68,11 +68,14 @@ class Partition:
     max_time : longest wall time a job may ask for, seconds
     max_nodes : most nodes one job may ask for
     cores_per_node : cores of one node (tasks per node cannot exceed it)
+    exclusive : the site gives a job whole nodes (and charges for them), so small serial runs
+        are packed onto few nodes (:mod:`.packing`, the profile's ``pack``)
     """
     name: str
     max_time: int
     max_nodes: int
     cores_per_node: int
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,10 @@ class Profile:
     """Everything a batch script for one site depends on (see the module docstring).
 
     ``required`` and ``forbidden`` hold sbatch long-option names without dashes (``account``,
-    ``mem``, ``gres``, ``array``). ``python`` is the interpreter jobs run; empty means the
+    ``mem``, ``gres``, ``array``). ``pack`` is how a sweep of serial runs shares the whole nodes
+    of an ``exclusive`` partition: ``launcher`` (TACC's launcher, one job), ``array`` (a packed
+    job array: each task one node running its share of the runs), ``none``; see
+    :mod:`.packing`. ``python`` is the interpreter jobs run; empty means the
     interpreter that submits (the local test cluster). ``tasks`` is how the task count is
     written: ``ntasks`` (total) or ``ntasks-per-node`` (SDSC's examples make it mandatory).
     ``hybrid_flags`` are the launcher's options for tasks of T threads (``{threads}`` = T; e.g.
@@ -105,6 +111,7 @@ class Profile:
     tasks: str = "ntasks"
     hybrid_flags: str = ""
     thread_env: tuple[str, ...] = DEFAULT_THREAD_ENV
+    pack: str = "none"
 
     def partition(self, name: str | None) -> Partition:
         """The partition called ``name`` (the default one for None); SubmitError names the choices."""
@@ -125,17 +132,20 @@ _FIELDS: dict[str, tuple[str, bool]] = {
     "scratch": ("str", True), "local_scratch": ("str", True), "partitions": ("table", True),
     "python": ("str", False), "setup": ("str_list", False), "tasks": ("str", False),
     "hybrid_flags": ("str", False), "thread_env": ("str_list", False),
+    "pack": ("str", False),
 }
 _PART_FIELDS = {"max_time": "str", "max_nodes": "int", "cores_per_node": "int"}
+_PART_OPTIONAL = {"exclusive": "bool"}
+PACK_MODES = ("none", "launcher", "array")
 
 
 def _check_type(where: str, field: str, value: Any, kind: str) -> None:
     ok = {"str": isinstance(value, str),
           "int": isinstance(value, int) and not isinstance(value, bool) and value > 0,
           "str_list": isinstance(value, list) and all(isinstance(v, str) for v in value),
-          "table": isinstance(value, dict)}[kind]
+          "table": isinstance(value, dict), "bool": isinstance(value, bool)}[kind]
     if not ok:
-        want = {"str": "a string", "int": "a positive integer", "str_list": "a list of strings",
+        want = {"str": "a string", "int": "a positive integer", "str_list": "a list of strings", "bool": "true or false",
                 "table": "a table ([partitions.NAME] sections)"}[kind]
         raise SubmitError(f"{where}: field '{field}' = {value!r} must be {want}")
 
@@ -173,7 +183,8 @@ def profile_from_dict(data: dict, path: Path) -> Profile:
     if data["name"] != path.stem:
         raise SubmitError(f"{where}: field 'name' = {data['name']!r} must equal the file name "
                           f"'{path.stem}' (the name --cluster looks up)")
-    for key, choices in (("sweep", SWEEP_MODES), ("resume", RESUME_MODES), ("tasks", TASK_DIRECTIVES)):
+    for key, choices in (("sweep", SWEEP_MODES), ("resume", RESUME_MODES), ("tasks", TASK_DIRECTIVES),
+                         ("pack", PACK_MODES)):
         if key in data and data[key] not in choices:
             raise SubmitError(f"{where}: field '{key}' = {data[key]!r} must be one of "
                               f"{', '.join(choices)}")
@@ -186,15 +197,19 @@ def profile_from_dict(data: dict, path: Path) -> Profile:
         if not isinstance(pdata, dict):
             raise SubmitError(f"{pwhere} must be a table with {', '.join(_PART_FIELDS)}")
         for key in pdata:
-            if key not in _PART_FIELDS:
-                raise SubmitError(f"{pwhere}: unknown field '{key}'.{did_you_mean(key, _PART_FIELDS)} "
-                                  f"(fields: {', '.join(_PART_FIELDS)})")
+            if key not in _PART_FIELDS and key not in _PART_OPTIONAL:
+                known = [*_PART_FIELDS, *_PART_OPTIONAL]
+                raise SubmitError(f"{pwhere}: unknown field '{key}'.{did_you_mean(key, known)} "
+                                  f"(fields: {', '.join(known)})")
+        for key, kind in _PART_OPTIONAL.items():
+            if key in pdata:
+                _check_type(pwhere, key, pdata[key], kind)
         for key, kind in _PART_FIELDS.items():
             if key not in pdata:
                 raise SubmitError(f"{pwhere}: missing field '{key}'")
             _check_type(pwhere, key, pdata[key], kind)
         parts[pname] = Partition(pname, parse_time(pdata["max_time"], f"{pwhere}: max_time"),
-                                 pdata["max_nodes"], pdata["cores_per_node"])
+                                 pdata["max_nodes"], pdata["cores_per_node"], pdata.get("exclusive", False))
     if not parts:
         raise SubmitError(f"{where}: no partitions (add a [partitions.NAME] section)")
     if data["default_partition"] not in parts:
@@ -208,7 +223,8 @@ def profile_from_dict(data: dict, path: Path) -> Profile:
                    local_scratch=data["local_scratch"], python=data.get("python", ""),
                    setup=tuple(data.get("setup", ())), tasks=data.get("tasks", "ntasks"),
                    hybrid_flags=data.get("hybrid_flags", ""),
-                   thread_env=tuple(data.get("thread_env", DEFAULT_THREAD_ENV)))
+                   thread_env=tuple(data.get("thread_env", DEFAULT_THREAD_ENV)),
+                   pack=data.get("pack", "none"))
 
 
 def profile_dirs() -> list[Path]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from ..errors import RESUME_EXIT, SubmitError
+from .interpreter import shell_word
 from .profile import Profile
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -65,7 +66,7 @@ def payload_command(template: str, python: str) -> str:
         when the template names another placeholder.
     """
     try:
-        return template.format(python=shlex.quote(python), model=f'"$RUN_DIR/{MODEL_FILE}"',
+        return template.format(python=shell_word(python), model=f'"$RUN_DIR/{MODEL_FILE}"',
                                output=f'"$RUN_DIR/{RUN_FILE}"', run_dir='"$RUN_DIR"',
                                resume='"${RESUME_ARGS[@]}"')
     except (KeyError, IndexError, ValueError) as e:
@@ -85,23 +86,30 @@ class ScriptInputs:
     payload: str          # from payload_command(); shell code with quoted values
     checkpoint: bool      # forward SLURM's USR1 warning to the payload and continue it later
     threads: int = 1      # threads per task: the profile's hybrid_flags and thread_env when > 1
+    needs_package: bool = True    # the script checks that $PYTHON imports emergent_py first
+    packing: object = None        # a packing.Packing: serial runs side by side on whole nodes
 
 
 def render_job(profile: Profile, inputs: ScriptInputs) -> str:
     """The batch script ``job.sh`` for a job folder (array, single or TACC-launcher job)."""
     launcher_sweep = inputs.n_runs > 1 and profile.sweep == "launcher"
+    packing = inputs.packing
+    per_task = packing.per_node if packing is not None and packing.mode == "array" else 0
+    serial = launcher_sweep or per_task       # a serial run beside others needs no MPI launcher
     flags = profile.hybrid_flags.format(threads=inputs.threads) if inputs.threads > 1 else ""
-    run_line = inputs.payload if launcher_sweep else " ".join(
+    run_line = inputs.payload if serial else " ".join(
         w for w in (profile.launcher, f"-n {inputs.np}", flags, inputs.payload) if w)
     thread_env = [Raw(shlex.quote(line.format(threads=inputs.threads)))
                   for line in profile.thread_env] if inputs.threads > 1 else []
     return environment().get_template("job.sh.j2").render(
         directives=[Raw(d) for d in inputs.directives],
         modules=[Raw(m) for m in profile.modules], setup=[Raw(s) for s in profile.setup],
-        job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name, python=inputs.python,
+        job_dir=inputs.job_dir, job_name=inputs.job_name, cluster=profile.name,
+        python=Raw(shell_word(inputs.python)), needs_package=inputs.needs_package,
         n_runs=inputs.n_runs, run_line=Raw(run_line), launcher_sweep=launcher_sweep,
         resume=profile.resume, resume_exit=RESUME_EXIT, run_file=RUN_FILE, checkpoint=inputs.checkpoint,
-        thread_env=thread_env)
+        thread_env=thread_env, per_task=per_task,
+        launcher_ppn=packing.per_node if packing is not None and packing.mode == "launcher" else 0)
 
 
 def render_tasks(n_runs: int) -> str:

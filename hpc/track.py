@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ class RunStatus:
     run_file: str            # complete | incomplete | missing | unreadable: <why>
     sweep: dict
     seed: int
+    log: str | None = None   # the batch log of a run that failed (its path in the job folder)
 
 
 def read_run_file(path: Path):
@@ -61,7 +63,9 @@ def run_job_ids(job: Job) -> list[str | None]:
     """
     if job.job_id is None:
         return [None] * len(job.runs)
-    ids: list[str | None] = [f"{job.job_id}_{r['index']}" if job.manifest["array"] else job.job_id
+    per_task = (job.manifest.get("packing") or {}).get("per_node", 1) \
+        if (job.manifest.get("packing") or {}).get("mode") == "array" else 1    # packed array tasks
+    ids: list[str | None] = [f"{job.job_id}_{r['index'] // per_task}" if job.manifest["array"] else job.job_id
                              for r in job.runs]
     for new_id, task in job.resubmits():
         for i, r in enumerate(job.runs):
@@ -90,13 +94,36 @@ def _expand(states: dict[str, slurm.JobState]) -> dict[str, slurm.JobState]:
     return out
 
 
-def job_status(jobs: list[Job]) -> dict[Path, list[RunStatus]]:
-    """Status of every run of every job, with one ``squeue`` call (and at most one ``sacct``)."""
+#: states of a run that ended badly: `jobs` shows where its batch log is
+FAILED_STATES = ("FAILED", "TIMEOUT", "CANCELLED", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE")
+
+
+def state_from_files(exit_code: int | None, run_file: str) -> str:
+    """A run's state without a scheduler (a job folder copied off the cluster): from the exit
+    status the job script recorded, else from its run file."""
+    if exit_code is not None:
+        return "COMPLETED" if exit_code == 0 else "FAILED"
+    return {"complete": "COMPLETED", "incomplete": "STOPPED", "missing": "NOT STARTED"}.get(
+        run_file, "UNFINISHED")          # a run file never closed: still running, or killed
+
+
+def log_path(job: Job, job_id: str | None) -> str | None:
+    """The batch log of SLURM job (or array task) ``job_id`` in the job folder (``logs/ID.out``)."""
+    return None if job_id is None else str(job.folder / "logs" / f"{job_id}.out")
+
+
+def job_status(jobs: list[Job], use_slurm: bool | None = None) -> dict[Path, list[RunStatus]]:
+    """Status of every run of every job, with one ``squeue`` call (and at most one ``sacct``).
+    Without SLURM (``use_slurm`` False; default: whether ``squeue`` is on PATH), or for jobs it
+    does not know (a folder copied from another cluster), the states come from the job folder
+    alone (:func:`state_from_files`)."""
+    if use_slurm is None:
+        use_slurm = shutil.which("squeue") is not None
     ids = {folder_job.folder: run_job_ids(folder_job) for folder_job in jobs}
-    wanted = sorted({i.split("_")[0] for lst in ids.values() for i in lst if i})
+    wanted = sorted({i.split("_")[0] for lst in ids.values() for i in lst if i}) if use_slurm else []
     states = _expand(slurm.squeue(wanted)) if wanted else {}
     missing = sorted({i.split("_")[0] for lst in ids.values() for i in lst
-                      if i and i not in states and i.split("_")[0] not in states})
+                      if i and i not in states and i.split("_")[0] not in states}) if use_slurm else []
     if missing:
         states.update(slurm.sacct(missing))
     out = {}
@@ -110,14 +137,17 @@ def job_status(jobs: list[Job]) -> dict[Path, list[RunStatus]]:
             code_file = run_dir / "exit_code"
             code = int(code_file.read_text().strip()) if code_file.is_file() else None
             sig = 0
+            file_state = run_file_status(run_dir / "run.h5")
             if st is None:
-                state = "NOT SUBMITTED" if jid is None else "UNKNOWN"
+                # unknown to the scheduler (none here, or a folder copied from another cluster)
+                state = "NOT SUBMITTED" if jid is None else state_from_files(code, file_state)
             else:
                 state, sig = st.state, st.signal
                 if code is None and st.finished:
                     code = st.exit_code
-            rows.append(RunStatus(r["index"], jid, state, code, sig, run_file_status(run_dir / "run.h5"),
-                                  r["sweep"], r["seed"]))
+            failed = state in FAILED_STATES or code not in (None, 0)
+            rows.append(RunStatus(r["index"], jid, state, code, sig, file_state, r["sweep"], r["seed"],
+                                  log_path(job, jid) if failed else None))
         out[job.folder] = rows
     return out
 
@@ -139,7 +169,28 @@ def format_status(job: Job, rows: list[RunStatus]) -> str:
         counts[s.state] = counts.get(s.state, 0) + 1
     done = sum(s.run_file == "complete" for s in rows)
     lines.append("  " + ", ".join(f"{n} {k}" for k, n in counts.items()) + f"; {done}/{len(rows)} run files complete")
+    lines += [f"  run {s.index} failed: log {s.log}" + ("" if Path(s.log).exists() else " (not in this folder)")
+              for s in rows if s.log]
     return "\n".join(lines)
+
+
+def summary_line(job: Job, rows: list[RunStatus]) -> str:
+    """One line for a submission: folder, name, site, job id, the runs' states, run files."""
+    counts: dict[str, int] = {}
+    for s in rows:
+        counts[s.state] = counts.get(s.state, 0) + 1
+    done = sum(s.run_file == "complete" for s in rows)
+    failed = sum(s.log is not None for s in rows)
+    return (f"{job.folder}  {job.manifest['name']} on {job.manifest['cluster']}, job {job.job_id or 'not submitted'}: "
+            f"{len(rows)} run(s): " + ", ".join(f"{n} {k}" for k, n in counts.items())
+            + f"; {done}/{len(rows)} run files complete" + (f"; {failed} failed (see their logs)" if failed else ""))
+
+
+def status_dict(job: Job, rows: list[RunStatus]) -> dict:
+    """A job's status as JSON-ready data (``jobs --json``)."""
+    import dataclasses
+    return {"folder": str(job.folder), "name": job.manifest["name"], "cluster": job.manifest["cluster"],
+            "job_id": job.job_id, "runs": [dataclasses.asdict(s) for s in rows]}
 
 
 def final_stats(path: Path) -> dict[str, Any]:

@@ -12,9 +12,8 @@ export PATH="$PWD/.venv/bin:$PATH"
 mkdir -p out
 emergent-py validate "$spec"
 emergent-py run "$spec" -o "out/$name.h5" --overwrite
-emergent-py plot "out/$name.h5" -o "out/$name.png"
-rm -rf "out/jobs"        # the previous run's rendered job (submit refuses a non-empty folder)
-emergent-py submit "$spec" --cluster stampede3 -p skx -N 1 -n 1 -t 00:30:00 -o "out/jobs" --dry-run \
+emergent-py plot "out/$name.h5" -o "out/$name.png" --overwrite
+emergent-py submit "$spec" --cluster stampede3 -p skx -N 1 -n 1 -t 00:30:00 -o "out/jobs" --dry-run --overwrite \
   > "out/$name.stampede3.txt"
 echo "main job done: out/$name.h5 (run file), out/$name.png (learning curve)," \
      "out/jobs/ (rendered Stampede3 job; script also in out/$name.stampede3.txt)"

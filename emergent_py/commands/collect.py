@@ -7,6 +7,7 @@ import math
 import os
 import sys
 
+from ..fileio import OVERWRITE_HELP, refuse_existing
 from ..hpc.jobfolder import load_job, write_atomic
 from ..hpc.track import collect
 from . import _nsg
@@ -31,11 +32,12 @@ example:
 def add_arguments(p) -> None:
     p.add_argument("folder", metavar="FOLDER", nargs="+",
                    help="job folder written by `emergent-py submit` (with -o: several, or run files)")
-    p.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
+    p.add_argument("--csv", metavar="PATH", help="also write the table as CSV (default: none)")
     p.add_argument("-o", "--output", metavar="TABLE.csv|.h5", default=None,
                    help="write the long-form runs table and the per-point summary (default: none)")
     p.add_argument("--criterion", metavar="COLUMN<=VALUE", default="cnt_err<=0",
                    help="with -o: what 'epochs to criterion' means; default cnt_err<=0")
+    p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
 
 def _fmt(v) -> str:
@@ -47,6 +49,7 @@ def _fmt(v) -> str:
 def run(args) -> int:
     if args.output:
         return _tables(args)
+    refuse_existing([args.csv], args.overwrite, option="--csv")
     if len(args.folder) > 1:
         from ..errors import SubmitError
         raise SubmitError("several folders need -o TABLE.csv (the long-form table of every run)")
@@ -74,6 +77,8 @@ def _tables(args) -> int:
     if not args.output.lower().endswith((".csv", ".h5", ".hdf5")):
         from ..errors import FormatError
         raise FormatError(f"-o {args.output}: write .csv (the runs table + X.summary.csv) or .h5")
+    stem, ext = os.path.splitext(args.output)
+    refuse_existing([args.output] + ([stem + ".summary.csv"] if ext.lower() == ".csv" else []), args.overwrite)
     for folder in args.folder:           # NSG job folders: download and unpack their run files first
         if os.path.isdir(folder):
             _nsg.fetch(load_job(folder))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import SpecError
+from ..fileio import refuse_existing
 
 NAME = "emergent"
 ORDER = 31
@@ -24,7 +25,9 @@ def add_arguments(p) -> None:
     p.add_argument("--timeout", type=float, default=3600.0, metavar="S", help="kill emergent after S seconds")
     p.add_argument("--dir", metavar="DIR", help="folder for the generated project and emergent's "
                                                  "outputs (default emergent_<name>)")
-    p.add_argument("--template", metavar="PROJ", help="emergent's proj_templates/LeabraStd.proj (for a SPEC)")
+    p.add_argument("--template", metavar="PROJ",
+                   help="emergent's proj_templates/LeabraStd.proj (for a SPEC) (default: $EMERGENT_TEMPLATES, "
+                        "else the share folder of an emergent on PATH)")
     p.add_argument("--prototype", action="append", default=[], metavar="PROJ",
                    help="a project to copy spec types from that the template lacks")
     p.add_argument("--init-weights", action="store_true",
@@ -32,12 +35,17 @@ def add_arguments(p) -> None:
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="another startup argument for the project (e.g. rnd_init=NEW_SEED, "
                         "log_dir=logs); emergent aborts on names the project does not read")
-    p.add_argument("-o", "--output", metavar="RUN.h5", help="import the outputs into this run file")
+    p.add_argument("-o", "--output", metavar="RUN.h5", help="import the outputs into this run file (default: none)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the -o run file and (for a SPEC) the generated project if they exist "
+                        "(default: refuse to write over them)")
 
 
 def run(args) -> int:
-    from ..emergent.runner import run_emergent
+    from ..emergent.runner import find_emergent, run_emergent
     target = Path(args.target)
+    refuse_existing([args.output], args.overwrite)
+    exe = find_emergent(args.emergent)        # before anything is written
     model = None
     if target.name.endswith((".proj", ".proj.gz")):
         proj = target
@@ -47,8 +55,9 @@ def run(args) -> int:
         from ..spec import load_model
         model = load_model(args.target)
         folder = Path(args.dir or f"emergent_{model.name}")
-        folder.mkdir(parents=True, exist_ok=True)
         proj = folder / f"{model.name}.proj"
+        refuse_existing([proj], args.overwrite, option="--dir")
+        folder.mkdir(parents=True, exist_ok=True)
         wts = native_initial_weights(model) if args.init_weights else None
         write_project(model, proj, args.template, prototypes=args.prototype, init_weights=wts,
                       trial_log=True)
@@ -62,17 +71,17 @@ def run(args) -> int:
         if not sep or not key:
             raise SpecError(f"--set {item!r}: expected NAME=VALUE")
         extra[key] = value
-    result = run_emergent(proj, exe=args.emergent, epochs=epochs, tag=args.tag, timeout=args.timeout,
+    result = run_emergent(proj, exe=exe, epochs=epochs, tag=args.tag, timeout=args.timeout,
                           extra=extra)
     print(f"emergent {result.version}: ok in {result.seconds:.1f} s; epoch log {result.epc}"
           + (f", trial log {result.trl}" if result.trl else "")
           + f", weights {', '.join(str(w) for w in result.wts)}")
     if args.output:
-        import_run(result, args.output, model)
+        import_run(result, args.output, model, overwrite=args.overwrite)
     return 0
 
 
-def import_run(result, output: str, model) -> None:
+def import_run(result, output: str, model, overwrite: bool = False) -> None:
     """Import an emergent run's logs and weights into a run file (engine=emergent)."""
     from ..errors import EmergentPyError
     from ..results.importer import import_emergent
@@ -83,5 +92,5 @@ def import_run(result, output: str, model) -> None:
         except EmergentPyError:
             model = None
     import_emergent(result.epc, output, trial_dat=result.trl, wts=result.wts, model=model,
-                    engine_version=result.version)
+                    engine_version=result.version, mode="w" if overwrite else "w-")
     print(f"wrote {output}")

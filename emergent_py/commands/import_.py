@@ -1,6 +1,8 @@
 """emergent-py import RUN.epc.dat [--trial ...] [--cycle ...] [--wts ...] -o run.h5: an emergent run -> run file."""
 from __future__ import annotations
 
+from ..fileio import OVERWRITE_HELP, refuse_existing
+
 NAME = "import"
 ORDER = 60
 HELP = "turn an emergent run's .dat logs and .wts weights into a run file (.h5)"
@@ -25,19 +27,21 @@ def add_arguments(p) -> None:
                    help="weight file (TEXT or BINARY, plain or gz); repeat for several")
     p.add_argument("--model", metavar="SPEC", help="model spec to store with the run (names projections)")
     p.add_argument("--emergent-version", metavar="V", help="emergent's version, e.g. 8.6.1")
-    p.add_argument("-f", "--force", action="store_true", help="overwrite RUN.h5 if it exists")
+    p.add_argument("--overwrite", "-f", "--force", dest="overwrite", action="store_true",
+                   help=OVERWRITE_HELP + " (-f/--force: the old spelling)")
 
 
 def run(args) -> int:
     from ..results.importer import import_emergent
     from ..results.runfile import RunFile
+    refuse_existing([args.output], args.overwrite)
     model = None
     if args.model:
         from ..spec import load_model
         model = load_model(args.model)
     out = import_emergent(args.epoch_log, args.output, trial_dat=args.trial, cycle_dat=args.cycle,
                           wts=args.wts, model=model, engine_version=args.emergent_version,
-                          mode="w" if args.force else "w-")
+                          mode="w" if args.overwrite else "w-")
     with RunFile(out) as r:
         parts = [f"{len(r.epochs)} epochs"]
         if len(r.trials):

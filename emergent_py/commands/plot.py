@@ -1,6 +1,8 @@
 """emergent-py plot RUN.h5 [MORE.h5 ...] -o curves.png: learning curves, runs overlaid, engines side by side."""
 from __future__ import annotations
 
+from ..fileio import OVERWRITE_HELP, refuse_existing
+
 NAME = "plot"
 ORDER = 62
 HELP = "plot learning curves (SSE and pct_err per epoch) of one or more run files"
@@ -31,6 +33,7 @@ example:
 def add_arguments(p) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN.h5|JOB")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="image file (.png, .pdf, .svg)")
+    p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     p.add_argument("--metric", action="append", metavar="COLUMN",
                    help="epoch-log column to plot (repeatable; default: avg_sse/sse and pct_err)")
     p.add_argument("--title", help="figure title (default: the model name)")
@@ -63,6 +66,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..errors import FormatError
     from ..results.plot import plot_runs
+    refuse_existing([args.output], args.overwrite)
     from pathlib import Path
     from ._plot_kinds import plot_kind
     if args.kind == "curves" and any(Path(r).is_dir() for r in args.runs):

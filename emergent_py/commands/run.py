@@ -11,6 +11,7 @@ from ..fileio import file_sha256
 from ..leabra import parallel     # imports mpi4py only inside an MPI world of > 1 rank
 from ..leabra.record import CYCLE_VARS, parse_record
 from ..leabra.run import Run
+from ..progress import MAX_PROGRESS_LINES, ProgressStream, default_every, due as progress_due
 from ..spec import load_model
 
 NAME = "run"
@@ -19,8 +20,11 @@ HELP = "train a model on the native Leabra core"
 DESCRIPTION = HELP + """.
 
 Runs the model's plan (epochs, stop criterion, trial order, weight-update mode) in float32 as
-emergent 8.6 computes it and prints one progress line per epoch on stderr
-(epoch, sse, pct_err, elapsed) and a summary on stdout. With -o the rows (written and flushed
+emergent 8.6 computes it and prints progress lines on stderr (epoch, sse, pct_err, elapsed: every
+epoch, or every --progress-every N epochs; by default at most about 100 lines, always the first
+and the last epoch) and a summary on stdout. Progress to a closed pipe (`2>&1 | head`)
+is dropped and the run goes on; a summary that cannot be written (stdout closed) makes the exit
+status 141, never 0. With -o the rows (written and flushed
 every epoch), a checkpoint at the end of an epoch once --checkpoint-every seconds have passed
 since the last one (and after the last epoch), and the final weights go to an HDF5 run file
 (docs/runfile.md); --resume continues a run file from its last checkpoint, bitwise as if it had
@@ -63,7 +67,7 @@ class _StopRequest:
 def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the plan's)")
-    p.add_argument("--seed", type=int, default=None, help="weight/order seed (default: the plan's)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the initial weights and the trial orders (default: the plan's; docs/core.md: with --weights the trial orders stay those of the plain run)")
     p.add_argument("--record", type=_record_arg, default="trial", metavar="LEVEL[:VARS]",
                    help="finest level of rows kept (and written with -o): epoch, trial or cycle; "
                         "default trial. cycle:VARS chooses the cycle rows' variables, e.g. "
@@ -94,6 +98,10 @@ def add_arguments(p) -> None:
                    help="SPEC an emergent .proj: train on its DataTable NAME (default: the table its "
                         "programs select; `emergent-py show` lists the candidates)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--progress-every", type=int, metavar="N", default=None,
+                   help="a progress line every N epochs, and for the first and the last one (default: "
+                        f"every epoch for runs of up to {MAX_PROGRESS_LINES} epochs, else about "
+                        f"{MAX_PROGRESS_LINES} lines in all)")
     p.add_argument("--np", type=int, default=1, metavar="N",
                    help="train on N MPI ranks (emergent's dmem: trials split, weight changes summed; "
                         "docs/mpi.md); starts mpirun, or srun inside a SLURM allocation")
@@ -175,6 +183,8 @@ def _run(args, dmem) -> int:
         _check_threads(args)
         if args.epochs is not None and args.epochs < 1:
             raise SpecError(f"--epochs {args.epochs}: must be >= 1")
+        if args.progress_every is not None and args.progress_every < 1:
+            raise SpecError(f"--progress-every {args.progress_every}: must be >= 1 (or -q for no progress)")
         if args.seed is not None and args.seed < 0:
             raise SpecError(f"--seed {args.seed}: must be >= 0")
         if args.resume and not args.output:
@@ -253,17 +263,19 @@ def _run(args, dmem) -> int:
             _snapshot(writer, r)
     total = r.plan.epochs if args.epochs is None else args.epochs
     last_checkpoint = time.perf_counter()
+    progress = ProgressStream()       # a closed stderr drops the lines, never stops the run
+    every = args.progress_every or default_every(total)
 
     def after_epoch(row: dict) -> None:
         nonlocal last_checkpoint
-        if not args.quiet:
-            print(f"epoch {row['epoch']:4d}  sse {row['avg_sse']:9.4f}  pct_err {row['pct_err']:6.3f}  "
-                  f"elapsed {time.perf_counter() - t0:8.2f}s", file=sys.stderr, flush=True)
+        more = r.epoch_n < total and not r.stopped
+        if not args.quiet and progress_due(row["epoch"], every, last=not more):
+            progress.line(f"epoch {row['epoch']:4d}  sse {row['avg_sse']:9.4f}  pct_err {row['pct_err']:6.3f}  "
+                          f"elapsed {time.perf_counter() - t0:8.2f}s")
         if not args.output:
             return
         if writer is not None and args.snapshot_every and r.epoch_n % args.snapshot_every == 0:
             _snapshot(writer, r)
-        more = r.epoch_n < total and not r.stopped
         signum = stop.signum if more else 0
         due = not more or time.perf_counter() - last_checkpoint >= args.checkpoint_every
         if dmem is not None:        # one decision for all ranks: any rank's signal, rank 0's clock
@@ -304,5 +316,5 @@ def _run(args, dmem) -> int:
     else:
         print(f"{model.name}: nothing to do ({r.epoch_n} epochs already done)")
     if dmem is not None:
-        print(dmem.summary(time.perf_counter() - t0), file=sys.stderr)
+        progress.line(dmem.summary(time.perf_counter() - t0))
     return 0

@@ -1,13 +1,21 @@
 """emergent-py submit SPEC --cluster NAME ...: write a job folder and submit it with sbatch."""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import os
+import shutil
 import sys
+import warnings
+from pathlib import Path
 
 from ..errors import SubmitError
+from ..hpc.interpreter import check_python
+from ..hpc.packing import cost, plan as plan_packing
 from ..hpc.jobfolder import SCRIPT, create_job, default_folder, submit_job
 from ..hpc.profile import available_profiles, load_profile
-from ..hpc.request import ENGINES, Resources, parse_extra
-from ..hpc.sweep import expand, parse_seeds, parse_sweep
+from ..hpc.request import ENGINES, Resources, check_request, parse_extra
+from ..hpc.sweep import expand, parse_seeds, parse_sweep, shadowed
 from ..spec import load_model
 
 NAME = "submit"
@@ -56,19 +64,36 @@ def add_arguments(p) -> None:
                    help="threads inside each task (run --threads T; --cpus-per-task=T, the profile's hybrid "
                         "launcher flags and OMP_NUM_THREADS); -n tasks x T must fit each node; default 1")
     p.add_argument("--sweep", action="append", metavar="[SEL:]PATH=V1,V2",
-                   help="sweep a parameter, e.g. 'lay_inhib.gi=1.6,1.8' or '#Output:lay_inhib.gi=1.4,1.6'")
+                   help="sweep a parameter, e.g. 'lay_inhib.gi=1.6,1.8', '#Output:lay_inhib.gi=1.4:2.0:0.2' "
+                        "(a range START:STOP:STEP, STOP included) or a build() argument 'build:n_hidden=25,49'; "
+                        "repeatable (the product of all). A value applies at its selector's priority: "
+                        "layers the model sets more specifically keep theirs (with a warning); default none")
+    p.add_argument("--sweep-override", action="store_true",
+                   help="swept values win over the model's more specific entries too (default: they "
+                        "apply at their selector's priority)")
     p.add_argument("--seeds", metavar="N|S1,S2", help="N seeds from the model's seed up, or a list")
     p.add_argument("--throttle", type=int, metavar="K", help="at most K array tasks at once (%%K)")
     p.add_argument("--signal", type=int, default=120, metavar="S",
                    help="seconds before the time limit the run is told to checkpoint (default 120)")
     p.add_argument("-J", "--job-name", help="job name (default: the model's name)")
-    p.add_argument("-o", "--folder", help="job folder (default jobs/<model>-<UTC time>)")
-    p.add_argument("--python", help="interpreter on the cluster (default: the profile's)")
+    p.add_argument("-o", "--folder", "--out-dir", dest="folder", metavar="FOLDER",
+                   help="job folder to write (a folder, not a file; default jobs/<model>-<UTC time>)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the -o job folder if it holds a job that was never submitted (a --dry-run's); "
+                        "default: refuse a folder that is not empty")
+    p.add_argument("--python", metavar="PATH",
+                   help="interpreter of the jobs, with emergent_py installed (default: the profile's, e.g. "
+                        "$WORK/emergent_py-venv/bin/python on stampede3; the local profile: this one); "
+                        "checked before submitting (docs/hpc.md, 'Installing on a cluster')")
     p.add_argument("--payload", metavar="CMD",
-                   help="run command with {python} {model} {output} {run_dir} placeholders "
+                   help="run command with {python} {model} {output} {run_dir} {resume} placeholders ({resume}: "
+                        "--resume, --overwrite or nothing, as the run file says) "
                         "(default: the engine's `python -m emergent_py run {model} -o {output}`)")
     p.add_argument("--no-checkpoint", action="store_true",
                    help="the --payload cannot checkpoint: no warning signal, no requeue")
+    p.add_argument("--runs-per-node", type=int, metavar="K",
+                   help="serial runs side by side on one node where the partition gives whole nodes "
+                        "(default: one per core the runs' -n leaves; docs/hpc.md 'Packing')")
     p.add_argument("--dry-run", action="store_true", help="write the job folder, print the script, submit nothing")
     p.add_argument("--table", metavar="NAME", default=None,
                    help="SPEC an emergent .proj: its DataTable NAME holds the patterns (default: the "
@@ -83,7 +108,11 @@ def run(args) -> int:
     if not args.nsg:
         profile = load_profile(args.cluster)
     model = load_model(args.spec, table=args.table)
-    points = expand([parse_sweep(s) for s in args.sweep or ()], parse_seeds(args.seeds, model.plan.seed))
+    sweeps = [parse_sweep(s, override=args.sweep_override) for s in args.sweep or ()]
+    for shadow in shadowed(model, sweeps):       # said before anything is written
+        warnings.warn(shadow.message())
+    points = expand(sweeps, parse_seeds(args.seeds, model.plan.seed),
+                    build=lambda kwargs: load_model(args.spec, build_kwargs=kwargs, table=args.table))
     if args.nsg:
         from . import _nsg
         return _nsg.submit(args, model, points)
@@ -91,9 +120,18 @@ def run(args) -> int:
                     account=args.account, mem=args.mem, gres=args.gres, np=args.np,
                     throttle=args.throttle, signal_s=args.signal, extra=parse_extra(args.sbatch),
                     threads=args.threads)
-    job = create_job(args.folder or default_folder(model), model, profile, res, points,
-                     job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python,
-                     checkpoint=False if args.no_checkpoint else None)
+    # the request first (create_job checks it again, with the warning signal it decides on)
+    check_request(profile, dataclasses.replace(res, signal_s=None), args.job_name or model.name, len(points))
+    note = check_python(profile, args.python, args.dry_run)      # before anything is written
+    if note:
+        print(f"emergent-py {NAME}: {note}", file=sys.stderr)
+    packing = plan_packing(profile, res, len(points), args.runs_per_node)
+    print(f"emergent-py {NAME}: {cost(profile, res, len(points), packing)}", file=sys.stderr)
+    folder = args.folder or default_folder(model)
+    with _replacing_unsubmitted(folder, args.overwrite):
+        job = create_job(folder, model, profile, res, points,
+                         job_name=args.job_name, engine=args.engine, payload=args.payload, python=args.python,
+                         checkpoint=False if args.no_checkpoint else None, runs_per_node=args.runs_per_node)
     if args.dry_run:
         sys.stdout.write((job.folder / SCRIPT).read_text())
         print(f"# dry run: wrote {job.folder} ({len(points)} run(s)); submit with: "
@@ -102,3 +140,29 @@ def run(args) -> int:
     job = submit_job(job)
     print(f"submitted job {job.job_id}: {len(points)} run(s) in {job.folder}")
     return 0
+
+
+@contextlib.contextmanager
+def _replacing_unsubmitted(folder, overwrite: bool):
+    """With --overwrite, a folder holding a never-submitted job is moved aside while the new one
+    is written, then removed (put back if writing the new one fails). A submitted job's folder
+    is never replaced: its runs may still be writing there."""
+    folder = Path(folder)
+    if not overwrite or not folder.is_dir() or not any(folder.iterdir()):
+        yield
+        return
+    from ..errors import SubmitError
+    from ..hpc.jobfolder import load_job
+    job = load_job(folder)             # (not a job folder: an error, nothing is removed)
+    if job.job_id is not None:
+        raise SubmitError(f"-o {folder}: holds job {job.job_id}, already submitted; --overwrite replaces "
+                          "only a job that was never submitted (choose another folder)")
+    aside = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+    folder.rename(aside)
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        aside.rename(folder)
+        raise
+    shutil.rmtree(aside)

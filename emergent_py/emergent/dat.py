@@ -38,6 +38,8 @@ TYPES: dict[str, tuple[str, np.dtype]] = {
     "*": ("void*", np.dtype(str)),
 }
 NUMERIC = "%#|@"
+#: the field delimiters of emergent's SaveData (TAB is what its logs use), by the name emergent gives them
+DELIMITERS = {"\t": "TAB", ",": "COMMA", " ": "SPACE"}
 
 _HEADER = re.compile(r"^(?P<type>[$%#|@&*^]?)(?P<name>[^\[<\]>]+?)"
                      r"(?:\[(?P<nd>\d+):(?P<idx>\d+(?:,\d+)*)\])?"
@@ -86,6 +88,64 @@ class DatTable(Table):
 
 
 # ----------------------------------------------------------------------------------------- reading
+def _split(line: str, delim: str) -> list[str]:
+    """Split a line at ``delim``, except inside a quoted string (which may hold spaces and commas,
+    with ``\\`` and ``\"`` escaped) or a header's ``[n:i,j]`` / ``<n:d0,d1>`` (which hold commas)."""
+    if delim == "\t" or ('"' not in line and "[" not in line):
+        return line.split(delim)
+    fields, start, i, n = [], 0, 0, len(line)
+    quoted, depth = False, 0
+    while i < n:
+        c = line[i]
+        if quoted:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                quoted = False
+        elif c == '"':
+            quoted = True
+        elif c in "[<":
+            depth += 1
+        elif c in "]>":
+            depth = max(depth - 1, 0)
+        elif c == delim and depth == 0:
+            fields.append(line[start:i])
+            start = i + 1
+        i += 1
+    fields.append(line[start:])
+    return fields
+
+
+def _delimiter(path: str, lineno: int, line: str) -> str:
+    """The delimiter a native header line uses: the character after ``_H:``."""
+    d = line[3:4]
+    if d in DELIMITERS:
+        return d
+    raise FormatError(f"{path}:{lineno}: the header's delimiter after '_H:' is {d!r}; emergent's .dat "
+                      f"files use TAB, COMMA or SPACE (SaveData's delimiter option)")
+
+
+def _export_hint(first: str) -> str:
+    """What a first line without ``_H:`` looks like, when it looks like a plain table export."""
+    found = next((name for d, name in DELIMITERS.items() if d != " " and d in first), None)
+    if not found or first.startswith("_"):
+        return ""
+    return (f"; its first line is {found}-separated without '_H:', a plain export rather than "
+            f"emergent's native format (SaveData)")
+
+
+def _other_delimiter(line: str, delim: str, n_fields: int) -> str | None:
+    """The delimiter that would split ``line`` into ``n_fields`` fields, when it is not ``delim``."""
+    for d, name in DELIMITERS.items():
+        if d != delim and d in line:
+            fields = _split(line, d)
+            if fields[0] in ("_D:", ""):
+                fields = fields[1:]
+            if len(fields) == n_fields:
+                return name
+    return None
+
+
 def _open_text(path: str) -> str:
     raw = read_bytes(path, "an emergent .dat table (text: a '_H:' header line, then '_D:' rows)")
     try:
@@ -245,11 +305,14 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
     cells: list[tuple[int, int]] = []
     rows: list[list[str]] = []
     linenos: list[int] = []
+    delim = "\t"
     for lineno, line in enumerate(lines, start=1):
         line = line.rstrip("\r")
         if not line.strip():
             continue
-        fields = line.split("\t")
+        if header_fields is None and line.startswith("_H:"):
+            delim = _delimiter(path, lineno, line)
+        fields = _split(line, delim)
         if fields[0] == "_H:":
             if header_fields is None:
                 header_fields, header_line = fields[1:], lineno
@@ -260,7 +323,7 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
             continue
         if header_fields is None:
             raise FormatError(f"{path}:{lineno}: data before the header; expected a first line starting "
-                              f"'_H:\\t', found {clip(line)!r}")
+                              f"'_H:' then TAB, COMMA or SPACE{_export_hint(line)}, found {clip(line)!r}")
         if lineno == len(lines) and not ends_with_newline and allow_partial_last:
             dropped = True         # emergent ends every row with a newline: this one was cut,
             break                  # maybe mid-number with all its fields ('0.5' -> '0.')
@@ -271,12 +334,17 @@ def read_dat(path: str | os.PathLike, allow_partial_last: bool = False) -> DatTa
         if len(fields) != len(header_fields):
             last = lineno == len(lines) and not ends_with_newline
             hint = " (the line is cut short: was the run killed?)" if last else ""
+            other = _other_delimiter(line, delim, len(header_fields))
+            if other:
+                hint = (f"; this line is separated by {other}, the header by {DELIMITERS[delim]}: "
+                        f"save the whole table with one delimiter")
             raise FormatError(f"{path}:{lineno}: {len(fields)} fields, expected {len(header_fields)} "
                               f"(one per header field of line {header_line}){hint}")
         rows.append(fields)
         linenos.append(lineno)
     if header_fields is None:
-        raise FormatError(f"{path}:1: no header line; expected a line starting '_H:\\t' (emergent native .dat)")
+        raise FormatError(f"{path}:1: no header line; expected a line starting '_H:' then TAB, COMMA or "
+                          f"SPACE (emergent native .dat)")
     if header_line == len(lines) and not ends_with_newline:
         raise FormatError(f"{path}:{header_line}: the file ends inside its header line (cut short?); "
                           "expected the header, a newline, then the '_D:' rows")

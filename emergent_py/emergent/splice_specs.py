@@ -159,17 +159,21 @@ class SpecSplice:
     # -- the model's specs
     def splice_specs(self, model) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str, str]]]:
         """Make the model's specs and put them into the network's specs list (both passes),
-        replacing the template's. Objects that want the same content share one spec.
+        replacing the template's. Every layer gets its own unit, bias and layer spec and every
+        projection its own con spec, named after it (``HiddenUnits``, ``OutputToHiddenTopDownCons``:
+        a class label is kept in the name and in the spec's ``desc``), so the project opened in
+        emergent's GUI shows the model as written; projection-pattern specs with the same content
+        are shared.
 
         Returns ``({layer: (unit spec path, layer spec path)}, {projection: (con spec path,
         projection spec path, projection spec type)})`` for the layers and projections."""
         specs: list[tuple[Block, Block]] = []          # (value block, skeleton block) per spec
         made: dict[str, str] = {}
 
-        def add_spec(type_name: str, label: str, need: str, content: Any, fill) -> str:
-            """Path of the spec of ``type_name`` with this ``content``; made once (``fill``s a
-            fresh copy of the prototype), shared by every object that wants the same content."""
-            key = json.dumps([type_name, content], sort_keys=True)
+        def add_spec(type_name: str, label: str, need: str, content: Any, fill, shared: bool = False) -> str:
+            """Path of the spec of ``type_name`` named ``label`` (``fill``s a fresh copy of the
+            prototype); with ``shared``, one spec for every object that wants the same content."""
+            key = json.dumps([type_name, content if shared else label], sort_keys=True)
             if key not in made:
                 idx = len(specs)
                 v, sk = self.new_spec(type_name, idx, label, need)
@@ -185,27 +189,38 @@ class SpecSplice:
                     raise SpecError(f"{self.t.where}: the template's LeabraUnitSpec has no bias_spec pointer")
             return fill
 
+        def with_desc(fill, classes):
+            """``fill``, then the model's class labels into the spec's desc (emergent has no classes)."""
+            def fill_desc(v: Block, sk: Block) -> None:
+                fill(v, sk)
+                if classes and isinstance(v.get("desc"), Member):
+                    v.set("desc", quote("class " + " ".join(classes)))
+            return fill_desc
+
         lay_specs: dict[str, tuple[str, str]] = {}
         for lay in model.network.layers.values():
             res = model.layer_params[lay.name]
             need = f"layer '{lay.name}'"
+            cls = "".join(lay.classes)
             bias = add_spec(BiasSpec.EMERGENT_TYPE, f"{lay.name}Bias", need, to_dict(res.bias),
                             lambda v, _: self.write_record(v, res.bias, BiasSpec, f"{need}: bias spec"))
             # a unit spec points to its bias spec, so both make its identity
-            unit = add_spec(UnitSpec.EMERGENT_TYPE, f"{lay.name}Units", need, [to_dict(res.unit), bias],
-                            fill_unit(res.unit, bias, f"{need}: unit spec"))
-            lspec = add_spec(LayerSpec.EMERGENT_TYPE, f"{lay.name}Layer", need, to_dict(res.layer),
-                             lambda v, _: self.write_record(v, res.layer, LayerSpec, f"{need}: layer spec"))
+            unit = add_spec(UnitSpec.EMERGENT_TYPE, f"{lay.name}{cls}Units", need, [to_dict(res.unit), bias],
+                            with_desc(fill_unit(res.unit, bias, f"{need}: unit spec"), lay.classes))
+            lspec = add_spec(LayerSpec.EMERGENT_TYPE, f"{lay.name}{cls}Layer", need, to_dict(res.layer),
+                             with_desc(lambda v, _: self.write_record(v, res.layer, LayerSpec,
+                                                                      f"{need}: layer spec"), lay.classes))
             lay_specs[lay.name] = (unit, lspec)
         prj_specs: dict[str, tuple[str, str, str]] = {}
         for k, prj in enumerate(model.network.projections.values()):
             need = f"projection '{prj.name}'"
             con_rec = model.prjn_params[prj.name].con
-            con = add_spec(ConSpec.EMERGENT_TYPE, f"{prj.send}To{prj.recv}Cons", need, to_dict(con_rec),
-                           lambda v, _: self.write_record(v, con_rec, ConSpec, f"{need}: con spec"))
+            con = add_spec(ConSpec.EMERGENT_TYPE, f"{prj.send}To{prj.recv}{''.join(prj.classes)}Cons", need,
+                           to_dict(con_rec), with_desc(lambda v, _: self.write_record(v, con_rec, ConSpec,
+                                                                                      f"{need}: con spec"), prj.classes))
             ptype = type(prj.pattern).EMERGENT_TYPE
             pspec = add_spec(ptype, f"{type(prj.pattern).__name__}Prjn_{k}", need, repr(prj.pattern),
-                             lambda v, sk: self._pattern_members(v, sk, prj.pattern, need))
+                             lambda v, sk: self._pattern_members(v, sk, prj.pattern, need), shared=True)
             prj_specs[prj.name] = (con, pspec, ptype)
 
         sv = self.net_v.get("specs")

@@ -46,6 +46,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from ..errors import RESUME_EXIT, USAGE_EXIT, BackendError, EmergentPyError, FormatError
+from ..progress import ProgressStream
 from ..spec.model import Model
 from ..spec.runplan import RunPlan
 from .network import Network
@@ -166,7 +167,7 @@ def launch(n: int, program: list[str], environ: Mapping[str, str] | None = None,
     if threading.current_thread() is threading.main_thread():     # signal.signal's requirement
         previous = {sig: signal.signal(sig, forward) for sig in passed_as}
     try:
-        relay_stderr(proc.stderr, sys.stderr)
+        relay_stderr(proc.stderr, ProgressStream())    # a closed stderr must not kill the ranks
         return proc.wait()
     except KeyboardInterrupt:       # Ctrl-C reached the ranks too (same process group)
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -54,10 +54,16 @@ def symmetrize(net) -> None:
 
 
 def init_weights(net, weights: dict | None = None) -> None:
-    """Draw or load all weights of ``net``; bias weights from ``weights['<layer>.bias']`` or 0."""
+    """Draw or load all weights of ``net``; bias weights from ``weights['<layer>.bias']`` or 0.
+
+    ``net.rng`` (the run's one seeded stream) draws the initial weights and then every epoch's
+    trial order. A given weight is still drawn, and the draw discarded, so that the stream is
+    where the plain run has it: the same seed gives the same trial orders with or without given
+    weights (with the model's own initial weights, the same run bitwise)."""
     weights = dict(weights or {})
     loaded = set()
     for p in net.prjn_list:
+        drawn = draw_weights(p, net.rng)
         if p.name in weights:
             w = np.asarray(weights.pop(p.name), dtype=p.dtype)
             if w.shape != (p.recv.n, p.send.n):
@@ -66,7 +72,7 @@ def init_weights(net, weights: dict | None = None) -> None:
             w = np.ascontiguousarray(w.T)
             loaded.add(p.name)
         else:
-            w = draw_weights(p, net.rng)
+            w = drawn
         if p.mask is not None:
             w = np.where(p.mask, w, p.dtype(0))
         p.wt[...] = w
@@ -85,15 +91,17 @@ def init_weights(net, weights: dict | None = None) -> None:
     bias[:] = 0
     for l in net.lay_list:
         key = f"{l.name}.bias"
+        rnd = net.model.layer_params[l.name].bias.rnd
+        random_bias = rnd.var != 0 and rnd.type != "NONE"
+        draw = net.rng.random(l.n) if random_bias else None    # drawn even when given (see above)
         if key in weights:
             b = np.asarray(weights.pop(key), dtype=net.dtype).reshape(-1)
             if b.shape != (l.n,):
                 raise BackendError(f"bias weights for layer '{l.name}': {b.size} values, layer has {l.n} units")
             bias[l.slice] = b
         else:
-            rnd = net.model.layer_params[l.name].bias.rnd
-            if rnd.var != 0 and rnd.type != "NONE":
-                bias[l.slice] = rnd.mean + rnd.var * 2.0 * (net.rng.random(l.n) - 0.5)
+            if random_bias:
+                bias[l.slice] = rnd.mean + rnd.var * 2.0 * (draw - 0.5)
             else:
                 bias[l.slice] = rnd.mean
     net.units["bias_fwt"][:] = bias

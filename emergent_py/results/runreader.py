@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from ..errors import FormatError
-from ..fileio import describe
+from ..fileio import describe, unreadable
 from .runlayout import LEVELS, SCHEMA, _h5py, _open, _plain
 from .state import read_tree
 from .table import Table
@@ -37,10 +37,14 @@ class RunFile:
         except OSError as e:
             if not os.path.exists(self.path):
                 raise FileNotFoundError(f"run file {self.path} does not exist") from e
+            why = unreadable(self.path, "run file (.h5)")     # h5py's own text is an errno dump
+            if why:
+                raise FormatError(why) from None
             what = describe(self.path)
             what = "damaged or cut short" if "HDF5" in what else f"it is {what}"
-            raise FormatError(f"{self.path}: not a readable HDF5 file ({e}): {what}; expected an "
-                              "emergent-py run file (.h5)") from e
+            raise FormatError(f"{self.path}: not a readable HDF5 file: {what}; expected an "
+                              "emergent-py run file (.h5), written by `emergent-py run -o` or "
+                              "`emergent-py import`") from None
         schema = _plain(self._f.attrs.get("schema"))
         if schema != SCHEMA:
             self._f.close()

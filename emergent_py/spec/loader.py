@@ -31,14 +31,19 @@ def spec_path(spec: str | os.PathLike) -> Path:
                     f"(looked for {', '.join(str(c) for c in candidates)})")
 
 
-def load_model(spec: str | os.PathLike, table: str | None = None) -> Model:
+def load_model(spec: str | os.PathLike, table: str | None = None,
+               build_kwargs: dict | None = None) -> Model:
     """Load and validate the model named by SPEC; errors name the file. ``table``: for an
     emergent ``.proj``, the name of the input DataTable to use instead of the one its programs
-    select (CLI ``--table``)."""
+    select (CLI ``--table``). ``build_kwargs`` are passed to a model file's ``build()`` (a sweep
+    over them: ``submit --sweep build:NAME=...``)."""
     path = spec_path(spec)
     if table is not None and not path.name.endswith((".proj", ".proj.gz")):
         raise SpecError(f"--table {table}: only an emergent .proj has data tables to choose from; "
                         f"{path} is not one")
+    if build_kwargs and path.suffix != ".py":
+        raise SpecError(f"{path}: build() arguments ({', '.join(build_kwargs)}) need a Python model "
+                        "file with build(), not a .json or .proj model")
     if path.suffix == ".json":
         try:
             return Model.from_json(_json_text(path), where=str(path))
@@ -54,8 +59,10 @@ def load_model(spec: str | os.PathLike, table: str | None = None) -> Model:
     if not callable(build):
         raise SpecError(f"{path}: defines no build() function (it must return a Model or "
                         "(network, params, patterns, plan))")
+    if build_kwargs:
+        check_build_kwargs(build, build_kwargs, path)
     try:
-        result = build()
+        result = build(**(build_kwargs or {}))
     except EmergentPyError as e:   # e.g. a bad pattern file: already one line; add the model line
         raise type(e)(f"{_model_line(path, e)}: {e}") from e
     except Exception as e:  # user code failed: its file and line, not a traceback (cli --debug)
@@ -73,6 +80,22 @@ def _json_text(path: Path) -> str:
         line = raw.count(b"\n", 0, e.start) + 1
         raise SpecError(f"{path}:{line}: not UTF-8 text (byte {e.start}: 0x{raw[e.start]:02x}); "
                         "expected a model .json (UTF-8 text)") from None
+
+
+def check_build_kwargs(build, kwargs: dict, path: Path) -> None:
+    """Every name in ``kwargs`` must be a keyword argument of ``build`` (did-you-mean if not)."""
+    import inspect
+    from ..errors import did_you_mean
+    params = inspect.signature(build).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    names = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    line = build.__code__.co_firstlineno
+    for name in kwargs:
+        if name not in names:
+            raise SpecError(f"{path}:{line}: build() has no argument '{name}'."
+                            + (did_you_mean(name, names) or
+                               f" Its arguments: {', '.join(names) or 'none'}"))
 
 
 def as_model(result: object, where: str) -> Model:

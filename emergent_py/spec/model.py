@@ -22,6 +22,7 @@ from .fields import ParamGroup, get_path, leaf_fields, to_dict, with_path
 from .network import LayerKind, Network
 from .patterns import Patterns
 from .runplan import RunPlan
+from .problems import problem
 from .sheet import TARGETS, Sel, Sheet, route
 
 SCHEMA = "emergent_py.model"
@@ -64,7 +65,7 @@ def source_label(sheet: Sheet, index: int, sel: Sel) -> str:
         rel = os.path.relpath(file)
         file = rel if not rel.startswith("..") else file
         where = f" ({file}:{sel.line})" if sel.line else f" ({sheet.origin})"
-    return f"{sheet.name}[{index}] {sel.sel}{where}"
+    return f"{sheet.name}[{sheet.positions[index]}] {sel.sel}{where}"
 
 
 def resolve(network: Network, sheets: list[Sheet]) -> tuple[dict[str, Resolved], dict[str, Resolved], Resolved]:
@@ -80,7 +81,8 @@ def resolve(network: Network, sheets: list[Sheet]) -> tuple[dict[str, Resolved],
             label = source_label(sheet, i, sel)
             hit = [o for o in objects if sel.matches(o[0], o[1], o[2])]
             if not hit:
-                raise SpecError(_no_match_message(network, sel, label))
+                problem(_no_match_message(network, sel, label))     # (validate: all of them at once)
+                continue
             for obj_type, name, _, res in hit:
                 for path, value in sel.params.items():
                     r = route(obj_type, path)

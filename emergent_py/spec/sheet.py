@@ -28,6 +28,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import SpecError, did_you_mean
 from .fields import check_value, find_leaf, leaf_fields
 from .params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
+from .problems import problem
 
 _SEL = re.compile(r"^(?P<type>Layer|Prjn|Network)?(?:(?P<mark>[.#])(?P<name>[^\s.#]+))?$")
 
@@ -124,9 +125,16 @@ class Sheet:
         self.name = name
         self.origin = _origin if _origin is not None else _caller_location()
         if isinstance(entries, Mapping):
-            sels = [Sel(k, v) for k, v in entries.items()]
+            sels, self.positions = [], []      # positions: entries left out (validate) keep their numbers
+            for i, (k, v) in enumerate(entries.items()):
+                try:
+                    sels.append(Sel(k, v))
+                    self.positions.append(i)
+                except SpecError as e:      # name the entry and its line, as a selector error does
+                    problem(f"{name}[{i}] {k}{_where(self.origin, k)}: {e}")
         else:
             sels = list(entries)
+            self.positions = list(range(len(sels)))
             for s in sels:
                 if not isinstance(s, Sel):
                     raise SpecError(f"Sheet '{name}': entries must be Sel objects or a dict, got {s!r}")
@@ -166,17 +174,35 @@ def _caller_location() -> str:
     return ""
 
 
-def _with_line(sel: Sel, origin: str) -> Sel:
-    """Find the source line of a selector: the first line at/after the Sheet(...) call naming it."""
-    if sel.line is not None or not origin:
-        return sel
+def _where(origin: str, selector: str) -> str:
+    """``" (file.py:LINE)"`` of a selector's entry in the Sheet(...) call at ``origin`` ("" if unknown)."""
+    line = _line_of(origin, selector)
+    if line is None:
+        return ""
+    file = origin.rpartition(":")[0]
+    rel = os.path.relpath(file)
+    return f" ({rel if not rel.startswith('..') else file}:{line})"
+
+
+def _line_of(origin: str, selector: str) -> int | None:
+    """The first line at/after the Sheet(...) call at ``origin`` that names ``selector``."""
+    if not origin:
+        return None
     path, _, lineno = origin.rpartition(":")
     try:
         with open(path, encoding="utf-8") as fh:
             lines = fh.read().splitlines()
     except OSError:
-        return sel
+        return None
     for i in range(max(int(lineno) - 1, 0), len(lines)):     # the call's first line, then on
-        if f'"{sel.sel}"' in lines[i] or f"'{sel.sel}'" in lines[i]:
-            return Sel(sel.sel, sel.params, sel.doc, line=i + 1)
-    return sel
+        if f'"{selector}"' in lines[i] or f"'{selector}'" in lines[i]:
+            return i + 1
+    return None
+
+
+def _with_line(sel: Sel, origin: str) -> Sel:
+    """The entry with its source line (see :func:`_line_of`), when it has none yet."""
+    if sel.line is not None or not origin:
+        return sel
+    line = _line_of(origin, sel.sel)
+    return sel if line is None else Sel(sel.sel, sel.params, sel.doc, line=line)

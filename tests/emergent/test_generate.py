@@ -251,7 +251,7 @@ def test_uniform_random_custom_names_and_plan(template, reference, tmp_path):
     with pytest.raises(SpecError, match="has no UniformRndPrjnSpec"):
         generate(m, template)
     d = generate(m, template, prototypes=[reference / "projects/projection_sampler.proj"]).dump
-    rnd = d.find(".networks[0].specs[4]")
+    rnd = next(b for b in d.find(".networks[0].specs").elements if b.type == "UniformRndPrjnSpec")
     assert (rnd.type, rnd.value("p_con"), rnd.value("same_seed"), rnd.value("rndm_seed.rnd_seed")) == \
         ("UniformRndPrjnSpec", "0.25", "1", "7")
     train = d.find('.programs.gp[0]["LeabraTrain"]')

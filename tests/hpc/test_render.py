@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 
 from emergent_py.cli import main
 from emergent_py.errors import SubmitError
+from emergent_py.hpc.interpreter import shell_word
 from emergent_py.hpc.jobfolder import create_job, load_job
 from emergent_py.hpc.profile import load_profile, read_profile
 from emergent_py.hpc.render import payload_command
@@ -47,7 +49,9 @@ def nasty_place(tmp_path):
     """A job folder and an interpreter path holding spaces, quotes, $(...), backticks, newline."""
     pydir = tmp_path / "py dir $(touch PWN3) `touch PWN4` 'q'"
     pydir.mkdir()
-    (pydir / "python x").symlink_to(sys.executable)
+    # a wrapper, not a symlink: a symlinked venv interpreter outside its venv lacks its packages
+    (pydir / "python x").write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} \"$@\"\n")
+    (pydir / "python x").chmod(0o755)
     return tmp_path / "job folder $(touch PWN5)\n'\"`touch PWN6`", str(pydir / "python x")
 
 
@@ -120,7 +124,8 @@ def test_site_scripts(tmp_path, model):
         assert s.startswith("#!/bin/bash\n#SBATCH --job-name=RandomAssoc\n")
         assert "#SBATCH --array=0-1" in s
         launcher = load_profile(site).launcher
-        assert (f"  {launcher} -n {res.np} python3 -m emergent_py run \"$RUN_DIR/model.json\" "
+        python = shell_word(load_profile(site).python)      # the site's venv (docs/hpc.md)
+        assert (f"  {launcher} -n {res.np} {python} -m emergent_py run \"$RUN_DIR/model.json\" "
                 '-o "$RUN_DIR/run.h5" "${RESUME_ARGS[@]}" &\n') in s
         # MPI runs of the native core resume too: the warning signal is set up for --np > 1
         assert job.manifest["checkpoint"] and "#SBATCH --signal=B:USR1@" in s and "trap on_usr1 USR1" in s
@@ -142,7 +147,7 @@ def test_emergent_engine_gets_no_warning_signal(tmp_path, model):
                expand([], [1]), engine="emergent")
     s = (tmp_path / "e" / "job.sh").read_text()
     assert "#SBATCH --signal" not in s and "#SBATCH --requeue" not in s and "trap on_usr1" not in s
-    assert ('srun --mpi=pmi2 -n 1 python3 -m emergent_py emergent "$RUN_DIR/model.json" '
+    assert ('srun --mpi=pmi2 -n 1 "$HOME/emergent_py-venv/bin/python" -m emergent_py emergent "$RUN_DIR/model.json" '
             '--dir "$RUN_DIR"/emergent -o "$RUN_DIR/run.h5" &') in s
     native = create_job(tmp_path / "n", model, load_profile("expanse"), Resources("shared", 1, 1, "01:00:00", "a"),
                         expand([], [1]))

@@ -113,7 +113,7 @@ def jobs(slurm, model, tmp_path_factory):
                                   payload=payload("--steps", "40", "--step-s", "0.25"))
     # Stampede2: no arrays; the sweep runs as one TACC-launcher job (paramrun shim here)
     made["launcher"] = create_job(root / "launcher", model, load_profile("stampede2"),
-                                  Resources("development", 1, 3, "00:10:00"),
+                                  Resources("development", 1, 1, "00:10:00"),     # packed: 3 runs, 3 slots
                                   expand([parse_sweep("lay_inhib.gi=1.6,1.8,2.0")], [1]),
                                   payload=payload("--steps", "40", "--step-s", "0.25"), python=sys.executable)
     old_path = os.environ["PATH"]
@@ -125,11 +125,12 @@ def jobs(slurm, model, tmp_path_factory):
     finally:
         os.environ["PATH"] = old_path
     # Warnings sent by hand (scancel --signal=USR1 --batch), each as soon as its runs are up:
-    # task 1 of the resubmit job; the launcher job once two of its runs made their run files;
+    # task 1 of the resubmit job; the launcher job once its three runs made their run files;
     # the core's runs (serial, and 2 MPI ranks under srun) once each has logged 2 epochs.
     pending = {
         f"{made['resubmit'].job_id}_1": lambda: made["resubmit"].run_file(1).exists(),
-        made["launcher"].job_id: lambda: all(made["launcher"].run_file(i).exists() for i in (0, 1)),
+        # (packed: all three run side by side, LAUNCHER_PPN=3, hpc/packing.py)
+        made["launcher"].job_id: lambda: all(made["launcher"].run_file(i).exists() for i in (0, 1, 2)),
         f"{made['core'].job_id}_0": lambda: core_epochs_logged(made["core"].run_file(0), 2),
         made["core_mpi"].job_id: lambda: core_epochs_logged(made["core_mpi"].run_file(0), 2),
     }
@@ -337,7 +338,7 @@ def test_launcher_job_warned_resubmits_and_finishes_every_point(jobs, tmp_path):
     assert task is None and [r.job_id for r in rows] == [new_id] * 3
     assert [(r.state, r.exit_code, r.run_file) for r in rows] == [("COMPLETED", 0, "complete")] * 3, log_text(job)
     log = log_text(job)
-    assert f"resubmitted as job {new_id}" in log and log.count("resuming at step") == 2
+    assert f"resubmitted as job {new_id}" in log and log.count("resuming at step") == 3
     for i in range(3):
         ref = reference(job.run_dir(i), tmp_path / f"ref{i}.h5", 40)
         with RunFile(job.run_file(i)) as rf:

@@ -49,7 +49,7 @@ def test_stop_signal_ends_at_a_checkpoint_and_resume_matches(tmp_path, signum):
 
 
 def _killed_after_epoch(spec, out, epoch: int, *extra) -> None:
-    p = cli(spec, "-o", out, *extra)
+    p = cli(spec, "-o", out, "--progress-every", "1", *extra)     # (400 epochs: a line each)
     for line in p.stderr:
         if line.startswith(f"epoch {epoch:4d}"):
             break

@@ -49,15 +49,17 @@ def test_proj_round_trip(name, reference, tmp_path):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_submit_dry_run_stampede3(name, tmp_path):
-    """A 3-seed array job for Stampede3: its directives, and one model per run with its seed."""
+    """3 seeds for Stampede3 (whole nodes): one job packing them onto one node through TACC's
+    launcher, its directives, and one model per run with its seed."""
     job = tmp_path / "job"
     out = cli("submit", str(PROJECTS / name), "--cluster", "stampede3", "-t", "02:00:00",
               "-A", "TG-XYZ123", "--seeds", "3", "--dry-run", "-o", str(job), cwd=tmp_path)
     script = (job / "job.sh").read_text()
     assert out.stdout == script and "dry run" in out.stderr and "sbatch job.sh" in out.stderr
-    for directive in (f"--job-name={name}", "--time=02:00:00", "--account=TG-XYZ123", "--array=0-2"):
+    for directive in (f"--job-name={name}", "--time=02:00:00", "--account=TG-XYZ123", "--nodes=1", "--ntasks=3"):
         assert re.search(rf"^#SBATCH {re.escape(directive)}$", script, re.M), directive
-    assert "python3 -m emergent_py run" in script
+    assert "--array" not in script and (job / "tasks.txt").read_text().count("job.sh --run") == 3
+    assert '"$WORK/emergent_py-venv/bin/python" -m emergent_py run' in script
     model = load_model(PROJECTS / name)
     seeds = [model.plan.seed + i for i in range(3)]          # --seeds N counts from the plan's seed
     manifest = json.loads((job / "manifest.json").read_text())

@@ -210,7 +210,7 @@ def test_plot_engines_side_by_side(stdassoc, tmp_path, capsys):
     one = tmp_path / "one.png"
     plot_runs([nat], one, metrics=["avg_cos_err"])
     assert plt.imread(one).shape[:2] == (408, 660)
-    assert main(["plot", str(nat), "-o", str(one), "--metric", "nope"]) == 2
+    assert main(["plot", str(nat), "-o", str(one), "--metric", "nope", "--overwrite"]) == 2
     assert "no run has an epoch column 'nope'" in capsys.readouterr().err
 
 
@@ -230,7 +230,7 @@ def test_missing_or_foreign_run_file(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "nope.h5"), str(tmp_path / "nope.h5")]) == 2
     assert "does not exist" in capsys.readouterr().err
     shutil.copy(__file__, tmp_path / "x.h5")
-    with pytest.raises(FormatError, match="not a readable HDF5 file"):
+    with pytest.raises(FormatError, match="not an HDF5 file"):
         RunFile(tmp_path / "x.h5")
 
 

@@ -141,7 +141,7 @@ def test_not_a_run_file(tmp_path):
     with pytest.raises(FormatError, match="not an emergent_py run file"):
         RunFile(p)
     (tmp_path / "t.h5").write_text("hello")
-    with pytest.raises(FormatError, match="not a readable HDF5 file"):
+    with pytest.raises(FormatError, match="not an HDF5 file"):
         RunFile(tmp_path / "t.h5")
 
 
