@@ -17,7 +17,7 @@ import traceback
 import warnings
 
 from . import __version__, commands
-from .errors import BROKEN_PIPE_EXIT, INTERNAL_EXIT, EmergentPyError, UserCodeError
+from .errors import BROKEN_PIPE_EXIT, DEBUG_HINT, INTERNAL_EXIT, EmergentPyError, UserCodeError
 
 EPILOG = """SPEC is a Python file defining build(), a folder holding model.py (e.g. projects/RandomAssoc),
 or a canonical model .json. Run `emergent-py COMMAND --help` for a command's options."""
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     except EmergentPyError as e:
         hint = ""
         if isinstance(e, UserCodeError) and not args.debug:       # the model file's own code failed
-            hint = " (emergent-py --debug ... shows the traceback)"
+            hint = DEBUG_HINT
         print(f"emergent-py {args.command}: error: {e}{hint}", file=sys.stderr)
         return 2
     except OSError as e:          # unreadable / unwritable paths the user named

@@ -35,6 +35,10 @@ class UserCodeError(SpecError):
     as one message naming the file and line; the CLI shows its traceback with ``--debug``."""
 
 
+#: what the CLI adds to a :class:`UserCodeError`'s line without ``--debug``
+DEBUG_HINT = " (emergent-py --debug ... shows the traceback)"
+
+
 class FormatError(EmergentPyError, ValueError):
     """A file (.dat, .wts, .proj, run file) could not be parsed; the message names file and line."""
 

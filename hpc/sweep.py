@@ -29,6 +29,9 @@ from ..spec.model import source_label
 from ..spec.sheet import route, valid_paths
 
 SWEEP_SHEET = "sweep"
+#: the doc of every entry of the sweep sheet: this prefix, then the point's values as JSON
+#: (results/provenance.py reads them back; it cannot import this module)
+SWEPT_DOC = "swept by emergent-py submit: "
 #: the pseudo-selector of a sweep over a keyword argument of the model file's build()
 BUILD = "build"
 #: a range expanding to more values than this is almost certainly a typo in its step
@@ -289,7 +292,7 @@ def point_model(model: Model, point: RunPoint) -> Model:
     """The point's base model with its sweep sheet appended and its seed set (validated anew).
     Entries go in order of their selector's specificity, so ``#Output:x`` wins over ``Layer:x``."""
     base = point.base if point.base is not None else model
-    doc = "swept by emergent-py submit: " + json.dumps(point.values, sort_keys=True)
+    doc = SWEPT_DOC + json.dumps(point.values, sort_keys=True)
     swept = sorted((k for k in point.values if not k.startswith(BUILD + ":")),
                    key=lambda k: _rank(k.partition(":")[0]))
     entries: dict[str, dict[str, Any]] = {}
@@ -301,6 +304,6 @@ def point_model(model: Model, point: RunPoint) -> Model:
         sheets.append(Sheet([Sel(s, p, doc=doc) for s, p in entries.items()], name=SWEEP_SHEET, _origin=""))
     plan: RunPlan = replace(base.plan, seed=point.seed)
     try:
-        return Model(base.network, sheets, base.patterns, plan)
+        return Model(base.network, sheets, base.patterns, plan, base.notes)
     except SpecError as e:
         raise SubmitError(f"sweep point {point.values}: {e}") from e

@@ -148,7 +148,7 @@ def test_no_traceback_from_the_console_script(goods, tmp_path):
              (["validate", "future.proj"], "future.proj:1: the header"),
              (["run", str(MODEL), "--weights", "b.wts.gz", "-o", "o.h5"], "b.wts.gz: this is bzip2"),
              (["import", "e.epc.dat", "-o", "o.h5"], "e.epc.dat:1: no header line"),
-             (["compare", "r.h5", "r.h5"], "r.h5: not a readable HDF5 file"),
+             (["compare", "r.h5", "r.h5"], "r.h5: not an HDF5 file (no HDF5 signature: it is text"),
              (["show", "j.json"], "j.json:1: binary data")]
     for argv, message in cases:
         r = subprocess.run([sys.executable, "-m", "emergent_py", *argv], capture_output=True, text=True,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 import sys
+import traceback
 
-from ..errors import USAGE_EXIT, SpecError
+from ..errors import DEBUG_HINT, USAGE_EXIT, SpecError, UserCodeError
 from ..spec import load_model
 from ..spec.problems import collecting
 
@@ -26,7 +27,10 @@ def run(args) -> int:
         try:
             model = load_model(args.spec)
         except SpecError as e:
-            found.append(str(e))
+            user_code = isinstance(e, UserCodeError)     # the model's own code raised
+            if user_code and getattr(args, "debug", False):
+                traceback.print_exception(e)
+            found.append(str(e) + (DEBUG_HINT if user_code and not getattr(args, "debug", False) else ""))
     if found:
         for message in sorted(found, key=_line):
             print(f"emergent-py {NAME}: error: {message}", file=sys.stderr)

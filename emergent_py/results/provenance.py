@@ -93,7 +93,14 @@ def sweep_attrs(model) -> dict[str, object]:
     sheet = next((s for s in (model.sheets if model is not None else ()) if s.name == "sweep"), None)
     if sheet is None:
         return {}
-    point = {f"{e.sel}:{k}": v for e in sheet.sels for k, v in e.params.items()}
+    # the point as it was swept (hpc.sweep.SWEPT_DOC + JSON in every entry's doc): one
+    # unqualified value becomes several entries where the model sets layers more specifically
+    prefix = "swept by emergent-py submit: "
+    doc = sheet.sels[0].doc if sheet.sels else ""
+    if doc.startswith(prefix):
+        point = json.loads(doc[len(prefix):])
+    else:
+        point = {f"{e.sel}:{k}": v for e in sheet.sels for k, v in e.params.items()}
     return {"sweep": json.dumps(point, sort_keys=True), **{f"sweep.{k}": v for k, v in point.items()}}
 
 

@@ -41,10 +41,10 @@ class RunFile:
             if why:
                 raise FormatError(why) from None
             what = describe(self.path)
-            what = "damaged or cut short" if "HDF5" in what else f"it is {what}"
-            raise FormatError(f"{self.path}: not a readable HDF5 file: {what}; expected an "
-                              "emergent-py run file (.h5), written by `emergent-py run -o` or "
-                              "`emergent-py import`") from None
+            what = ("not a readable HDF5 file (damaged or cut short)" if what.startswith("an HDF5 file")
+                    else f"not an HDF5 file (no HDF5 signature: it is {what})")
+            raise FormatError(f"{self.path}: {what}; a run file is written by `emergent-py run -o` "
+                              "or `emergent-py import`") from None
         schema = _plain(self._f.attrs.get("schema"))
         if schema != SCHEMA:
             self._f.close()

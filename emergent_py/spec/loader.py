@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -64,7 +65,7 @@ def load_model(spec: str | os.PathLike, table: str | None = None,
     try:
         result = build(**(build_kwargs or {}))
     except EmergentPyError as e:   # e.g. a bad pattern file: already one line; add the model line
-        raise type(e)(f"{_model_line(path, e)}: {e}") from e
+        raise type(e)(_naming_model_line(path, e)) from e
     except Exception as e:  # user code failed: its file and line, not a traceback (cli --debug)
         raise user_code_error(path, e, "build()") from e
     return as_model(result, str(path))
@@ -121,10 +122,19 @@ def import_model_file(path: str | os.PathLike):
     try:
         spec.loader.exec_module(module)
     except EmergentPyError as e:   # e.g. a bad pattern file: already one line; add the model line
-        raise type(e)(f"{_model_line(path, e)}: {e}") from e
+        raise type(e)(_naming_model_line(path, e)) from e
     except Exception as e:  # a bug in the user's file: show where, not our internals
         raise user_code_error(path, e, "loading the model file") from e
     return module
+
+
+def _naming_model_line(path: Path, e: BaseException) -> str:
+    """The message of a package error raised inside the model file's code, after ``path:LINE``
+    (:func:`_model_line`); only ``path`` where the message already names a line of the file
+    (a sheet entry's own ``(model.py:11)``, which is more precise than the line of the call)."""
+    if re.search(re.escape(str(path)) + r":\d+", str(e)):
+        return f"{path}: {e}"
+    return f"{_model_line(path, e)}: {e}"
 
 
 def _model_line(path: Path, e: BaseException) -> str:

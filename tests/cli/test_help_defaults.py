@@ -34,7 +34,7 @@ def test_help_renders_the_defaults_as_users_see_them():
     flat = " ".join(out.split())
     assert "{python} {model} {output} {run_dir} {resume} placeholders" in flat
     assert "-o FOLDER, --folder FOLDER, --out-dir FOLDER job folder to write (a folder, not a file;" in flat
-    assert "--cluster NAME cluster profile name" in flat and "(required)" in flat
+    assert "--cluster NAME cluster profile name" in flat and "required unless --nsg" in flat
 
 
 def test_every_o_is_a_file_except_submits_folder():

@@ -17,10 +17,12 @@ def cli(*args, cwd):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["plot", "runs", "-o", "x.png"], "plot: error: runs: is a folder, not a run file (.h5)"),
+    (["plot", "runs", "-o", "x.png"], "plot: error: runs is not a job folder (no manifest.json; job folders "
+                                      "are made by `emergent-py submit`)"),
     (["compare", "runs", "notrun.h5"], "compare: error: runs: is a folder, not a run file (.h5)"),
-    (["compare", "notrun.h5", "notrun.h5"], "compare: error: notrun.h5: not an HDF5 file (no HDF5 signature); "
-                                            "a run file is written by `emergent-py run -o` or `emergent-py import`"),
+    (["compare", "notrun.h5", "notrun.h5"], "compare: error: notrun.h5: not an HDF5 file (no HDF5 signature: "
+                                            "it is text starting 'not HDF5'); a run file is written by "
+                                            "`emergent-py run -o` or `emergent-py import`"),
     (["import", "runs", "-o", "x.h5"], "import: error: runs: is a folder, not a file"),
     (["run", EXAMPLE, "-q", "--weights", "runs"], "run: error: runs: is a folder, not a file"),
     (["run", EXAMPLE, "-q", "--resume", "-o", "runs"], "run: error: runs: is a folder, not a run file (.h5)"),

@@ -215,7 +215,8 @@ def test_bad_spec_on_every_rank_is_one_line_without_abort(mpirun, tmp_path):
     res = mpirun(2, [sys.executable, "-m", "emergent_py", "run", "bad.py", "-o", "run.h5"], timeout=120, cwd=tmp_path)
     errors = [l for l in res.stderr.splitlines() if "error" in l]
     assert res.returncode == 2, res.stderr
-    assert errors == ["emergent-py run: error: bad.py:8: selector 'Layer': lay_inhib.gi: -1.0 is below its minimum 0"]
+    assert errors == ["emergent-py run: error: bad.py: Base[0] Layer (bad.py:8): selector 'Layer': lay_inhib.gi: "
+                      "-1.0 is below its minimum 0"]
     assert "MPI_ABORT" not in res.stderr and res.stdout == ""
     assert sorted(os.listdir(tmp_path)) == ["bad.py"]
 
