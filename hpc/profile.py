@@ -26,7 +26,7 @@ SWEEP_MODES = ("array", "launcher")
 TASK_DIRECTIVES = ("ntasks", "ntasks-per-node")
 RESUME_MODES = ("requeue", "resubmit")
 
-_TIME = re.compile(r"^(?:(?P<d>\d+)-)?(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2})$")
+_TIME = re.compile(r"(?:(?P<d>\d+)-)?(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2})")      # fullmatch
 
 
 def parse_time(text: str, what: str = "time") -> int:
@@ -40,7 +40,7 @@ def parse_time(text: str, what: str = "time") -> int:
     text = str(text).strip()
     if text.isdigit():
         return int(text) * 60
-    m = _TIME.match(text)
+    m = _TIME.fullmatch(text)
     if not m or int(m["m"]) > 59 or int(m["s"]) > 59:
         raise SubmitError(f"{what} {text!r} is not a wall time: write [D-]HH:MM:SS (e.g. 02:00:00, "
                           "1-12:00:00) or whole minutes (e.g. 30)")
