@@ -192,14 +192,8 @@ def test_100000_epochs_through_the_writer(tmp_path):
         assert r.checkpoint() == {"epoch": 75_001}
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_resume_never_writes_into_the_killed_file(tmp_path, model):
-    """The continued file is a new copy: the killed one (kept here through a hard link to its
-    inode) is byte for byte what the kill left; a damaged file is refused and left as it is."""
-    path = tmp_path / "run.h5"
+def _killed_after_3_epochs(path: Path) -> None:
+    """A writer SIGKILLed (never closed) after 3 epochs with snapshots and checkpoints."""
     code = ("import os, signal, sys; sys.path.insert(0, sys.argv[2]); import synthetic_engine as se\n"
             "from emergent_py.results import RunWriter\n"
             "w = RunWriter(sys.argv[1], se.model())\n"
@@ -210,6 +204,17 @@ def test_resume_never_writes_into_the_killed_file(tmp_path, model):
             "os.kill(os.getpid(), signal.SIGKILL)\n")
     p = subprocess.run([sys.executable, "-c", code, str(path), str(HERE)], capture_output=True, text=True)
     assert p.returncode == -9, p.stderr
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_resume_never_writes_into_the_killed_file(tmp_path, model):
+    """The continued file is a new copy: the killed one (kept here through a hard link to its
+    inode) is byte for byte what the kill left; a damaged file is refused and left as it is."""
+    path = tmp_path / "run.h5"
+    _killed_after_3_epochs(path)
     os.link(path, tmp_path / "killed.h5")
     before = _sha(tmp_path / "killed.h5")
     se.run(str(path), 5, mode="a", start=3)
@@ -247,3 +252,26 @@ def test_temporaries_of_dead_writers_are_removed(tmp_path, model):
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_killed_file_reads_with_h5dump_and_plain_h5py(tmp_path, model):
+    """The killed file is plain HDF5 in the default format: no h5clear, no SWMR reader needed."""
+    path = tmp_path / "run.h5"
+    _killed_after_3_epochs(path)
+    h5dump = shutil.which("h5dump")
+    if h5dump is None:
+        missing("h5dump not found: apt-get install hdf5-tools (scripts/setup.sh installs it with the test extras)")
+    d = subprocess.run([h5dump, "-a", "/epoch/n_rows", "-d", "/epoch/avg_sse", str(path)],
+                       capture_output=True, text=True)
+    assert d.returncode == 0, d.stderr
+    assert "(0): 3" in d.stdout and "DATASET \"/epoch/avg_sse\"" in d.stdout, d.stdout
+    import h5py                         # as docs/runfile.md reads it (pandas takes this dict as it is)
+    with h5py.File(path, "r") as f:
+        g = f["epoch"]
+        n = int(g.attrs["n_rows"])
+        df = {c: g[c][:n] for c in json.loads(g.attrs["columns"]) if g[c].ndim == 1}
+        assert f.attrs["status"] == "running" and not f.attrs["complete"]
+        names = f["trial/trial_name"].asstr()[: int(f["trial"].attrs["n_rows"])]
+    assert df["epoch"].tolist() == [0, 1, 2]
+    assert df["avg_sse"].tolist() == [se.epoch_row(e)["avg_sse"] for e in range(3)]
+    assert list(names) == se.NAMES * 3
