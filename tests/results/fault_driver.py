@@ -1,14 +1,16 @@
 """Driver of the run-file fault tests (test_runfile_faults.py); runs under LD_PRELOAD=faultshim.so.
 
 ``python fault_driver.py SHIM SPEC WORKDIR every EPOCHS``: the real core's ``run -o`` of EPOCHS
-epochs is killed (``_exit`` by the shim) just before its k-th file-changing call, for every k of
-the run; ``python fault_driver.py SHIM SPEC WORKDIR random EPOCHS N SEED``: N runs are SIGKILLed
-at random moments. After each kill: the file (if any) opens, holds every epoch whose
+epochs is killed (``_exit`` by the shim) just before its k-th file-changing call, for every such
+call that changes a file others can see and the first and last write of each temporary file
+(``kill_points``; FAULT_SWEEP=all: every call); ``python fault_driver.py SHIM SPEC WORKDIR random
+EPOCHS N SEED``: N runs are SIGKILLed at random moments. After each kill: the file (if any) opens, holds every epoch whose
 ``append_epoch`` had returned, equal to the uninterrupted run's, and is not marked complete
 (unless the kill came after the final rename); then ``--resume`` (or ``--overwrite`` when there
 is no checkpoint yet) must end with logs and weights bitwise equal to the uninterrupted run and
-no file of the killed writer left beside it. Every run is a fork of this process (imports done
-once). Prints one JSON line of counts and failures.
+no file of the killed writer left beside it (finishing is done once per distinct killed state:
+same rows, same checkpoint; every state under FAULT_SWEEP=all). Every run is a fork of this
+process (imports done once). Prints one JSON line of counts and failures.
 """
 from __future__ import annotations
 
