@@ -31,6 +31,11 @@ after the current epoch, marks the file incomplete and exits with status 75 (EX_
 rank receiving it is enough: the ranks agree at each epoch's end and all stop there, and
 --resume with the same --np continues the run (docs/mpi.md).
 
+Ctrl-C (SIGINT) stops a run with -o the same way, with exit status 130; a second Ctrl-C gives up
+the running epoch (the file keeps its last checkpoint). Under --np, Ctrl-C reaches every process
+and ends the job without a new checkpoint: send SIGUSR1 or SIGTERM to stop it at one. --resume refuses another model, --seed or precision than the run file's, naming
+what differs.
+
 The core runs its compiled C kernel, built with the system C compiler on first use, or its numpy
 steps where no compiler works (a warning says so); EMERGENT_PY_KERNEL=numpy|c chooses
 (docs/core.md). The run file's provenance records which one ran."""
