@@ -4,7 +4,8 @@
 epochs is killed (``_exit`` by the shim) just before its k-th file-changing call, for every such
 call that changes a file others can see and the first and last write of each temporary file
 (``kill_points``; FAULT_SWEEP=all: every call); ``python fault_driver.py SHIM SPEC WORKDIR random
-EPOCHS N SEED``: N runs are SIGKILLed at random moments. After each kill: the file (if any) opens, holds every epoch whose
+EPOCHS N SEED``: N runs are SIGKILLed at random moments (runs that end before their kill are
+drawn again). After each kill: the file (if any) opens, holds every epoch whose
 ``append_epoch`` had returned, equal to the uninterrupted run's, and is not marked complete
 (unless the kill came after the final rename); then ``--resume`` (or ``--overwrite`` when there
 is no checkpoint yet) must end with logs and weights bitwise equal to the uninterrupted run and
@@ -213,7 +214,10 @@ else:
     n, seed = int(sys.argv[6]), int(sys.argv[7])
     rng = random.Random(seed)
     report["run_s"] = round(ref_time, 3)
-    for i in range(n):
+    i = 0
+    while report["kills"] < n and i < 3 * n:     # a kill that came after the run's end is not one
         one(i, os.path.join(WORK, f"r{i}"), kill_after=rng.uniform(0, ref_time))
+        i += 1
+    report["attempts"] = i
 print(json.dumps(report))
 if os.environ.get("FAULT_LOG"): print(kinds[:report.get("calls", 0)].decode())
