@@ -47,6 +47,11 @@ class BackendError(EmergentPyError, RuntimeError):
     """An engine (native core, emergent) cannot run a spec, or failed while running it."""
 
 
+class OutputError(EmergentPyError, OSError):
+    """An output file cannot be written (disk full, read-only folder, another writer holds it);
+    the message names the file and says what is left intact."""
+
+
 class SubmitError(EmergentPyError, RuntimeError):
     """A cluster request is invalid for its site, or the scheduler refused it."""
 

@@ -33,7 +33,7 @@ from ..spec import Model
 from . import slurm
 from .profile import Profile
 from .render import ENGINE_CHECKPOINTS, ENGINE_PAYLOADS, MODEL_FILE, RUN_FILE, ScriptInputs, payload_command, render_job, render_tasks
-from .request import ENGINES, Resources, check_request
+from .request import ENGINES, Resources, check_request, check_text
 from .packing import job_resources, plan as plan_packing
 from .sweep import RunPoint, point_model
 
@@ -134,6 +134,8 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
     if not points:
         raise SubmitError("no runs to submit")
     job_name = model.name if job_name is None else job_name
+    for what, value in (("-o/--folder", str(folder)), ("--payload", payload), ("--python", python)):
+        check_text(what, value)
     if checkpoint is None:
         checkpoint = ENGINE_CHECKPOINTS[engine] if payload is None else True
     if not checkpoint:

@@ -30,7 +30,7 @@ RESUME_MODES = ("requeue", "resubmit")
 # convention, and one BLAS thread (numpy's BLAS threads would spin beside the core's threads)
 DEFAULT_THREAD_ENV = ("OMP_NUM_THREADS={threads}", "OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1")
 
-_TIME = re.compile(r"^(?:(?P<d>\d+)-)?(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2})$")
+_TIME = re.compile(r"(?:(?P<d>\d+)-)?(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2})")      # fullmatch
 
 
 def parse_time(text: str, what: str = "time") -> int:
@@ -44,7 +44,7 @@ def parse_time(text: str, what: str = "time") -> int:
     text = str(text).strip()
     if text.isdigit():
         return int(text) * 60
-    m = _TIME.match(text)
+    m = _TIME.fullmatch(text)
     if not m or int(m["m"]) > 59 or int(m["s"]) > 59:
         raise SubmitError(f"{what} {text!r} is not a wall time: write [D-]HH:MM:SS (e.g. 02:00:00, "
                           "1-12:00:00) or whole minutes (e.g. 30)")

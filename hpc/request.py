@@ -14,8 +14,12 @@ from .profile import Profile, format_time, parse_time
 
 ENGINES = ("native", "emergent")
 # sbatch values we write into #SBATCH lines: sbatch (not the shell) parses those lines, so we only
-# let through characters that need no quoting there.
-_DIRECTIVE_VALUE = re.compile(r"^[A-Za-z0-9_.,:@%=+/\-]+$")
+# let through characters that need no quoting there. Always fullmatch: "$" also matches before a
+# final newline, which would let "value\n" end the header early (sbatch stops at a non-#SBATCH line).
+_DIRECTIVE_VALUE = re.compile(r"[A-Za-z0-9_.,:@%=+/\-]+")
+_OPTION_NAME = re.compile(r"[a-z][a-z0-9-]*")
+# control characters (newline, CR, tab, escape, NUL, ...): no value written into a job file has them
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Directives the generated script sets itself; --sbatch may not override them.
 # slurmctld checks time limits (and sends --signal warnings) every 30 s, and sends the warning
 # once the time left is under the asked lead plus that period.
@@ -67,8 +71,9 @@ def parse_extra(items: list[str] | None) -> tuple[tuple[str, str], ...]:
     """``--sbatch name=value`` (or a bare flag ``name``) -> ``(name, value)`` pairs."""
     out = []
     for item in items or ():
+        check_text("--sbatch", item)
         name, _, value = item.strip().lstrip("-").partition("=")
-        if not re.match(r"^[a-z][a-z0-9-]*$", name):
+        if not _OPTION_NAME.fullmatch(name):
             raise SubmitError(f"--sbatch {item!r}: write a long sbatch option without dashes, "
                               "e.g. --sbatch mail-type=END")
         out.append((name, value))
@@ -79,10 +84,20 @@ def _directive(name: str, value: str | int | None) -> str:
     if value is None or value == "":
         return f"#SBATCH --{name}"
     text = str(value)
-    if not _DIRECTIVE_VALUE.match(text):
+    if not _DIRECTIVE_VALUE.fullmatch(text):
         raise SubmitError(f"--{name} {text!r}: only letters, digits and _.,:@%=+/- may appear in an "
                           "#SBATCH value (sbatch, not the shell, reads those lines)")
     return f"#SBATCH --{name}={text}"
+
+
+def check_text(what: str, value) -> None:
+    """Refuse a user value holding a control character (a newline, CR, tab, ...): every value
+    of a request ends up on one line of a job file (an #SBATCH line, the quoted job name, the
+    manifest), where a line break would end the header or change the script's lines."""
+    if value is not None and _CONTROL.search(str(value)):
+        char = _CONTROL.search(str(value)).group()
+        raise SubmitError(f"{what} {str(value)!r}: holds the control character {char!r} (position "
+                          f"{str(value).index(char)}); job files take one-line values without control characters")
 
 
 def slurm_job_name(name: str) -> str:
@@ -137,6 +152,10 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
     SubmitError
         naming the value, the site's limit and the fix.
     """
+    for what, value in (("-J/--job-name", job_name), ("-p/--partition", res.partition), ("-t/--time", res.time),
+                        ("-A/--account", res.account), ("--mem", res.mem), ("--gres", res.gres),
+                        *(("--sbatch", f"{name}={value}") for name, value in res.extra)):
+        check_text(what, value)
     part = profile.partition(res.partition)
     where = f"cluster '{profile.name}' partition '{part.name}'"
     seconds = parse_time(res.time, "-t/--time")

@@ -30,6 +30,8 @@ if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then apt_install python3-ven
 # without one the core runs its numpy steps (several times slower at small sizes)
 if ! command -v cc >/dev/null; then apt_install gcc libc6-dev; fi
 case ",$extras," in *,mpi,*) apt_install openmpi-bin libopenmpi-dev ;; esac
+# h5dump: the tests read killed run files with it (docs/runfile.md, "Crash safety")
+case ",$extras," in *,test,*) apt_install hdf5-tools ;; esac
 
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv"

@@ -36,11 +36,18 @@ after the current epoch, marks the file incomplete and exits with status 75 (EX_
 rank receiving it is enough: the ranks agree at each epoch's end and all stop there, and
 --resume with the same --np continues the run (docs/mpi.md).
 
+Ctrl-C (SIGINT) stops a run with -o the same way, with exit status 130; a second Ctrl-C gives up
+the running epoch (the file keeps its last checkpoint). Under --np, Ctrl-C reaches every process
+and ends the job without a new checkpoint: send SIGUSR1 or SIGTERM to stop it at one. --resume refuses another model, --seed or precision than the run file's, naming
+what differs.
+
 The core runs its compiled C kernel, built with the system C compiler on first use, or its numpy
 steps where no compiler works (a warning says so); EMERGENT_PY_KERNEL=numpy|c chooses
 (docs/core.md). The run file's provenance records which one ran."""
 
 STOP_SIGNALS = (signal.SIGUSR1, signal.SIGTERM)
+#: exit status of a run stopped by Ctrl-C (SIGINT) at a checkpoint: the shell's 128 + SIGINT
+INTERRUPT_EXIT = 130
 # Seconds between checkpoints: a checkpoint holds the whole state (88 MB at the LARGE benchmark
 # size, ~0.2 s to write, as long as an epoch of it), so not after every epoch by default.
 CHECKPOINT_EVERY_S = 60.0
@@ -54,14 +61,35 @@ class _StopAtCheckpoint(Exception):
         self.signum = signum
 
 
+class _Abandoned(Exception):
+    """A second Ctrl-C: the running epoch is given up (the run continues from the last checkpoint)."""
+
+
 class _StopRequest:
-    """Signal handler that only notes the signal; the run acts on it after the next checkpoint."""
+    """Signal handler that only notes the signal; the run acts on it after the next checkpoint
+    (raising from a handler could land in any code, e.g. a finalizer that swallows it). A second
+    Ctrl-C abandons the running epoch at the next trial (:meth:`check_abandon`); a third one is
+    Python's KeyboardInterrupt."""
 
     def __init__(self) -> None:
         self.signum = 0
+        self.abandon = False
 
     def __call__(self, signum, frame) -> None:
-        self.signum = signum
+        if signum == signal.SIGINT and self.signum == signal.SIGINT:
+            self.abandon = True
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            os.write(2, b"\nemergent-py run: abandoning this epoch (the run continues from its last "
+                        b"checkpoint); Ctrl-C again to quit at once\n")
+            return
+        if signum == signal.SIGINT:
+            os.write(2, b"\nemergent-py run: Ctrl-C: stopping at the checkpoint after this epoch "
+                        b"(Ctrl-C again to abandon the epoch)\n")
+        self.signum = self.signum or signum
+
+    def check_abandon(self, row=None) -> None:
+        if self.abandon:
+            raise _Abandoned()
 
 
 def add_arguments(p) -> None:
@@ -151,10 +179,12 @@ def _record_arg(text: str) -> str:
 class _FileObserver:
     """Feeds a run's rows to a RunWriter (checkpoints: see ``after_epoch`` in :func:`_run`)."""
 
-    def __init__(self, writer, record: str) -> None:
-        self.writer, self.record = writer, record
+    def __init__(self, writer, record: str, check=None) -> None:
+        self.writer, self.record, self.check = writer, record, check
 
     def on_trial(self, row: dict) -> None:
+        if self.check is not None:
+            self.check(row)
         if self.record in ("trial", "cycle"):
             self.writer.append_trials([row])
 
@@ -171,12 +201,15 @@ def run(args) -> int:
 
 def _run(args, dmem) -> int:
     import numpy as np
+    dtype = np.float64 if args.float64 else np.float32
     size = 1 if dmem is None else dmem.size
     writes = dmem is None or dmem.rank == 0           # rank 0 alone writes the run file
     stop = _StopRequest()
     if args.output:                # early, so that a warning during the set-up is not fatal either
         for sig in STOP_SIGNALS:
             signal.signal(sig, stop)
+        if dmem is None and args.np <= 1:   # Ctrl-C as SIGTERM; under MPI it reaches every process
+            signal.signal(signal.SIGINT, stop)
     # Set-up errors are the same on every rank (or rank 0's file checks): under MPI, rank 0 prints
     # one line and every rank exits 2 (parallel.agreed); serially they are ordinary errors.
     with parallel.agreed(dmem):
@@ -215,7 +248,6 @@ def _run(args, dmem) -> int:
             raise SpecError(f"--np {args.np} but this process is one of {dmem.size} MPI ranks; "
                             f"drop --np under mpirun/srun")
         t0 = time.perf_counter()
-        dtype = np.float64 if args.float64 else np.float32
         if args.snapshot_every < 0:
             raise SpecError(f"--snapshot-every {args.snapshot_every}: must be >= 0 (0: final weights only)")
         if dmem is None:
@@ -237,6 +269,7 @@ def _run(args, dmem) -> int:
                     raise SpecError(f"--resume: {args.output} has no checkpoint yet (the run stopped before "
                                     f"its first one; see --checkpoint-every); start it again with --overwrite")
                 parallel.rank_checkpoints(ck, size, args.output)     # the same number of ranks?
+                _check_resume(args, model, ck, dtype)
             elif os.path.exists(args.output) and not args.overwrite:
                 raise SpecError(f"-o {args.output}: file exists; pass --overwrite or --resume")
     if args.resume:
@@ -256,7 +289,7 @@ def _run(args, dmem) -> int:
             writer = RunWriter(args.output, model, engine="native", mode="a" if args.resume else "w",
                                seed=r.net.seed, mpi_size=size, extra=extra)
     if writer is not None:
-        r.observer = _FileObserver(writer, record.level)
+        r.observer = _FileObserver(writer, record.level, stop.check_abandon)
         if record.level == "cycle":
             r.observer.on_cycle = lambda row: writer.append_cycles([row])
         if args.snapshot_every and not args.resume:
@@ -294,13 +327,18 @@ def _run(args, dmem) -> int:
             w, b = r.weights(apply_pending=args.apply_pending)
         if writer is not None:
             _snapshot(writer, r, (w, b), pending_applied=bool(args.apply_pending))
-    except _StopAtCheckpoint as stopped:
+    except (_StopAtCheckpoint, _Abandoned) as stopped:
         if writer is not None:
             writer.close(complete=False)
         np_arg = "" if dmem is None else f" --np {dmem.size}"
-        print(f"{model.name}: stopped by {stopped} at the checkpoint after epoch {r.epoch_n - 1}; "
-              f"continue with: emergent-py run {args.spec}{np_arg} -o {args.output} --resume", file=sys.stderr)
-        return RESUME_EXIT
+        resume = f"continue with: emergent-py run {args.spec}{np_arg} -o {args.output} --resume"
+        if isinstance(stopped, _Abandoned):
+            print(f"{model.name}: interrupted during epoch {r.epoch_n}; the run file keeps its last checkpoint; "
+                  f"{resume}", file=sys.stderr)
+            return INTERRUPT_EXIT
+        print(f"{model.name}: stopped by {stopped} at the checkpoint after epoch {r.epoch_n - 1}; {resume}",
+              file=sys.stderr)
+        return INTERRUPT_EXIT if stopped.signum == signal.SIGINT else RESUME_EXIT
     except BaseException:
         if writer is not None:
             writer.close(complete=False)
@@ -318,3 +356,26 @@ def _run(args, dmem) -> int:
     if dmem is not None:
         progress.line(dmem.summary(time.perf_counter() - t0))
     return 0
+
+
+def _check_resume(args, model, ck: dict, dtype) -> None:
+    """--resume continues the run in the file as it was: refuse, naming what differs, another
+    model, another --seed or another precision (the checkpoint would not fit, or would silently
+    not be that run)."""
+    from ..results import RunFile
+    from ..results.runwriter import first_difference, short_value
+    import json
+    with RunFile(args.output) as rf:
+        stored, seed = rf.model_json, rf.provenance.get("seed")
+    if stored is not None and stored != model.to_json():
+        where, old, new = first_difference(json.loads(stored), json.loads(model.to_json()))
+        raise SpecError(f"--resume: {args.output} is a run of another model: {where or 'model'}: "
+                        f"{short_value(old)} in the file vs {short_value(new)} in {args.spec}; resume with "
+                        f"the run's own model, or start a new run file")
+    if args.seed is not None and seed is not None and int(seed) != args.seed:
+        raise SpecError(f"--resume --seed {args.seed}: {args.output} was run with seed {seed}, and a resume "
+                        f"continues that run; drop --seed (or start a new run file with it)")
+    act = ck.get("arrays", {}).get("units|act")            # the units' state is in the run's precision
+    if act is not None and act.dtype != dtype:
+        raise SpecError(f"--resume: {args.output} was run in {act.dtype}, this run would be in "
+                        f"{dtype.__name__}; {'drop' if args.float64 else 'pass'} --float64")

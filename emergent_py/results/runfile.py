@@ -7,6 +7,7 @@ The code is split by concern; this module re-exports the public names (as does
   h5py helpers the writer and reader share;
 * ``runwriter``: :class:`RunWriter` (skeleton, log rows, weight snapshots, checkpoints, crash
   safety, resume, compression on close);
+* ``runcheckpoint``: ``RUN.h5.ckpt``, the checkpoint of a run while it is written;
 * ``runreader``: :class:`RunFile` (reading, also a run still being written or killed).
 
 The layout is described for users of plain h5py/pandas in ``docs/runfile.md``.

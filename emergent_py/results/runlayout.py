@@ -8,11 +8,13 @@ Layout (full description for users in ``docs/runfile.md``)::
     /provenance       attrs only: versions, git commit/dirty, host, seed, MPI size, SLURM ids, ...
     /epoch, /trial, /cycle
                       one dataset per column (emergent statistic names: epoch, avg_sse, ...),
-                      1-D (or (n, *shape) for matrix columns), chunked, gzip; attrs
-                      ``columns`` (order) and ``n_rows`` (rows that are complete)
+                      1-D (or (n, *shape) for matrix columns); attrs ``columns`` (order) and
+                      ``n_rows`` (rows that are complete). Finished: chunked, gzip, n_rows long;
+                      while running: contiguous, longer (space for rows to come)
     /weights/epoch_000005/prjn/<projection>   float32 (n_recv, n_send)
     /weights/epoch_000005/bias/<layer>        float32 (n_units,)   (optional)
-    /checkpoint/a, /checkpoint/b              two slots; attr ``current`` names the valid one
+    /checkpoint/a                             the last checkpoint; attr ``current`` names it
+    RUN.h5.ckpt (beside it)                   the checkpoint while running (.runcheckpoint)
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import numpy as np
 from ..errors import FormatError
 
 SCHEMA = "emergent_py.run"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2       # 2: fixed-length strings, run_id, RUN.h5.ckpt while running
 LEVELS = ("epoch", "trial", "cycle")
 _STR = None      # h5py.string_dtype("utf-8"), set on first use (h5py imported lazily)
 

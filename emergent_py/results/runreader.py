@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import FormatError
 from ..fileio import describe, unreadable
 from .runlayout import LEVELS, SCHEMA, _h5py, _open, _plain
+from . import runcheckpoint
 from .state import read_tree
 from .table import Table
 
@@ -45,7 +46,11 @@ class RunFile:
                     else f"not an HDF5 file (no HDF5 signature: it is {what})")
             raise FormatError(f"{self.path}: {what}; a run file is written by `emergent-py run -o` "
                               "or `emergent-py import`") from None
-        schema = _plain(self._f.attrs.get("schema"))
+        try:
+            schema = _plain(self._f.attrs.get("schema"))
+        except (OSError, KeyError) as e:
+            self._f.close()
+            raise FormatError(f"{self.path}: a damaged HDF5 file ({e})") from e
         if schema != SCHEMA:
             self._f.close()
             raise FormatError(f"{self.path}: not an emergent_py run file (root attribute schema={schema!r}); "
@@ -149,20 +154,17 @@ class RunFile:
         return {k: g[k][()] for k in g}
 
     def checkpoint(self) -> dict | None:
-        """The last complete checkpoint as the nested dict the engine wrote, or None."""
-        g = self._f.get("checkpoint")
-        if g is None or "current" not in g.attrs:
-            return None
-        return read_tree(g[g.attrs["current"]])
+        """The last complete checkpoint as the nested dict the engine wrote, or None. While a run
+        is written (or after it was killed) that is ``RUN.h5.ckpt`` beside the file."""
+        with runcheckpoint.current(self._f, self.path) as g:
+            return None if g is None else read_tree(g[_plain(g.attrs["current"])])
 
     def checkpoint_rows(self) -> dict | None:
         """Log rows per level (``{"epoch": n, ...}``) that the last complete checkpoint had seen,
         read from its attributes alone (not the state), or None without a checkpoint: a run
         resumed from it continues after those rows."""
-        g = self._f.get("checkpoint")
-        if g is None or "current" not in g.attrs:
-            return None
-        return json.loads(g[g.attrs["current"]].attrs.get("log_rows", "{}"))
+        with runcheckpoint.current(self._f, self.path) as g:
+            return None if g is None else runcheckpoint.log_rows(g)
 
     def close(self) -> None:
         self._f.close()

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import FormatError
-from .runlayout import _h5py, _str_dtype
+from .runlayout import _str_dtype
 
 
 def write_tree(g, value: Mapping[str, Any], where: str) -> None:
@@ -61,27 +61,6 @@ def _write_item(g, key: str, v: Any, where: str) -> None:
         raise FormatError(f"{where}: {type(v).__name__} value cannot be stored in a checkpoint; use dicts, "
                           f"lists, numpy arrays/scalars, int, float, bool, str, bytes or None")
     ds.attrs["kind"] = kind
-
-
-def overwrite_tree(g, state: Mapping[str, Any], where: str = "checkpoint") -> bool:
-    """Update the existing slot ``g`` in place: arrays that keep their shape and dtype are
-    overwritten where they are (so the file does not grow per checkpoint), other leaves are
-    replaced. False when the dict structure differs (the caller then rewrites the slot)."""
-    h5py = _h5py()
-    if g.attrs.get("kind") != "dict" or set(g) != set(state):
-        return False
-    for key, value in state.items():
-        obj = g[key]
-        if isinstance(value, Mapping):
-            if not isinstance(obj, h5py.Group) or not overwrite_tree(obj, value, f"{where}.{key}"):
-                return False
-        elif (isinstance(value, np.ndarray) and value.dtype.kind in "biufc" and isinstance(obj, h5py.Dataset)
-              and obj.attrs.get("kind") == "array" and obj.shape == value.shape and obj.dtype == value.dtype):
-            obj[...] = value
-        else:
-            del g[key]
-            _write_item(g, key, value, f"{where}.{key}")
-    return True
 
 
 def read_tree(obj) -> Any:

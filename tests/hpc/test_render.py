@@ -21,7 +21,7 @@ from emergent_py.hpc.sweep import expand, parse_sweep
 
 SHIMS = __import__("pathlib").Path(__file__).resolve().parents[2] / "scripts" / "slurm" / "shims"
 
-NASTY = "it's a \"job\" $(touch PWN1) `touch PWN2`; echo hi\nsecond line \\ $HOME"
+NASTY = "it's a \"job\" $(touch PWN1) `touch PWN2`; echo hi second line \\ $HOME"   # (newlines: refused)
 # a launcher that runs its command without MPI or SLURM: `<this> -n 1 CMD...` -> CMD...
 PLAIN = """name = "plain"
 description = "no scheduler: runs job.sh with bash"
@@ -46,13 +46,13 @@ ECHO = ("{python} -c 'import sys, pathlib; pathlib.Path(sys.argv[2]).write_text(
 
 @pytest.fixture
 def nasty_place(tmp_path):
-    """A job folder and an interpreter path holding spaces, quotes, $(...), backticks, newline."""
+    """A job folder and an interpreter path holding spaces, quotes, $(...), backticks."""
     pydir = tmp_path / "py dir $(touch PWN3) `touch PWN4` 'q'"
     pydir.mkdir()
     # a wrapper, not a symlink: a symlinked venv interpreter outside its venv lacks its packages
     (pydir / "python x").write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} \"$@\"\n")
     (pydir / "python x").chmod(0o755)
-    return tmp_path / "job folder $(touch PWN5)\n'\"`touch PWN6`", str(pydir / "python x")
+    return tmp_path / "job folder $(touch PWN5) '\"`touch PWN6`", str(pydir / "python x")
 
 
 def _no_pwn(root):

@@ -1,6 +1,8 @@
 """Requests are checked against the site before anything is written."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from emergent_py.errors import SubmitError
@@ -75,3 +77,42 @@ def test_nothing_is_written_when_the_request_is_refused(tmp_path, model):
         create_job(folder, model, load_profile("expanse"), Resources("debug", 1, 1, "1:00:00", "a"),
                    expand([parse_sweep("lay_inhib.gi=1.6,1.8")], [1]))
     assert not folder.exists()
+
+
+@pytest.mark.parametrize("end", ["\n", "\r", "\r\n"])
+@pytest.mark.parametrize("field", ["partition", "time", "account", "mem", "gres", "job_name", "sbatch", "sbatch_name",
+                                   "folder", "payload", "python"])
+def test_a_line_break_in_any_value_is_refused(tmp_path, model, field, end):
+    """`$` matched before a final newline, so `--sbatch $'comment\\n=1'` wrote a line `=1` into the
+    header (sbatch stops reading #SBATCH lines there) and `-A 'x\\n'` a blank line (issue 22.4).
+    Every user value that reaches a job file is refused with a control character in it."""
+    profile = load_profile("local")
+    res, kw, folder = Resources(time="10"), {}, tmp_path / "job"
+    label = {"partition": "-p/--partition", "time": "-t/--time", "account": "-A/--account", "mem": "--mem",
+             "gres": "--gres", "job_name": "-J/--job-name", "sbatch": "--sbatch", "sbatch_name": "--sbatch",
+             "folder": "-o/--folder", "payload": "--payload", "python": "--python"}[field]
+    if field in ("partition", "time", "account", "mem", "gres"):
+        res = Resources(**{"time": "10", field: {"partition": "local", "time": "10"}.get(field, "abc") + end})
+    elif field == "job_name":
+        kw["job_name"] = "job" + end
+    elif field in ("sbatch", "sbatch_name"):
+        item = "comment" + end + "=1" if field == "sbatch_name" else "comment=x" + end
+        with pytest.raises(SubmitError, match="control character"):
+            parse_extra([item])
+        res = Resources(time="10", extra=(("comment", "x" + end),) if field == "sbatch" else (("comment" + end, "1"),))
+    elif field == "folder":
+        folder = tmp_path / ("job" + end)
+    else:
+        kw[field] = ("{python} -m emergent_py run {model} -o {output}" if field == "payload" else "python3") + end
+    with pytest.raises(SubmitError, match=re.escape(label) + ".*" + re.escape(f"control character {end[0]!r}")):
+        create_job(folder, model, profile, res, expand([], [1]), **kw)
+    assert not folder.exists()
+
+
+def test_directive_values_and_option_names_are_matched_whole():
+    from emergent_py.hpc.request import _directive
+    with pytest.raises(SubmitError, match="only letters, digits"):
+        _directive("account", "abc\n")                  # (re.match with ^...$ let this through)
+    with pytest.raises(SubmitError, match="write a long sbatch option"):
+        parse_extra(["Comment=1"])
+    assert _directive("account", "abc") == "#SBATCH --account=abc"
