@@ -33,7 +33,7 @@ from ..spec import Model
 from . import slurm
 from .profile import Profile
 from .render import ENGINE_CHECKPOINTS, ENGINE_PAYLOADS, MODEL_FILE, RUN_FILE, ScriptInputs, payload_command, render_job, render_tasks
-from .request import ENGINES, Resources, check_request, check_text
+from .request import ENGINES, Resources, check_request, check_text, check_texts
 from .packing import job_resources, plan as plan_packing
 from .sweep import RunPoint, point_model
 
@@ -140,6 +140,7 @@ def create_job(folder: str | Path, model: Model, profile: Profile, res: Resource
         checkpoint = ENGINE_CHECKPOINTS[engine] if payload is None else True
     if not checkpoint:
         res = replace(res, signal_s=None)
+    check_texts(res, job_name)               # before the packing looks the partition up
     packing = plan_packing(profile, res, len(points), runs_per_node)
     if packing is not None:                   # the request becomes that of one packed job / task
         res = job_resources(res, packing)

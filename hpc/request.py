@@ -136,6 +136,15 @@ def _check_threads(threads, ntasks: int, nodes: int, part, where: str) -> None:
                           f"it; use -N {-(-ntasks // fit)} or --threads {cores // per_node}")
 
 
+def check_texts(res: Resources, job_name: str) -> None:
+    """Every user string of the request that reaches the job file, free of control characters
+    (:func:`check_text`): checked before any of them is used (a partition name is looked up)."""
+    for what, value in (("-J/--job-name", job_name), ("-p/--partition", res.partition), ("-t/--time", res.time),
+                        ("-A/--account", res.account), ("--mem", res.mem), ("--gres", res.gres),
+                        *(("--sbatch", f"{name}={value}") for name, value in res.extra)):
+        check_text(what, value)
+
+
 def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) -> list[str]:
     """Check ``res`` against ``profile`` and return the ``#SBATCH`` lines of the job.
 
@@ -152,10 +161,7 @@ def check_request(profile: Profile, res: Resources, job_name: str, n_runs: int) 
     SubmitError
         naming the value, the site's limit and the fix.
     """
-    for what, value in (("-J/--job-name", job_name), ("-p/--partition", res.partition), ("-t/--time", res.time),
-                        ("-A/--account", res.account), ("--mem", res.mem), ("--gres", res.gres),
-                        *(("--sbatch", f"{name}={value}") for name, value in res.extra)):
-        check_text(what, value)
+    check_texts(res, job_name)
     part = profile.partition(res.partition)
     where = f"cluster '{profile.name}' partition '{part.name}'"
     seconds = parse_time(res.time, "-t/--time")

@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from ..errors import FormatError, OutputError
-from ..fileio import FileLock, FileLockedError, remove_dead_temps, replace_durably, temp_name
+from ..fileio import FileLock, FileLockedError, make_folder, remove_dead_temps, replace_durably, temp_name
 from . import provenance as _prov
 from . import runcheckpoint
 from .runlayout import LEVELS, SCHEMA, SCHEMA_VERSION, _check_schema, _h5py, _open, _plain
@@ -546,6 +546,7 @@ class RunWriter:
 
 def _acquire(path: str) -> FileLock:
     folder = os.path.dirname(os.path.abspath(path))
+    make_folder(folder, f"for {path}")        # -o new/folder/run.h5 works (as for every output)
     try:
         return FileLock(path).acquire()
     except FileLockedError as e:
