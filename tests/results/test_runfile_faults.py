@@ -93,12 +93,12 @@ def _fill_epochs(w: RunWriter, start: int, n: int) -> None:
 
 def _mount_tmpfs(where: Path, *opts: str) -> None:
     if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+        missing("mounting a small tmpfs needs root: run the tests as root (CI does)")
     where.mkdir()
     p = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(opts), "tmpfs", str(where)],
                        capture_output=True, text=True)
     if p.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({p.stderr.strip()}); e.g. a container without CAP_SYS_ADMIN")
+        missing(f"cannot mount a tmpfs here ({p.stderr.strip()}): the tests need CAP_SYS_ADMIN (CI has it)")
 
 
 def test_disk_full_gives_a_clear_error_and_keeps_the_file(tmp_path, model):
