@@ -139,12 +139,7 @@ def weights_from_run(run, projection: str, epoch: int | None = None):
         model = rf.model
         if model is None:
             raise EmergentPyError(f"{rf.path}: no model stored (layer shapes unknown)")
-        have = rf.weight_epochs
-        if not have:
-            raise EmergentPyError(f"{rf.path}: no weight snapshots")
-        epoch = have[-1] if epoch is None else int(epoch)
-        if epoch not in have:
-            raise EmergentPyError(f"{rf.path}: no weight snapshot after epoch {epoch}; have {have}")
+        epoch = rf.snapshot_epoch(epoch)
         w = rf.weights(epoch)
         if projection not in w:
             raise EmergentPyError(f"{rf.path}: no projection {projection!r}; have {', '.join(w)}")

@@ -43,12 +43,7 @@ def network_from_run(run, epoch: int | None = None):
             r = Run(model)
             r.from_checkpoint(ck)
             return r.net, f"the state of the last checkpoint (after epoch {r.epoch_n})"
-        have = rf.weight_epochs
-        if not have:
-            raise EmergentPyError(f"{rf.path}: neither a checkpoint nor weight snapshots")
-        epoch = have[-1] if epoch is None else int(epoch)
-        if epoch not in have:
-            raise EmergentPyError(f"{rf.path}: no weight snapshot after epoch {epoch}; have {have}")
+        epoch = rf.snapshot_epoch(epoch, none="neither a checkpoint nor weight snapshots")
         weights = dict(rf.weights(epoch))
         weights.update({f"{k}.bias": v for k, v in rf.biases(epoch).items()})
         return Network(model, weights=weights), f"the weights after epoch {epoch} (other state initial)"

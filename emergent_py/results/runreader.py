@@ -134,6 +134,17 @@ class RunFile:
         g = self._f["weights"]
         return sorted(int(g[k].attrs["epoch"]) for k in g if g[k].attrs.get("complete", False))
 
+    def snapshot_epoch(self, epoch: int | None = None, none: str = "no weight snapshots") -> int:
+        """The epoch of the snapshot "after epoch ``epoch``" (default: the last one); a
+        FormatError naming the snapshots there are (``none``: the message when there is none)."""
+        have = self.weight_epochs
+        if not have:
+            raise FormatError(f"{self.path}: {none}")
+        epoch = have[-1] if epoch is None else int(epoch)
+        if epoch not in have:
+            raise FormatError(f"{self.path}: no weight snapshot after epoch {epoch}; have {have}")
+        return epoch
+
     def weights(self, epoch: int | None = None) -> dict[str, np.ndarray]:
         """Projection name -> float32 ``(n_recv, n_send)`` of the snapshot at ``epoch`` (default: last)."""
         return self._snapshot(epoch, "prjn")
