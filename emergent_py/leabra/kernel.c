@@ -16,7 +16,8 @@
  * is split so that every value is computed by exactly one thread with exactly the operations,
  * in exactly the order, of one thread. Net input: a task owns a block of a layer's receivers and
  * adds every sending row into it, senders in order, so each receiver's sum is the one-thread
- * sum; integration, activation and the running averages are per unit on the same blocks. The
+ * sum; integration, activation, the running averages and the choice of the next cycle's senders
+ * are per unit on the same blocks, each block staying with one thread from cycle to cycle. The
  * sums over a layer's or pool's units (averages, FFFB) are one task per layer, in unit order.
  * Learning splits a projection's sender rows (each row is independent). No sum is ever split
  * into per-thread partial sums, so any T gives the bits of T=1 (see cycles_job).
@@ -76,14 +77,13 @@ typedef struct {
     real *const *p_wt;                            /* n_prjns (n_send x n_recv) sender-major */
     const real *p_scale;                          /* n_prjns scale_eff */
     int64_t t_r;
-    int64_t *send_idx;                            /* scratch: n_units sender indices */
-    real *send_delta;                             /* scratch: n_units sent deltas */
+    int64_t *send_idx;                            /* scratch: n_units sender indices (SendLists) */
+    real *send_delta;                             /* scratch: n_units sent deltas (SendLists) */
     int64_t n_pools;
     const int64_t *pool_start, *pool_size, *pool_layer;   /* n_pools */
     const int64_t *lay_pool0, *lay_npools;        /* per layer: its first pool and pool count */
     const real *pc;                               /* PC_COUNT x n_pools */
     real *p[P_COUNT];                             /* pool state, n_pools each */
-    int64_t *send_cnt;                            /* scratch: n_layers counts of senders that send */
 } Net;
 
 /* ---------------------------------------------------------------------------------------------
@@ -330,7 +330,7 @@ static inline real inet(real v, real ge, real gl, real gi, real ee, real el, rea
  * order, for the ncols receivers from out and wt on (a thread's slice of the nr of a row).
  * Four senders per pass over the receivers, added one after another in the same order
  * (so the same roundings as four separate passes) with pending[r] kept in a register. */
-static void send_rows(real *restrict out, const real *wt, int64_t nr, int64_t ncols, const int64_t *idx,
+__attribute__((noipa)) static void send_rows(real *restrict out, const real *wt, int64_t nr, int64_t ncols, const int64_t *idx,
                       const real *delta, int64_t cnt, real scale)
 {
     int64_t k = 0;
@@ -350,54 +350,79 @@ static void send_rows(real *restrict out, const real *wt, int64_t nr, int64_t nc
     }
 }
 
-/* The first half of send_netin_delta: which senders of layer l0 send, and what
- * (layer l's list at send_idx/send_delta + lay_start[l], its length in send_cnt[l]). */
-static void select_senders(const Net *N, int64_t l0)
+typedef struct {
+    int64_t layer, a, b;                          /* units [a, b) of layer */
+    int owner;                                    /* the thread that takes it first */
+} Block;
+
+/* the senders that send this cycle, block by block (select_senders): block q's list of cnt[q]
+ * senders at send_idx/send_delta + blocks[q].a; layer l's blocks are lay_blk0[l] .. lay_blk0[l+1]
+ * (in unit order) */
+struct SendLists {
+    const Block *blocks;
+    int64_t *cnt, *lay_blk0;
+};
+
+/* The first half of send_netin_delta: which senders of units [a, b) (of layer l) send, and what:
+ * their layer-relative indices and deltas at send_idx/send_delta + a, in unit order; returns how
+ * many. Every block of units chooses its own senders, as the last step of its activation task
+ * (the units stay with the thread that computed them), and a layer's list is its blocks' lists
+ * in order. */
+static int64_t select_senders(const Net *N, int64_t l, int64_t a, int64_t b)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
     const real *act = N->u[U_ACT];
     real *sent = N->u[U_ACT_SENT];
-    for (int64_t l = l0; l < l0 + 1; l++) {
-        const int64_t s0 = N->lay_start[l], ns = N->lay_size[l];
-        int64_t *idx = N->send_idx + s0;
-        real *delta = N->send_delta + s0;
-        int64_t cnt = 0;
-        for (int64_t s = 0; s < ns; s++) {     /* which senders send, and what */
-            const int64_t i = s0 + s;
-            if (act[i] > UC(UC_SEND_THR, i)) {
-                const real d = act[i] - sent[i];
-                if (!(fabsf(d) > UC(UC_DELTA_THR, i)))
-                    continue;
-                sent[i] = act[i];
-                idx[cnt] = s;
-                delta[cnt++] = d;
-            } else if (sent[i] > UC(UC_SEND_THR, i)) {
-                idx[cnt] = s;
-                delta[cnt++] = -sent[i];
-                sent[i] = 0;
-            }
+    const int64_t s0 = N->lay_start[l];
+    int64_t *idx = N->send_idx + a;
+    real *delta = N->send_delta + a;
+    int64_t cnt = 0;
+    for (int64_t i = a; i < b; i++) {          /* which senders send, and what */
+        if (act[i] > UC(UC_SEND_THR, i)) {
+            const real d = act[i] - sent[i];
+            if (!(fabsf(d) > UC(UC_DELTA_THR, i)))
+                continue;
+            sent[i] = act[i];
+            idx[cnt] = i - s0;
+            delta[cnt++] = d;
+        } else if (sent[i] > UC(UC_SEND_THR, i)) {
+            idx[cnt] = i - s0;
+            delta[cnt++] = -sent[i];
+            sent[i] = 0;
         }
-        N->send_cnt[l] = cnt;
     }
+    return cnt;
 }
 
 /* The second half, for the receivers [j0, j1) of layer r: they get their senders in sender order,
  * as emergent sends (sending layers in order, their projections in order), so every receiver's
- * sum is the same however the receivers are split into blocks. */
-static void send_netin_delta(const Net *N, int64_t r, int64_t j0, int64_t j1)
+ * sum is the same however the receivers are split into blocks. The sums build up in a buffer on
+ * the thread's stack, NETIN_CHUNK receivers at a time (each receiver's additions in the same
+ * order), and are written back once: the pending line at a block's edge that another thread's
+ * block shares is then written once per cycle, not once per four senders. */
+#define NETIN_CHUNK 1024
+static void send_netin_delta(const Net *N, const struct SendLists *S, int64_t r, int64_t j0, int64_t j1)
 {
-    real *pending = N->u[U_PENDING];
-    for (int64_t l = 0; l < N->n_layers; l++) {
-        const int64_t cnt = N->send_cnt[l], s0 = N->lay_start[l];
-        if (cnt == 0)
-            continue;
-        for (int64_t p = 0; p < N->n_prjns; p++) {
-            if (N->p_send[p] != l || N->p_recv[p] != r)
-                continue;
-            send_rows(pending + N->lay_start[r] + j0, N->p_wt[p] + j0, N->lay_size[r], j1 - j0,
-                      N->send_idx + s0, N->send_delta + s0, cnt, N->p_scale[p]);
+    real *pending = N->u[U_PENDING] + N->lay_start[r];
+    real buf[NETIN_CHUNK] __attribute__((aligned(64)));
+    for (int64_t c0 = j0; c0 < j1; c0 += NETIN_CHUNK) {
+        const int64_t m = j1 - c0 < NETIN_CHUNK ? j1 - c0 : NETIN_CHUNK;
+        int sent = 0;
+        for (int64_t l = 0; l < N->n_layers; l++) {
+            for (int64_t p = 0; p < N->n_prjns; p++) {
+                if (N->p_send[p] != l || N->p_recv[p] != r)
+                    continue;
+                if (!sent++)
+                    memcpy(buf, pending + c0, (size_t)m * sizeof *buf);
+                for (int64_t q = S->lay_blk0[l]; q < S->lay_blk0[l + 1]; q++)
+                    if (S->cnt[q])
+                        send_rows(buf, N->p_wt[p] + c0, N->lay_size[r], m, N->send_idx + S->blocks[q].a,
+                                  N->send_delta + S->blocks[q].a, S->cnt[q], N->p_scale[p]);
+            }
         }
+        if (sent)
+            memcpy(pending + c0, buf, (size_t)m * sizeof *buf);
     }
 }
 
@@ -622,22 +647,19 @@ static int all_finite_range(const Net *N, int64_t i0, int64_t i1)
 /* Run n_cycles cycles from tot_cycle0 with the layers flagged in clamped (hard clamped) skipped
  * where emergent skips them. Returns the number of cycles completed: less than n_cycles when a
  * non-finite act, net or v_m_eq appeared (with nan_check), in which case the state is that of
- * the failing cycle. *last_spike is updated to the latest cycle with a v_m reset. */
-/* A quarter's cycles as a fixed list of tasks, numbered in the order of one thread's work:
- * per cycle, (B) net input for each block of receivers (sending into the block, then integrating
- * it), (C) for each layer, its net input stats and FFFB (its pools' too), (D) activation and
- * running averages for each block of units, (E) for each layer, its act stats (its pools' too),
- * the finite check and its choice of the next cycle's senders; the first n_layers tasks choose
- * the first cycle's senders. A thread takes the next task number (an atomic counter)
- * and starts it once every task of the earlier phases is done (a second counter), so whichever
- * threads are running share the work: a thread the machine has descheduled holds back only a
- * task it had taken, not every phase (as a barrier would). Blocks are whole 16-float lines of
- * one layer; a block's values depend on nothing but their own units' earlier values and the
- * finished earlier phases, so any thread doing any block gives the bits of one thread. */
-typedef struct {
-    int64_t layer, a, b;                          /* units [a, b) of layer */
-} Block;
-
+ * the failing cycle. *last_spike is updated to the latest cycle with a v_m reset.
+ *
+ * A quarter's cycles are a fixed list of tasks in phases, numbered in the order of one thread's
+ * work: (A) the first cycle's senders, for each block of units; then per cycle (B) net input for
+ * each block of receivers (sending into the block, then integrating it), (C) for each layer, its
+ * net input stats and FFFB (its pools' too), (D) for each block of units, activation, running
+ * averages, the finite check and the block's senders for the next cycle, (E) for each layer, its
+ * act stats (its pools' too) and the stop decision. Once every task of the earlier phases is
+ * done (a counter of finished tasks), a thread does the tasks of the phase it owns, then any
+ * others nobody has taken yet: a thread the machine has descheduled holds back only a task it
+ * had taken, not every phase (as a barrier would). A block's values depend on nothing but its
+ * own units' earlier values and the finished earlier phases, so any thread doing any block gives
+ * the bits of one thread. */
 typedef struct {
     const Net *N;
     const uint8_t *clamped;
@@ -646,128 +668,201 @@ typedef struct {
                                                    * in cycle done_cycles (whose tasks all run) */
     int64_t n_send, n_act, per_cycle, total;      /* tasks: blocks of B, blocks of D, one cycle's, all */
     const Block *send_blocks, *act_blocks;
-    int64_t next;                                 /* atomic: next task to take */
+    struct SendLists S;                           /* over act_blocks */
+    real *sent_before;                            /* act_sent before a D task chose the next senders */
+    int T;
+    int *owner;                                   /* per task of one cycle: the thread it belongs to */
+    uint8_t *taken;                               /* atomic, per task: a thread has taken it */
     Counter done;                                 /* tasks finished */
     int bad;                                      /* atomic: a D task saw a non-finite value */
     int64_t spike[MAX_THREADS];                   /* each thread's latest v_m reset */
 } CycleJob;
 
-/* blocks of about n / (4 T) units (whole 16-float lines) of each layer [clamped layers left out
- * when skip_clamped]; one block per layer with one thread */
+/* Blocks of each layer [clamped layers left out when skip_clamped]: BLOCKS_PER_THREAD per thread,
+ * their bounds on whole 64-byte lines of the unit arrays (multiples of 16 units from the arrays'
+ * start), so no two threads write the same line; thread t owns the t-th T-th of every layer's
+ * blocks, the same units every cycle and in both kinds of blocks, so their state stays in that
+ * core's cache. One block per layer with one thread. */
+#define BLOCKS_PER_THREAD 1
 static int64_t make_blocks(const Net *N, const uint8_t *clamped, int skip_clamped, int T, Block *out)
 {
     int64_t k = 0;
+    const int64_t parts = T == 1 ? 1 : (int64_t)BLOCKS_PER_THREAD * T;
     for (int64_t l = 0; l < N->n_layers; l++) {
         if (skip_clamped && clamped[l])
             continue;
-        const int64_t a = N->lay_start[l], n = N->lay_size[l];
-        int64_t per = T == 1 ? n : (n + 4 * T - 1) / (4 * T);
-        per = T == 1 ? per : ((per + 15) / 16) * 16;
-        if (per < 1)
-            per = 1;
-        for (int64_t x = 0; x < n; x += per) {
+        const int64_t a = N->lay_start[l], b = a + N->lay_size[l], k0 = k;
+        int64_t x = a;
+        for (int64_t q = 1; q <= parts && x < b; q++) {
+            int64_t y = a + (b - a) * q / parts;
+            y = q < parts ? ((y + 8) / 16) * 16 : b;      /* the nearest line boundary */
+            if (y > b)
+                y = b;
+            if (y <= x)
+                continue;
             out[k].layer = l;
-            out[k].a = a + x;
-            out[k].b = a + (x + per < n ? x + per : n);
+            out[k].a = x;
+            out[k].b = y;
+            x = y;
             k++;
         }
+        for (int64_t i = k0; i < k; i++)
+            out[i].owner = (int)((i - k0) * T / (k - k0));
     }
     return k;
+}
+
+/* D's last step for block q: its senders for the next cycle (act_sent saved first, so that a stop
+ * at a non-finite value can leave act_sent as the failing cycle's) */
+static void choose_senders(CycleJob *J, int64_t q)
+{
+    const Block *bl = &J->act_blocks[q];
+    if (J->sent_before)
+        memcpy(J->sent_before + bl->a, J->N->u[U_ACT_SENT] + bl->a, (size_t)(bl->b - bl->a) * sizeof(real));
+    J->S.cnt[q] = select_senders(J->N, bl->layer, bl->a, bl->b);
 }
 
 static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
 {
     const Net *N = J->N;
-    const int64_t nl = N->n_layers;
-    if (task < nl) {                                                  /* before the first cycle */
-        select_senders(N, task);
+    const int64_t nl = N->n_layers, n0 = J->n_act;
+    if (task < n0) {                                                  /* A: before the first cycle */
+        J->S.cnt[task] = select_senders(N, J->act_blocks[task].layer, J->act_blocks[task].a, J->act_blocks[task].b);
         return;
     }
-    const int64_t c = (task - nl) / J->per_cycle, k = (task - nl) % J->per_cycle;
+    const int64_t c = (task - n0) / J->per_cycle, k = (task - n0) % J->per_cycle;
     const int64_t tc = J->tot_cycle0 + c;
     if (c > __atomic_load_n(&J->done_cycles, __ATOMIC_RELAXED))   /* stopped at an earlier cycle */
         return;
     if (k < J->n_send) {                                              /* B */
         const Block *bl = &J->send_blocks[k];
         const int64_t s0 = N->lay_start[bl->layer];
-        send_netin_delta(N, bl->layer, bl->a - s0, bl->b - s0);
+        send_netin_delta(N, &J->S, bl->layer, bl->a - s0, bl->b - s0);
         netin_integ(N, bl->a, bl->b);
     } else if (k < J->n_send + nl) {                                  /* C, layer by layer */
         const int64_t l = k - J->n_send;
         layer_stats(N, N->u[U_NET], N->l[L_NET_AVG], N->l[L_NET_MAX], l);
         fffb(N, J->clamped, l);
     } else if (k < J->n_send + nl + J->n_act) {                       /* D */
-        const Block *bl = &J->act_blocks[k - J->n_send - nl];
+        const int64_t q = k - J->n_send - nl;
+        const Block *bl = &J->act_blocks[q];
         if (!J->clamped[bl->layer])
             compute_act(N, bl->layer, bl->a, bl->b, tc, spike);
         act_post_range(N, bl->a, bl->b);
         if (J->nan_check && !all_finite_range(N, bl->a, bl->b))
             __atomic_store_n(&J->bad, 1, __ATOMIC_RELAXED);
+        if (c + 1 < J->n_cycles)
+            choose_senders(J, q);
     } else {                                                          /* E, layer by layer */
         const int64_t l = k - J->n_send - nl - J->n_act;
         layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX], l);
         pool_act_avg(N, l);
-        if (__atomic_load_n(&J->bad, __ATOMIC_RELAXED))
+        if (__atomic_load_n(&J->bad, __ATOMIC_RELAXED)) {
             __atomic_store_n(&J->done_cycles, c, __ATOMIC_RELAXED);
-        else if (c + 1 < J->n_cycles)
-            select_senders(N, l);
+            if (c + 1 < J->n_cycles)                               /* undo the choice of senders */
+                memcpy(N->u[U_ACT_SENT] + N->lay_start[l], J->sent_before + N->lay_start[l],
+                       (size_t)N->lay_size[l] * sizeof(real));
+        }
     }
 }
 
-/* where the phase of a task starts: the first task it must wait for every earlier one of */
-static int64_t phase_start(const CycleJob *J, int64_t task)
+/* the tasks [*a, *b) of phase p: 0 is A, then B, C, D, E of every cycle (0: no more phases) */
+static int phase_range(const CycleJob *J, int64_t p, int64_t *a, int64_t *b)
 {
-    const int64_t nl = J->N->n_layers;
-    if (task < nl)
+    const int64_t nl = J->N->n_layers, n0 = J->n_act;
+    if (p == 0) {
+        *a = 0, *b = n0;
+        return 1;
+    }
+    const int64_t c = (p - 1) / 4, part = (p - 1) % 4;
+    if (c >= J->n_cycles)
         return 0;
-    const int64_t base = nl + (task - nl) / J->per_cycle * J->per_cycle, k = (task - nl) % J->per_cycle;
-    if (k < J->n_send)
-        return base;
-    if (k < J->n_send + nl)
-        return base + J->n_send;
-    if (k < J->n_send + nl + J->n_act)
-        return base + J->n_send + nl;
-    return base + J->n_send + nl + J->n_act;
+    const int64_t len[4] = {J->n_send, nl, J->n_act, nl};
+    int64_t x = n0 + c * J->per_cycle;
+    for (int64_t i = 0; i < part; i++)
+        x += len[i];
+    *a = x, *b = x + len[part];
+    return 1;
 }
 
-/* whether a task waits for the count of finished tasks to reach v: the start of a phase, or all */
+/* whether a thread waits for the count of finished tasks to reach v: the start of a phase, or all */
 static int phase_awaited(const void *ctx, int64_t v)
 {
     const CycleJob *J = (const CycleJob *)ctx;
-    return v >= J->total || phase_start(J, v) == v;
+    if (v >= J->total)
+        return 1;
+    const int64_t nl = J->N->n_layers, n0 = J->n_act;
+    if (v <= n0)
+        return v == n0;
+    const int64_t k = (v - n0) % J->per_cycle;
+    return k == 0 || k == J->n_send || k == J->n_send + nl || k == J->n_send + nl + J->n_act;
 }
 
+static int owner_of(const CycleJob *J, int64_t task)
+{
+    return task < J->n_act ? J->act_blocks[task].owner : J->owner[(task - J->n_act) % J->per_cycle];
+}
+
+static int take(CycleJob *J, int64_t task)
+{
+    return !__atomic_load_n(&J->taken[task], __ATOMIC_RELAXED)
+           && !__atomic_exchange_n(&J->taken[task], 1, __ATOMIC_ACQ_REL);
+}
+
+/* Phase by phase (see above): the thread's own tasks, then those nobody has taken (from the
+ * phase's end backwards, away from where the owner works); a thread that starts late skips the
+ * phases already done. */
 static void cycles_job(void *arg, int t)
 {
     CycleJob *J = (CycleJob *)arg;
-    int64_t spike = J->spike[t];
-    for (;;) {
-        const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
-        if (task >= J->total)
-            break;
-        counter_wait(&J->done, phase_start(J, task));
-        cycle_task(J, task, &spike);
-        counter_add(&J->done, phase_awaited, J);
+    int64_t spike = J->spike[t], a, b;
+    for (int64_t p = 0; phase_range(J, p, &a, &b); p++) {
+        if (__atomic_load_n(&J->done.value, __ATOMIC_ACQUIRE) >= b)
+            continue;
+        counter_wait(&J->done, a);
+        for (int64_t task = a; task < b; task++)
+            if (owner_of(J, task) == t && take(J, task)) {
+                cycle_task(J, task, &spike);
+                counter_add(&J->done, phase_awaited, J);
+            }
+        for (int64_t task = b - 1; task >= a; task--)
+            if (take(J, task)) {
+                cycle_task(J, task, &spike);
+                counter_add(&J->done, phase_awaited, J);
+            }
     }
     J->spike[t] = spike;
     if (t == 0)                                  /* the caller returns once every task is done */
         counter_wait(&J->done, J->total);
 }
 
+static void cycle_job_free(CycleJob *J, Block *blocks)
+{
+    if (J) {
+        free(J->owner);
+        free(J->taken);
+        free(J->S.cnt);
+        free(J->S.lay_blk0);
+        free(J->sent_before);
+    }
+    free(blocks);
+    free(J);
+}
+
 /* Run n_cycles cycles on the threads of pool (NULL or a pool of 1: this thread alone); the
  * same result, bit for bit, for any number of threads (see the top of this file). Returns the
- * cycles completed (fewer at a non-finite value, with nan_check). */
+ * cycles completed (fewer at a non-finite value, with nan_check), -1 without memory. */
 int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_t n_cycles, int64_t tot_cycle0,
                         int64_t nan_check, int64_t *last_spike)
 {
     if (n_cycles <= 0)
         return 0;
     const int T = pool && pool->n > 1 ? pool->n : 1;
+    const int64_t nl = N->n_layers;
     CycleJob *J = calloc(1, sizeof *J);
-    Block *blocks = malloc(sizeof *blocks * (size_t)(2 * (N->n_units + N->n_layers)));
+    Block *blocks = malloc(sizeof *blocks * (size_t)(2 * (N->n_units + nl)));
     if (!J || !blocks) {
-        free(J);
-        free(blocks);
+        cycle_job_free(J, blocks);
         return -1;
     }
     J->N = N;
@@ -775,13 +870,36 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     J->n_cycles = J->done_cycles = n_cycles;
     J->tot_cycle0 = tot_cycle0;
     J->nan_check = nan_check;
-    counter_init(&J->done);
     J->n_send = make_blocks(N, clamped, 1, T, blocks);
     J->n_act = make_blocks(N, clamped, 0, T, blocks + J->n_send);
     J->send_blocks = blocks;
     J->act_blocks = blocks + J->n_send;
-    J->per_cycle = J->n_send + N->n_layers + J->n_act + N->n_layers;
-    J->total = N->n_layers + n_cycles * J->per_cycle;
+    J->per_cycle = J->n_send + nl + J->n_act + nl;
+    J->total = J->n_act + n_cycles * J->per_cycle;
+    J->T = T;
+    J->owner = malloc(sizeof *J->owner * (size_t)J->per_cycle);
+    J->taken = calloc((size_t)J->total, 1);
+    J->S.blocks = J->act_blocks;
+    J->S.cnt = calloc((size_t)J->n_act, sizeof *J->S.cnt);
+    J->S.lay_blk0 = calloc((size_t)nl + 1, sizeof *J->S.lay_blk0);
+    J->sent_before = nan_check && n_cycles > 1 ? malloc(sizeof(real) * (size_t)N->n_units) : NULL;
+    if (!J->owner || !J->taken || !J->S.cnt || !J->S.lay_blk0 || (nan_check && n_cycles > 1 && !J->sent_before)) {
+        cycle_job_free(J, blocks);
+        return -1;
+    }
+    for (int64_t q = 0, l = 0; l <= nl; l++) {     /* every layer has at least one D block */
+        while (q < J->n_act && J->act_blocks[q].layer < l)
+            q++;
+        J->S.lay_blk0[l] = q;
+    }
+    for (int64_t k = 0; k < J->per_cycle; k++) {
+        const int64_t d = k - J->n_send - nl;
+        J->owner[k] = k < J->n_send ? J->send_blocks[k].owner
+                    : k < J->n_send + nl ? (int)((k - J->n_send) % T)
+                    : d < J->n_act ? J->act_blocks[d].owner
+                    : (int)((d - J->n_act) % T);
+    }
+    counter_init(&J->done);
     for (int t = 0; t < T; t++)
         J->spike[t] = *last_spike;
     pool_run(T > 1 ? pool : NULL, cycles_job, J);
@@ -789,8 +907,7 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
         *last_spike = J->spike[t] > *last_spike ? J->spike[t] : *last_spike;
     const int64_t done = J->done_cycles;
     counter_free(&J->done);
-    free(blocks);
-    free(J);
+    cycle_job_free(J, blocks);
     return done;
 }
 

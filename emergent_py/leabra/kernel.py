@@ -72,8 +72,7 @@ class _Net(ctypes.Structure):
                 ("lc", _p), ("p_send", _p), ("p_recv", _p), ("p_wt", _p), ("p_scale", _p),
                 ("t_r", ctypes.c_int64), ("send_idx", _p), ("send_delta", _p),
                 ("n_pools", ctypes.c_int64), ("pool_start", _p), ("pool_size", _p), ("pool_layer", _p),
-                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS)),
-                ("send_cnt", _p)]
+                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS))]
 
 
 class _Con(ctypes.Structure):
@@ -368,8 +367,6 @@ class CycleKernel:
         self._bind_pools()
         self._bind_state()
         self._ptr = ctypes.byref(s)
-        self.send_cnt = np.zeros(max(1, L), np.int64)
-        s.send_cnt = _addr(self.send_cnt)
         self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)
         self.cons = list(zip([p for p in prjns if p.cc.learn], map(ctypes.byref, self._con_structs)))
         n_cons = len(self._con_structs)

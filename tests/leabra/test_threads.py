@@ -151,6 +151,25 @@ def test_nan_stops_at_the_same_cycle_on_threads(basic_model):
     assert_same_state(nets[1], nets[0])
 
 
+def test_nan_stop_leaves_the_failing_cycles_senders(monkeypatch):
+    """Each block chooses its senders for the next cycle right after its activation; at a stop
+    on a non-finite value that choice is undone, so act_sent is the failing cycle's, as the numpy
+    steps (which choose at the start of the next cycle) leave it, on 1 and 2 threads."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)       # the numpy steps on inf
+        nets = [Network(bench_model(100), kernel=k, threads=n) for k, n in (("numpy", 1), ("c", 1), ("c", 2))]
+        for net in nets:
+            net.trial(0)
+            next(p for p in net.prjn_list if p.name == "Hidden_0->Hidden_1").wt[:] = np.inf  # once Hidden_0 sends
+            with pytest.raises(BackendError):
+                net.trial(1)
+    assert nets[2].threads == 2
+    assert len({n.tot_cycle for n in nets}) == 1 and nets[0].cycle_n > 1     # mid-quarter
+    sent = [n.units["act_sent"] for n in nets]
+    assert np.count_nonzero(sent[0]) > 0
+    assert sent[1].tobytes() == sent[0].tobytes() == sent[2].tobytes()
+
+
 def test_fewer_threads_where_the_network_is_small(basic_model, monkeypatch):
     monkeypatch.setattr(th, "MIN_SYNAPSES_PER_THREAD", 150_000)
     net = Network(basic_model, threads=4)
