@@ -315,6 +315,13 @@ static void pool_run(Pool *P, void (*fn)(void *, int), void *arg)
 #else
 #define IVDEP
 #endif
+/* compiled on its own, never specialised for a call site: gcc 12, inlining send_rows where its
+ * output is a stack buffer, vectorized it across the senders with gathers, 3x slower */
+#if defined(__GNUC__) && !defined(__clang__)
+#define ON_ITS_OWN __attribute__((noipa))
+#else
+#define ON_ITS_OWN __attribute__((noinline))
+#endif
 #define MINF(a, b) ((a) > (b) ? (b) : (a))     /* numpy's minimum/maximum: a NaN in a stays */
 #define MAXF(a, b) ((a) < (b) ? (b) : (a))
 #define UC(k, i) (uc[(int64_t)(k) * n + (i)])
@@ -330,7 +337,7 @@ static inline real inet(real v, real ge, real gl, real gi, real ee, real el, rea
  * order, for the ncols receivers from out and wt on (a thread's slice of the nr of a row).
  * Four senders per pass over the receivers, added one after another in the same order
  * (so the same roundings as four separate passes) with pending[r] kept in a register. */
-__attribute__((noipa)) static void send_rows(real *restrict out, const real *wt, int64_t nr, int64_t ncols, const int64_t *idx,
+ON_ITS_OWN static void send_rows(real *restrict out, const real *wt, int64_t nr, int64_t ncols, const int64_t *idx,
                       const real *delta, int64_t cnt, real scale)
 {
     int64_t k = 0;
