@@ -687,18 +687,18 @@ typedef struct {
 
 /* Blocks of each layer [clamped layers left out when skip_clamped]: BLOCKS_PER_THREAD per thread,
  * their bounds on whole 64-byte lines of the unit arrays (multiples of 16 units from the arrays'
- * start), so no two threads write the same line; thread t owns the t-th T-th of every layer's
- * blocks, the same units every cycle and in both kinds of blocks, so their state stays in that
+ * start), so no two threads write the same line. Owners are dealt round the threads block by
+ * block, layer after layer (clamped layers' blocks counted either way), so a block of B and the
+ * block of D over the same units have the same owner, every cycle: their state stays in that
  * core's cache. One block per layer with one thread. */
 #define BLOCKS_PER_THREAD 1
 static int64_t make_blocks(const Net *N, const uint8_t *clamped, int skip_clamped, int T, Block *out)
 {
-    int64_t k = 0;
+    int64_t k = 0, dealt = 0;
     const int64_t parts = T == 1 ? 1 : (int64_t)BLOCKS_PER_THREAD * T;
     for (int64_t l = 0; l < N->n_layers; l++) {
-        if (skip_clamped && clamped[l])
-            continue;
-        const int64_t a = N->lay_start[l], b = a + N->lay_size[l], k0 = k;
+        const int emit = !(skip_clamped && clamped[l]);
+        const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
         int64_t x = a;
         for (int64_t q = 1; q <= parts && x < b; q++) {
             int64_t y = a + (b - a) * q / parts;
@@ -707,14 +707,16 @@ static int64_t make_blocks(const Net *N, const uint8_t *clamped, int skip_clampe
                 y = b;
             if (y <= x)
                 continue;
-            out[k].layer = l;
-            out[k].a = x;
-            out[k].b = y;
+            if (emit) {
+                out[k].layer = l;
+                out[k].a = x;
+                out[k].b = y;
+                out[k].owner = (int)(dealt % T);
+                k++;
+            }
+            dealt++;
             x = y;
-            k++;
         }
-        for (int64_t i = k0; i < k; i++)
-            out[i].owner = (int)((i - k0) * T / (k - k0));
     }
     return k;
 }
