@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..spec.params import ConSpec
+from .sums import seq_sum
 
 
 def xcal(x, th, d_thr, d_rev, d_rev_ratio):
@@ -367,7 +368,9 @@ def wt_balance(cc: ConConsts, wt, mask, wb_inc, wb_dec, act_avg) -> None:
     if mask is not None:
         use &= mask
     cnt = use.sum(axis=0)
-    tot = np.where(use, wt, dt(0)).sum(axis=0, dtype=wt.dtype)
+    # in connection order, one rounding per synapse (numpy's sum along axis 0 is sequential, except
+    # for a single receiver, where it is pairwise)
+    tot = seq_sum(np.where(use, wt, dt(0)), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         avg = np.where(cnt > 0, tot / np.maximum(cnt, 1).astype(wt.dtype), dt(0)).astype(wt.dtype)
     one, two = dt(1), dt(2)

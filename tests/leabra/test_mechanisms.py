@@ -8,7 +8,7 @@ import pytest
 from emergent_py import Full, Network as SpecNet, OneToOne, Patterns, RunPlan, Sheet, UniformRandom
 from emergent_py.leabra import Network
 from emergent_py.leabra.inhib import fffb
-from emergent_py.leabra.learn import ConConsts, accumulate_dwt, apply_dwt, raw_dwt, sig, sig_inv, xcal
+from emergent_py.leabra.learn import ConConsts, accumulate_dwt, apply_dwt, raw_dwt, sig, sig_inv, wt_balance, xcal
 from emergent_py.spec import Model
 from emergent_py.spec.params import ConSpec
 
@@ -156,3 +156,41 @@ def test_select_into_and_zero_where_are_bitwise_np_where():
     assert out.tobytes() == np.where(cond, a, b).tobytes()
     z = zero_where(a.copy(), cond, ib)
     assert z.tobytes() == np.where(cond, f32(0), a).tobytes()
+
+
+def _wt_bal_by_hand(wt, act_avg, b):
+    """leabra.md 9.7 for each receiving unit, its incoming synapses added one by one in float32."""
+    f = np.float32
+    inc, dec = [], []
+    for r in range(wt.shape[1]):
+        tot, cnt = f(0), 0
+        for w in wt[:, r]:
+            if w >= f(b.avg_thr):
+                tot, cnt = f(tot + w), cnt + 1
+        avg = f(tot / f(cnt)) if cnt else f(0)
+        if avg < f(b.lo_thr):
+            avg = max(avg, f(b.avg_thr))
+            d = f(1) / (f(1) + f(b.lo_gain) * (f(b.lo_thr) - avg))
+            dec.append(d), inc.append(f(2) - d)
+        else:
+            fact = f(b.hi_gain) * (avg - f(b.hi_thr)) if avg > f(b.hi_thr) else f(0)
+            fact = fact + (f(b.act_gain) * (act_avg[r] - f(b.act_thr)) if act_avg[r] > f(b.act_thr) else f(0))
+            i = f(1) / (f(1) + fact)
+            inc.append(i), dec.append(f(2) - i)
+    return np.array(inc, f), np.array(dec, f)
+
+
+@pytest.mark.parametrize("n_recv", [1, 3])
+def test_weight_balance_adds_each_receivers_synapses_in_order(n_recv):
+    """The mean weight of a receiver's synapses (>= avg_thr) is a float32 sum in connection order,
+    also for a projection into one unit, where numpy's sum along the senders is pairwise (its
+    last bits differ from emergent's loop for 5000 senders)."""
+    rng = np.random.default_rng(3)
+    wt = (rng.random((5000, n_recv)) * 0.7 + 0.1).astype(np.float32)
+    act_avg = np.array([0.1, 0.3, 0.5][:n_recv], np.float32)
+    cc = ConConsts(ConSpec(), np.float32)
+    inc, dec = np.ones(n_recv, np.float32), np.ones(n_recv, np.float32)
+    wt_balance(cc, wt, None, inc, dec, act_avg)
+    want_inc, want_dec = _wt_bal_by_hand(wt, act_avg, cc.wt_bal)
+    assert inc.tobytes() == want_inc.tobytes() and dec.tobytes() == want_dec.tobytes()
+    assert np.all(inc < 1) and np.all(dec > 1)      # mean above hi_thr 0.4: shrink increases
