@@ -189,7 +189,7 @@ class Network(NetworkConsts, CycleSteps):
             u[v][:] = self.init_act
         for v in ("net_raw", "act_sent", "I_net", "gc_i", "gi_syn", "da", "act_q0", "act_q1", "act_q2",
                   "act_q3", "act_q4", "act_m", "act_p", "act_dif", "ext", "targ", "spike", "gi_raw",
-                  "ext_orig", "misc_1", "misc_2"):
+                  "ext_orig", "misc_1", "misc_2", "gi_self"):
             u[v][:] = 0
         u["net"][:] = self.init_net
         u["v_m"][:] = self.init_vm
@@ -259,7 +259,7 @@ class Network(NetworkConsts, CycleSteps):
                         ("v_m_eq", self.init_vm)):
             x = u[v]
             x -= d * (x - init)
-        for v in ("gc_i", "gi_syn"):
+        for v in ("gc_i", "gi_syn", "gi_self"):
             u[v] -= d * u[v]
         for v in ("da", "I_net", "act_sent", "net_raw", "gi_raw", "act_q1", "act_q2", "act_q3", "act_q4",
                   "act_m", "act_p", "act_dif"):
