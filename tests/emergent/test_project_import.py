@@ -251,6 +251,21 @@ def test_import_proj_writes_a_python_model_file(reference, tmp_path):
     assert p.returncode == 2 and "model.py exists; pass --force" in p.stderr
 
 
+def test_import_proj_writes_scalar_val_layers_into_the_python_file(reference, tmp_path):
+    """A ScalarVal layer keeps its spec type and its members (off ScalarValLayerSpec's defaults:
+    SV2's gi 2.2 is a default there and is not written) in the model file."""
+    path = reference / CEMER / "demo/leabra/scalar_val_test.proj"
+    p = _cli("import-proj", path, "-o", "model.py", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    src = (tmp_path / "model.py").read_text()
+    assert "net.layer('SV2', (1, 11), kind='target', spec_type='ScalarValLayerSpec')" in src
+    assert "'scalar.rep': 'GAUSSIAN'," in src and "'scalar.rep': 'AVG_ACT'," in src
+    written, imported = load_model(tmp_path / "model.py"), load_project(path)
+    assert written.network == imported.network
+    assert written.patterns == imported.patterns
+    assert written.resolved_dict() == imported.resolved_dict()
+
+
 def test_grouped_layer_takes_its_flat_input_column_by_flat_position(reference, tmp_path):
     """LeabraStd's Input made 5 groups (gp 5x1) of 1x5 units: the table's 5x5 column goes to
     unit (x mod 1, y mod 5) of group (x div 1, y div 5), i.e. group x, unit y."""
