@@ -320,3 +320,23 @@ def test_trial_input_as_a_dict_takes_one_value_per_group():
     with pytest.raises(BackendError, match=r"trial input for ScalarVal layer 'Value': 3 values, it takes one "
                                            r"per coding group \(1\)"):
         net.trial({"Input": np.eye(2, dtype=np.float32), "Value": [0.7, 0, 0]})
+
+
+def test_a_state_saved_before_the_new_unit_variables_loads_with_them_0():
+    """Checkpoints written before ext_orig, misc_1, misc_2 and gi_self existed lack them; they
+    were 0 then (no ScalarVal layer or self_fb could run), and load as 0."""
+    from emergent_py.leabra.layer import LATER_UNIT_VARS
+    net = Network(sv_model(kind="input"), kernel="numpy")
+    net.trial(0)
+    st = net.state_dict()
+    for k in LATER_UNIT_VARS:
+        del st[f"units/{k}"]
+    other = Network(sv_model(kind="input"), kernel="numpy")
+    other.units["misc_1"][:] = 5
+    other.load_state_dict(st)
+    for k in LATER_UNIT_VARS:
+        assert not other.units[k].any(), k
+    np.testing.assert_array_equal(other.units["act"], net.units["act"])
+    del st["units/act"]                                # any other missing variable is an error
+    with pytest.raises(KeyError):
+        other.load_state_dict(st)
