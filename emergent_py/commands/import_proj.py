@@ -15,7 +15,7 @@ The network (layers, layer groups as classes, projections), every parameter the 
 specs store, the input table and the run plan are imported (docs/emergent.md). A .py output
 holds only the values that differ from the emergent 8.6 code defaults and reads its patterns from
 OUT.dat, written beside it. A layer or projection whose spec type the native core does not
-implement (PVLV, PBWM, ScalarVal ...) is an error naming it; --skip-unsupported leaves it out,
+implement (PVLV, PBWM, TwoDVal ...) is an error naming it; --skip-unsupported leaves it out,
 prints what was left out and keeps that note in the model (and so in every run file's
 provenance).
 

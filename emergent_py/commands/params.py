@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from ..spec.fields import get_path, leaf_fields
+from ..spec.network import LAYER_SPECS
+from ..spec.params import LayerSpec
 from ..spec.sheet import TARGETS
 
 NAME = "params"
@@ -19,24 +21,45 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     types = [args.type] if args.type else list(TARGETS)
     shown = 0
+
+    def show(prefix: str, path: str, f, defaults) -> None:
+        nonlocal shown
+        meta = f.metadata
+        line = f"  {prefix + path:<28} {get_path(defaults, path)!s:<10} {meta['doc']}"
+        rng = [f"min {meta['min']}" if meta["min"] is not None else "",
+               f"max {meta['max']}" if meta["max"] is not None else "",
+               f"unit {meta['unit']}" if meta["unit"] else "",
+               "one of " + "/".join(meta["choices"]) if meta["choices"] else ""]
+        rng = [r for r in rng if r]
+        if rng:
+            line += f" [{', '.join(rng)}]"
+        if args.grep and args.grep.lower() not in line.lower():
+            return
+        print(line)
+        shown += 1
+
     for t in types:
         print(f"{t} selectors:")
         for record, prefix, cls in TARGETS[t]:
             defaults = cls()            # a record's own defaults (e.g. e_rev) differ from its group class's
             for path, f in leaf_fields(cls):
-                meta = f.metadata
-                line = f"  {prefix + path:<28} {get_path(defaults, path)!s:<10} {meta['doc']}"
-                rng = [f"min {meta['min']}" if meta["min"] is not None else "",
-                       f"max {meta['max']}" if meta["max"] is not None else "",
-                       f"unit {meta['unit']}" if meta["unit"] else "",
-                       "one of " + "/".join(meta["choices"]) if meta["choices"] else ""]
-                rng = [r for r in rng if r]
-                if rng:
-                    line += f" [{', '.join(rng)}]"
-                if args.grep and args.grep.lower() not in line.lower():
-                    continue
-                print(line)
-                shown += 1
+                show(prefix, path, f, defaults)
+        if t != "Layer":
+            continue
+        base = LayerSpec()
+        for name, cls in LAYER_SPECS.items():      # a layer spec type's own members and defaults
+            if cls is LayerSpec:
+                continue
+            print(f"Layer selectors, {name} layers only (spec_type={name!r}; its other defaults "
+                  "are LeabraLayerSpec's):")
+            defaults = cls()
+            for path, f in leaf_fields(cls):
+                try:
+                    same = get_path(base, path) == get_path(defaults, path)
+                except AttributeError:       # a member LeabraLayerSpec does not have
+                    same = False
+                if not same:
+                    show("", path, f, defaults)
     if not shown:
         raise SpecError(f"no parameter matches '{args.grep}'")
     return 0

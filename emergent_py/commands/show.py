@@ -5,6 +5,7 @@ from ..emergent.conversions import conversions_run
 from ..spec import load_model
 from ..spec.loader import spec_path
 from ..spec.model import DEFAULT, Model
+from ..spec.network import DEFAULT_LAYER_SPEC
 
 NAME = "show"
 ORDER = 10
@@ -71,6 +72,8 @@ def format_model(model: Model, changed_only: bool = False, project=None) -> str:
     for lay in net.layers.values():
         shape = "x".join(map(str, lay.shape))
         cls = f", class {lay.cls}" if lay.cls else ""
+        if lay.spec_type != DEFAULT_LAYER_SPEC:
+            cls += f", {lay.spec_type}"
         block(f"Layer {lay.name} ({shape}, {lay.kind.value.lower()}{cls})",
               model.layer_params[lay.name].rows("Layer"))
     for prj in net.projections.values():

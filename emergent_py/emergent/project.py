@@ -34,8 +34,8 @@ from typing import Any
 from ..errors import FormatError, SpecError, did_you_mean, reraise_naming_file
 from ..spec.fields import leaf_fields
 from ..spec.model import Model
-from ..spec.network import Full, Layer, Network, OneToOne, Projection, UniformRandom
-from ..spec.params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
+from ..spec.network import LAYER_SPECS, Full, Layer, Network, OneToOne, Projection, UniformRandom
+from ..spec.params import BiasSpec, ConSpec, NetworkSpec, UnitSpec
 from ..spec.patterns import Patterns
 from ..spec.runplan import RunPlan
 from ..spec.sheet import Sel, Sheet
@@ -276,11 +276,12 @@ class ProjectReader:
         by_id: dict[int, str] = {}
         left_out: dict[int, str] = {}    # id(layer block) -> name, for layers left out
         for lb, owners in flat:
-            lay = self.layer(lb, group_classes(owners))
-            where = f"{self.where(lb)} layer '{lay.name}'"
-            unit = specs.spec_at(lb, "unit_spec", f"layer '{lay.name}'")
-            lspec = specs.spec_at(lb, "spec", f"layer '{lay.name}'")
+            name = lb.name or ""
+            unit = specs.spec_at(lb, "unit_spec", f"layer '{name}'")
+            lspec = specs.spec_at(lb, "spec", f"layer '{name}'")
             bias = specs.spec_at(unit, "bias_spec", f"unit spec '{unit.name}'")
+            lay = self.layer(lb, group_classes(owners), lspec.type if lspec.type in LAYER_SPECS else "")
+            where = f"{self.where(lb)} layer '{lay.name}'"
             whys = [w for w in (not_native("layer", lb), not_native("layer spec", lspec),
                                 not_native("unit spec", unit), not_native("bias spec", bias)) if w]
             if whys:
@@ -292,7 +293,8 @@ class ProjectReader:
             by_id[id(lb)] = lay.name
             miss: list[str] = []
             params = spec_params(specs.resolved(unit), UnitSpec, "", f"{where} unit spec '{unit.name}'", miss)
-            params.update(spec_params(specs.resolved(lspec), LayerSpec, "", f"{where} layer spec '{lspec.name}'", miss))
+            params.update(spec_params(specs.resolved(lspec), lay.layer_spec, "",
+                                      f"{where} layer spec '{lspec.name}'", miss))
             params.update(spec_params(specs.resolved(bias), BiasSpec, "bias.", f"{where} bias spec '{bias.name}'", miss))
             entries["#" + lay.name] = params
             lines["#" + lay.name] = lb.line
@@ -385,7 +387,9 @@ class ProjectReader:
                                tables=choice.candidates if choice else [])
 
     # -- layers and projections
-    def layer(self, lb: Block, cls: str = "") -> Layer:
+    def layer(self, lb: Block, cls: str = "", spec_type: str = "") -> Layer:
+        """The layer of block ``lb``; ``spec_type``: its layer spec's type, when one the spec API
+        has (else the layer is refused by its type, and the default is as good as any)."""
         name = identifier(lb.name or "", f"{self.where(lb)}: layer name")
         kind = lb.value("layer_type", "HIDDEN")
         if kind not in LAYER_TYPES:
@@ -404,7 +408,7 @@ class ProjectReader:
         if "LESIONED" in lb.value("flags", ""):
             raise SpecError(f"{self.where(lb)}: layer '{name}' is lesioned; the native core has no "
                             "lesions (un-lesion it in emergent or remove it)")
-        return Layer(name, shape, kind.lower(), cls)
+        return Layer(name, shape, kind.lower(), cls, *([spec_type] if spec_type else []))
 
     def prjn_types(self, pb: Block, specs: SpecTree, recv: str) -> list[str]:
         """Why the native core cannot take projection ``pb`` by its types (none: [])."""

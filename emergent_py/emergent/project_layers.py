@@ -11,7 +11,9 @@ core implements.
   emergent-prjns.md 1.1); :func:`grouped_patterns` turns the latter into the layer's shape.
 * **Spec types.** A spec is imported only as the type the project names. A subclass of
   LeabraLayerSpec, LeabraUnitSpec, LeabraConSpec ... that the native core does not implement
-  (PVLV, PBWM, Cereb*, deep ...) is refused by that name, never run as its base class.
+  (PVLV, PBWM, Cereb*, deep ...) is refused by that name, never run as its base class. A
+  ScalarValLayerSpec layer is imported as one (``Layer(spec_type=...)``, its members read as
+  the other layer specs' are); its input column holds one value per coding group.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from .dump import Block
 NATIVE_TYPES: dict[str, tuple[str, ...]] = {
     "network": ("LeabraNetwork",),
     "layer": ("LeabraLayer",),
-    "layer spec": ("LeabraLayerSpec",),
+    "layer spec": ("LeabraLayerSpec", "ScalarValLayerSpec"),      # (spec.network.LAYER_SPECS)
     "unit spec": ("LeabraUnitSpec",),
     "bias spec": ("LeabraBiasSpec",),
     "con spec": ("LeabraConSpec",),

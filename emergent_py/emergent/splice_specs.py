@@ -167,6 +167,14 @@ class SpecSplice:
 
         Returns ``({layer: (unit spec path, layer spec path)}, {projection: (con spec path,
         projection spec path, projection spec type)})`` for the layers and projections."""
+        other = [l for l in model.network.layers.values() if l.layer_spec is not LayerSpec]
+        if other:           # (never written as the LeabraLayerSpec they extend: another model)
+            kinds = sorted({l.spec_type for l in other})
+            raise SpecError(f"layer{'s' if len(other) > 1 else ''} {', '.join(repr(l.name) for l in other)} "
+                            f"{'are' if len(other) > 1 else 'is a'} {', '.join(kinds)} layer"
+                            f"{'s' if len(other) > 1 else ''}, which the project writer does not write "
+                            "(its members, spec pointer and one-value-per-group input column); run the "
+                            "model natively, or build such a layer in emergent")
         specs: list[tuple[Block, Block]] = []          # (value block, skeleton block) per spec
         made: dict[str, str] = {}
 

@@ -92,6 +92,9 @@ class NetworkConsts:
         self.lay_inhib["fb_dt"] = one / L(lambda p: p.layer.lay_inhib.fb_tau)
         self.lay_inhib["mva_zero"] = bool(np.all(self.lay_inhib["max_vs_avg"] == 0))
         self.lay_inhib_on = np.array([p.lay_inhib.on for p in self.inhib])
+        self.self_fb = U(lambda p: p.layer.inhib_misc.self_fb)           # (leabra.md 4.5)
+        self.self_dt = one / U(lambda p: p.layer.inhib_misc.self_tau)
+        self.has_self_fb = bool(np.any(self.self_fb != 0))
         self.all_inhib_on = bool(self.lay_inhib_on.all())
         # pools (unit groups) of 4-D layers with unit_gp_inhib on
         self.pools = []

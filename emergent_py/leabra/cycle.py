@@ -203,9 +203,19 @@ class CycleSteps:
                 self.lay["g_i"].take(r.unit_layer, out=r.gc_i)
             else:
                 r.gc_i[:] = gi_unit[r.sl]
-            if self.has_inhib:      # + adapt_gi * gi_syn (gi_self, gi_ex: 0, their mechanisms are off)
+            if self.has_self_fb:    # gi_self += self_dt * (self_fb * act - gi_self), previous act
+                t = r.tmp
+                np.multiply(r.self_fb, r.act, out=t)
+                np.subtract(t, r.gi_self, out=t)
+                np.multiply(r.self_dt, t, out=t)
+                np.add(r.gi_self, t, out=r.gi_self)
+            if self.has_inhib or self.has_self_fb:   # + adapt_gi * (gi_syn + gi_self) (gi_ex: 0, off)
                 adapt = self.lay["adapt_gi"].take(r.unit_layer)
-                r.gc_i += adapt * r.gi_syn
+                if not self.has_self_fb:
+                    inh = r.gi_syn
+                else:
+                    inh = r.gi_syn + r.gi_self if self.has_inhib else r.gi_self
+                r.gc_i += adapt * inh
             # conductances (g_e, g_l, g_i) as the rows of r.G (g_l fixed): x 1 is exact, skipped
             G = r.G
             g_e, g_i = G[0, 0], G[2, 0]
@@ -325,7 +335,7 @@ class _ActRun:
         n = sl.stop - sl.start
         self.sl = sl
         for v in ("net", "net_raw", "gc_i", "v_m_eq", "v_m", "spk_t", "I_net", "act_raw", "act_nd", "act",
-                  "act_eq", "da", "spike", "gi_raw", "gi_syn"):
+                  "act_eq", "da", "spike", "gi_raw", "gi_syn", "gi_self"):
             setattr(self, v, u[v][sl])
         self.pending_gi = net.pending_gi[sl]
         self.vv = net.unit_rows("v_m", "v_m_eq")[:, sl]
@@ -338,6 +348,7 @@ class _ActRun:
         self.unit_layer = np.repeat(np.arange(self.lay_lo, self.lay_hi), self.sizes)   # layer of each unit
         c = lambda x: const(x[sl] if isinstance(x, np.ndarray) else x, f)
         self.net_gain, self.net_rate = c(net.net_gain), c(net.net_rate)
+        self.self_fb, self.self_dt = c(net.self_fb), c(net.self_dt)
         self.unit_net_gain = self.net_gain.ndim == 0 and self.net_gain == 1
         self.net_ex = net.net_ex[sl]
         k = self.k = type("ActConsts", (), {})()

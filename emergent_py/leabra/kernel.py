@@ -268,6 +268,10 @@ def unsupported(net) -> str | None:
     inhib = [p.name for p in net.prjn_list if p.con.inhib]
     if inhib:
         return f"inhibitory projections (inhib=true: {', '.join(inhib)}) run on the numpy steps only"
+    self_fb = [l.name for l in net.lay_list if net.model.layer_params[l.name].layer.inhib_misc.self_fb != 0]
+    if self_fb:
+        return (f"inhib_misc.self_fb (layer{'s' if len(self_fb) > 1 else ''} {', '.join(self_fb)}) runs "
+                f"on the numpy steps only")
     return None
 
 

@@ -18,7 +18,14 @@ UNIT_VARS = (
     "gc_i", "gi_syn", "da", "avg_ss", "avg_s", "avg_m", "avg_l", "avg_l_lrn", "ru_avg_s_lrn",
     "su_avg_s_lrn", "act_avg", "act_q0", "act_q1", "act_q2", "act_q3", "act_q4", "act_m", "act_p",
     "act_dif", "ext", "targ", "bias_wt", "bias_fwt", "bias_dwt", "spike", "spk_t", "gi_raw",
+    # the input as applied (before a ScalarVal layer codes it into ext), and the ScalarVal
+    # value (emergent-prjns.md 4.4: unit 0 of each group; misc_2 the minus-phase value)
+    "ext_orig", "misc_1", "misc_2",
+    "gi_self",                  # self feedback inhibition (inhib_misc.self_fb, leabra.md 4.5)
 )
+#: unit variables added after run files and checkpoints were first written: a state without
+#: them (from before) loads with them 0, which they were (no ScalarVal layer could run then)
+LATER_UNIT_VARS = ("ext_orig", "misc_1", "misc_2", "gi_self")
 
 # layer-level records (the layer unit group), one value per layer
 LAYER_VARS = (
@@ -91,7 +98,6 @@ _IN_SCOPE = (
     ("layer", "inhib_adapt.on", False, "switch it off"),
     ("layer", "lay_gp_inhib.on", False, "switch it off"),
     ("layer", "del_inhib.on", False, "switch it off"),
-    ("layer", "inhib_misc.self_fb", 0.0, "use 0"),
     ("layer", "inhib_misc.fb_up_immed", False, "switch it off"),
     ("layer", "inhib_misc.net_thr", 0.0, "use 0"),
     ("layer", "cos_diff.lrate_mod", False, "switch it off"),

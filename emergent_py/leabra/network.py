@@ -24,9 +24,10 @@ from . import stats as _stats
 from .consts import NetworkConsts
 from .cycle import CycleSteps
 from .kernel import choose as choose_kernel
-from .layer import LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
+from .layer import LATER_UNIT_VARS, LAYER_VARS, UNIT_VARS, LayerView, check_unit_spec
 from .learn import Scratch
 from .projection import Projection, learn_quarters
+from .scalar_val import ScalarVals
 from .sums import seq_sum
 from .threads import effective_threads, parse_threads
 from .weights import init_weights
@@ -104,6 +105,7 @@ class Network(NetworkConsts, CycleSteps):
         self.recv_prjns = {l.name: [p for p in self.prjn_list if p.recv is l] for l in self.lay_list}
         self.send_prjns = {l.name: [p for p in self.prjn_list if p.send is l] for l in self.lay_list}
         self._build_consts()
+        self.scalar_vals = ScalarVals(self)      # the ScalarValLayerSpec layers (scalar_val.py)
         self._cycle_buffers()
         self._quarter_runs = []
         self._numpy_plan_stale = False  # the C kernel ran quarter_init: _numpy_plan before a numpy step
@@ -186,7 +188,8 @@ class Network(NetworkConsts, CycleSteps):
         for v in ("act", "act_eq", "act_nd", "act_raw"):
             u[v][:] = self.init_act
         for v in ("net_raw", "act_sent", "I_net", "gc_i", "gi_syn", "da", "act_q0", "act_q1", "act_q2",
-                  "act_q3", "act_q4", "act_m", "act_p", "act_dif", "ext", "targ", "spike", "gi_raw"):
+                  "act_q3", "act_q4", "act_m", "act_p", "act_dif", "ext", "targ", "spike", "gi_raw",
+                  "ext_orig", "misc_1", "misc_2", "gi_self"):
             u[v][:] = 0
         u["net"][:] = self.init_net
         u["v_m"][:] = self.init_vm
@@ -256,7 +259,7 @@ class Network(NetworkConsts, CycleSteps):
                         ("v_m_eq", self.init_vm)):
             x = u[v]
             x -= d * (x - init)
-        for v in ("gc_i", "gi_syn"):
+        for v in ("gc_i", "gi_syn", "gi_self"):
             u[v] -= d * u[v]
         for v in ("da", "I_net", "act_sent", "net_raw", "gi_raw", "act_q1", "act_q2", "act_q3", "act_q4",
                   "act_m", "act_p", "act_dif"):
@@ -271,32 +274,45 @@ class Network(NetworkConsts, CycleSteps):
             pool["fbi"] -= dec * pool["fbi"]
 
     def apply_inputs(self, row: int | dict) -> None:
-        """Init_InputData + apply one pattern row (leabra.md 1.2 steps 3-4).
+        """Init_InputData + apply one pattern row (leabra.md 1.2 steps 3-4): ``ext`` (and
+        ``ext_orig``) of input layers, ``targ`` of target and output layers; a ScalarVal layer's
+        value per group goes to its unit 0 (emergent-prjns.md 4.3).
 
-        ``row``: index into the model's patterns, or ``{layer name: (n_units,) array}``."""
+        ``row``: index into the model's patterns, or ``{layer name: (n_units,) array}``
+        (``(n_groups,)`` for a ScalarVal layer)."""
         u = self.units
         u["ext"][:] = 0
         u["targ"][:] = 0
+        u["ext_orig"][:] = 0
         self.ext_flag[:] = False
         for l in self.lay_list:
             if l.kind is LayerKind.HIDDEN:
                 continue
+            sv = l.name in self.scalar_vals
             if isinstance(row, dict):
                 if l.name not in row:
                     raise BackendError(f"trial input: no pattern for layer '{l.name}'")
                 vals = np.asarray(row[l.name], dtype=self.dtype).reshape(-1)
-                if vals.shape != (l.n,):
+                if sv and vals.shape != (l.spec.n_groups,):
+                    raise BackendError(f"trial input for ScalarVal layer '{l.name}': {vals.size} values, it "
+                                       f"takes one per coding group ({l.spec.n_groups})")
+                if not sv and vals.shape != (l.n,):
                     raise BackendError(f"trial input for layer '{l.name}': {vals.size} values, layer has {l.n} units")
             else:
                 vals = self.model.pattern_rows(l.name)[row]
             if l.kind is LayerKind.INPUT:
-                u["ext"][l.slice] = vals
                 self.ext_flag[l.index] = True
+            if sv:
+                self.scalar_vals.apply_input(self, l.name, vals)
+            elif l.kind is LayerKind.INPUT:
+                u["ext"][l.slice] = vals
+                u["ext_orig"][l.slice] = vals
             else:
                 u["targ"][l.slice] = vals
 
     def quarter_init(self) -> None:
-        """Quarter_Init (leabra.md 1.4): phase, target clamp, hard clamping, net-input scales."""
+        """Quarter_Init (leabra.md 1.4): phase, target clamp, hard clamping, net-input scales;
+        last, the ScalarVal layers code their value into ``ext`` (emergent-prjns.md 4.3)."""
         u = self.units
         self.phase = MINUS if self.quarter_n <= 2 else PLUS
         plus = self.phase == PLUS
@@ -304,6 +320,8 @@ class Network(NetworkConsts, CycleSteps):
         for l in self.lay_list:
             if l.kind is LayerKind.TARGET:
                 u["ext"][l.slice] = u["targ"][l.slice] if plus else 0
+                if plus:
+                    u["ext_orig"][l.slice] = u["targ"][l.slice]
         self.hard_clamped = self.clamp_hard & self.ext_flag
         self.unit_clamped = np.repeat(self.hard_clamped, self.sizes)
         for l in self.lay_list:
@@ -311,6 +329,8 @@ class Network(NetworkConsts, CycleSteps):
                 self._hard_clamp(l.slice)
         if self.use_ext_act.any():
             self._ext_act_avg()
+        if self.scalar_vals:            # (before the quarter's net input is taken from ext)
+            self.scalar_vals.quarter_init(self)
         self._free_runs()
         self._net_ex()
         self.compute_netin_scale()
@@ -399,17 +419,20 @@ class Network(NetworkConsts, CycleSteps):
         self._cycles(1)
 
     def _cycles(self, n: int) -> None:
-        """``n`` cycles of the current quarter, by the C kernel or the numpy steps."""
+        """``n`` cycles of the current quarter, by the C kernel or the numpy steps; then the
+        ScalarVal readout of the last of them (scalar_val.py: nothing else reads it)."""
         if self.kernel is None:
             with np.errstate(over="ignore"):       # exp in NXX1 far below threshold (-> 0)
                 for _ in range(n):
                     self._cycle()
-            return
-        done = self.kernel.run(n)
-        self.cycle_n += done
-        self.tot_cycle += done
-        if done < n:
-            self._check_finite()
+        else:
+            done = self.kernel.run(n)
+            self.cycle_n += done
+            self.tot_cycle += done
+            if done < n:
+                self._check_finite()
+        if self.scalar_vals:
+            self.scalar_vals.readout(self)
 
     def _cycle(self) -> None:
         self.send_netin_delta()
@@ -428,6 +451,8 @@ class Network(NetworkConsts, CycleSteps):
     def quarter_final(self) -> None:
         """Quarter_Final (leabra.md 1.6): layer averages, quarter records, cos_diff, dWt."""
         u, lay, q = self.units, self.lay, self.quarter_n
+        if q == 2 and self.scalar_vals:
+            self.scalar_vals.minus_end(self)         # misc_2: the minus-phase value
         if q == 2:
             lay["acts_m"][:] = lay["acts_avg"]
             self._avg_act_update("acts_m_avg", lay["acts_m"])
@@ -598,6 +623,9 @@ class Network(NetworkConsts, CycleSteps):
         if st.get("dtype") != np.dtype(self.dtype).name:
             raise BackendError(f"state dtype {st.get('dtype')} differs from this network's {np.dtype(self.dtype).name}")
         for k, v in self.units.items():
+            if k in LATER_UNIT_VARS and f"units/{k}" not in st:
+                v[...] = 0              # a state saved before these variables existed (layer.py)
+                continue
             v[...] = st[f"units/{k}"]
         for k, v in self.lay.items():
             v[...] = st[f"lay/{k}"]

@@ -31,20 +31,30 @@ def trial_stats(net) -> dict:
     """Trial statistics after the plus phase: network sse, cnt_err (0/1), cos_err, norm_err and
     ``<Layer>_lay_sse``, ``_lay_cos_err``, ``_lay_norm_err`` and ``_lay_bin_err`` (layer sse >
     cnt_err_tol) for every compared (target/output) layer; ``<Layer>_cos_diff``,
-    ``<Layer>_avg_act_diff``, ``net_cos_diff`` and ``net_avg_act_diff`` as emergent logs them."""
+    ``<Layer>_avg_act_diff``, ``net_cos_diff`` and ``net_avg_act_diff`` as emergent logs them.
+
+    A ScalarVal layer (scalar_val.py) gives its own sse (of its decoded values) and
+    ``<Layer>_val``, its minus-phase value; its cos_err and norm_err, which the specification
+    does not describe, are NaN, and so are the network's means over layers that include it."""
     u = net.units
     nspec = net.model.network_params.network
     row: dict = {}
     sses, coss, norms = [], [], []
+    svs = net.scalar_vals
     for l in net.lay_list:
+        if l.name in svs:
+            row[f"{l.name}_val"] = svs.value(net, l.name)
         if not net.is_comp[l.index]:
             continue
-        sse, cos, norm = layer_errors(u["act_m"][l.slice], u["targ"][l.slice], float(net.sse_tol[l.index]),
-                                      nspec.lstats.on_errs, nspec.lstats.off_errs)
-        if nspec.stats.sse_unit_avg:
-            sse /= l.n
-        if nspec.stats.sse_sqrt:
-            sse = float(np.sqrt(sse))
+        if l.name in svs:          # (sse_unit_avg, sse_sqrt: refused with such a layer)
+            sse, cos, norm = svs.sse(net, l.name, float(net.sse_tol[l.index])), np.nan, np.nan
+        else:
+            sse, cos, norm = layer_errors(u["act_m"][l.slice], u["targ"][l.slice], float(net.sse_tol[l.index]),
+                                          nspec.lstats.on_errs, nspec.lstats.off_errs)
+            if nspec.stats.sse_unit_avg:
+                sse /= l.n
+            if nspec.stats.sse_sqrt:
+                sse = float(np.sqrt(sse))
         row[f"{l.name}_lay_sse"] = sse
         row[f"{l.name}_lay_cos_err"] = cos
         row[f"{l.name}_lay_norm_err"] = norm

@@ -5,12 +5,14 @@ canonical JSON, :meth:`Model.to_json`). Construction validates everything once:
 
 * every sheet entry matches at least one object, and every parameter it sets exists on each
   object it matches;
-* patterns name existing non-hidden layers with fitting shapes, and every input and target
-  layer has patterns.
+* patterns name existing non-hidden layers with fitting shapes (one value per coding group for
+  a ScalarVal layer), and every input and target layer has patterns;
+* a ScalarVal layer's groups have the units its coding needs.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -19,11 +21,12 @@ import numpy as np
 
 from ..errors import SpecError, did_you_mean
 from .fields import ParamGroup, get_path, leaf_fields, to_dict, with_path
-from .network import LayerKind, Network
+from .network import LAYER_SPECS, LayerKind, Network
 from .patterns import Patterns
 from .runplan import RunPlan
 from .problems import problem
-from .sheet import TARGETS, Sel, Sheet, route
+from .scalar_val import check_scalar_val
+from .sheet import Sel, Sheet, route, targets
 
 SCHEMA = "emergent_py.model"
 SCHEMA_VERSION = 1
@@ -42,20 +45,24 @@ class Resolved:
         except KeyError:
             raise AttributeError(name) from None
 
+    def _targets(self, obj_type: str) -> list[tuple[str, str, type]]:
+        """The records with their own classes (a layer's spec type: LayerSpec or a subclass)."""
+        return [(r, prefix, type(self.records[r])) for r, prefix, _ in targets(obj_type)]
+
     def value(self, path: str, obj_type: str) -> Any:
-        record, sub, _ = route(obj_type, path)
+        record, sub, _ = route(obj_type, path, type(self.records["layer"]) if obj_type == "Layer" else None)
         return get_path(self.records[record], sub)
 
     def rows(self, obj_type: str) -> Iterable[tuple[str, Any, str]]:
         """``(path, value, source)`` for every leaf parameter."""
-        for record, prefix, cls in TARGETS[obj_type]:
+        for record, prefix, cls in self._targets(obj_type):
             for path, _ in leaf_fields(cls):
                 full = prefix + path
                 yield full, get_path(self.records[record], path), self.sources.get(full, DEFAULT)
 
 
-def _fresh(obj_type: str) -> Resolved:
-    return Resolved({record: cls() for record, _, cls in TARGETS[obj_type]})
+def _fresh(obj_type: str, layer_spec: type | None = None) -> Resolved:
+    return Resolved({record: cls() for record, _, cls in targets(obj_type, layer_spec)})
 
 
 def source_label(sheet: Sheet, index: int, sel: Sel) -> str:
@@ -70,7 +77,7 @@ def source_label(sheet: Sheet, index: int, sel: Sel) -> str:
 
 def resolve(network: Network, sheets: list[Sheet]) -> tuple[dict[str, Resolved], dict[str, Resolved], Resolved]:
     """Apply the sheets in order; return resolved layers, projections and network records."""
-    layers = {name: _fresh("Layer") for name in network.layers}
+    layers = {name: _fresh("Layer", lay.layer_spec) for name, lay in network.layers.items()}
     prjns = {name: _fresh("Prjn") for name in network.projections}
     net = _fresh("Network")
     objects = ([("Layer", l.name, l.classes, layers[l.name]) for l in network.layers.values()]
@@ -84,16 +91,26 @@ def resolve(network: Network, sheets: list[Sheet]) -> tuple[dict[str, Resolved],
                 problem(_no_match_message(network, sel, label))     # (validate: all of them at once)
                 continue
             for obj_type, name, _, res in hit:
+                spec = network.layers[name].layer_spec if obj_type == "Layer" else None
                 for path, value in sel.params.items():
-                    r = route(obj_type, path)
+                    r = route(obj_type, path, spec)
                     if r is None:
                         raise SpecError(f"{label}: parameter '{path}' does not exist on "
                                         f"{'layer' if obj_type == 'Layer' else 'projection'} '{name}', "
-                                        "which this selector also matches")
+                                        f"which this selector also matches{_spec_only(path, spec)}")
                     record, sub, _ = r
                     res.records[record] = with_path(res.records[record], sub, value)
                     res.sources[path] = label
     return layers, prjns, net
+
+
+def _spec_only(path: str, spec: type | None) -> str:
+    """`` (a LeabraLayerSpec layer; a member of ScalarValLayerSpec layers)`` for a layer path that
+    exists on other spec types only."""
+    if spec is None:
+        return ""
+    owners = [name for name, cls in LAYER_SPECS.items() if cls is not spec and route("Layer", path, cls)]
+    return f" (a {spec.EMERGENT_TYPE} layer; a member of {', '.join(owners)} layers)" if owners else ""
 
 
 def _no_match_message(network: Network, sel: Sel, label: str) -> str:
@@ -138,6 +155,9 @@ class Model:
         self.notes = [str(n) for n in notes]
         self._check_patterns()
         self.layer_params, self.prjn_params, self.network_params = resolve(network, sheets)
+        for lay in network.layers.values():
+            if lay.is_scalar_val:
+                check_scalar_val(lay, self.layer_params[lay.name].layer)
 
     @property
     def name(self) -> str:
@@ -153,8 +173,12 @@ class Model:
             if lay.kind is LayerKind.HIDDEN:
                 raise SpecError(f"Patterns: layer '{lname}' is hidden; only input, target and output "
                                 "layers take patterns (set kind= on the layer)")
-            shape = pats[lname].shape[1:]
-            if shape != lay.shape and not (len(shape) == 1 and shape[0] == lay.n_units):
+            shape, want = pats[lname].shape[1:], lay.input_shape
+            if shape != want and not (len(shape) == 1 and shape[0] == math.prod(want)):
+                if lay.is_scalar_val:
+                    raise SpecError(f"Patterns['{lname}']: pattern shape {shape} does not fit "
+                                    f"ScalarVal layer '{lname}' of shape {lay.shape}: its column holds "
+                                    f"one value per coding group, shape {want} (or ({lay.n_groups},))")
                 raise SpecError(f"Patterns['{lname}']: pattern shape {shape} does not fit layer "
                                 f"'{lname}' of shape {lay.shape}")
         for lay in net.layers.values():
@@ -163,7 +187,8 @@ class Model:
                                 f"no column for it (have: {', '.join(pats.layers)})")
 
     def pattern_rows(self, layer: str) -> np.ndarray:
-        """Patterns of ``layer`` as a ``(n_trials, n_units)`` float32 array."""
+        """Patterns of ``layer`` as a ``(n_trials, n_units)`` float32 array (``(n_trials,
+        n_groups)`` for a ScalarVal layer: one value per coding group)."""
         arr = self.patterns[layer]
         return arr.reshape(arr.shape[0], -1)
 

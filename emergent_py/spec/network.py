@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import Iterator, Union
 
 from ..errors import SpecError, did_you_mean
+from .params import LayerSpec
+from .scalar_val import ScalarValLayerSpec
+
+#: the layer spec types a layer can have (``Layer(spec_type=...)``) -> their parameter record
+LAYER_SPECS: dict[str, type] = {cls.EMERGENT_TYPE: cls for cls in (LayerSpec, ScalarValLayerSpec)}
+DEFAULT_LAYER_SPEC = LayerSpec.EMERGENT_TYPE
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -54,11 +60,15 @@ class Layer:
     shape : (Y, X) or (GY, GX, UY, UX) positive ints
     kind : LayerKind or its name ("input", "hidden", "target", "output")
     cls : optional class label(s) for ``.Class`` selectors, space separated
+    spec_type : the emergent layer spec type, one of :data:`LAYER_SPECS`: ``"LeabraLayerSpec"``
+        (default) or ``"ScalarValLayerSpec"`` (one value per unit group, :mod:`.scalar_val`);
+        it chooses the layer's parameter record (``scalar.rep`` ... exist on ScalarVal layers only)
     """
     name: str
     shape: tuple[int, ...]
     kind: LayerKind = LayerKind.HIDDEN
     cls: str = ""
+    spec_type: str = DEFAULT_LAYER_SPEC
 
     def __post_init__(self) -> None:
         check_name(self.name, "Layer")
@@ -71,6 +81,26 @@ class Layer:
         object.__setattr__(self, "kind", LayerKind.parse(self.kind, where))
         if not isinstance(self.cls, str):
             raise SpecError(f"{where}: cls must be a string of class labels, got {self.cls!r}")
+        if self.spec_type not in LAYER_SPECS:
+            raise SpecError(f"{where}: spec_type {self.spec_type!r} is not one of {', '.join(LAYER_SPECS)}."
+                            + did_you_mean(str(self.spec_type), LAYER_SPECS))
+
+    @property
+    def layer_spec(self) -> type:
+        """The parameter record class of the layer's spec type (LayerSpec or a subclass)."""
+        return LAYER_SPECS[self.spec_type]
+
+    @property
+    def is_scalar_val(self) -> bool:
+        return self.spec_type == ScalarValLayerSpec.EMERGENT_TYPE
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of the layer's input column: its shape, or for a ScalarVal layer one value
+        per coding group, ``(1, 1)`` or ``(GY, GX, 1, 1)``."""
+        if not self.is_scalar_val:
+            return self.shape
+        return (1, 1) if len(self.shape) == 2 else (self.shape[0], self.shape[1], 1, 1)
 
     @property
     def n_units(self) -> int:
@@ -182,9 +212,10 @@ class Network:
 
     # -- building
     def layer(self, name: str, shape: tuple[int, ...], kind: str | LayerKind = "hidden",
-              cls: str = "") -> Layer:
+              cls: str = "", spec_type: str = DEFAULT_LAYER_SPEC) -> Layer:
         """Add and return a new layer."""
-        return self.add_layer(Layer(name, tuple(shape) if isinstance(shape, list) else shape, kind, cls))
+        return self.add_layer(Layer(name, tuple(shape) if isinstance(shape, list) else shape, kind, cls,
+                                    spec_type))
 
     def add_layer(self, layer: Layer) -> Layer:
         if layer.name in self.layers:
@@ -233,6 +264,8 @@ class Network:
         return {
             "name": self.name,
             "layers": [{"name": l.name, "shape": list(l.shape), "kind": l.kind.value, "cls": l.cls}
+                       # (spec_type only where it is not the default: older models' JSON text stays)
+                       | ({"spec_type": l.spec_type} if l.spec_type != DEFAULT_LAYER_SPEC else {})
                        for l in self.layers.values()],
             "projections": [{"name": p.name, "send": p.send, "recv": p.recv, "cls": p.cls,
                              "pattern": {"type": type(p.pattern).__name__, **dataclasses.asdict(p.pattern)}}
@@ -244,7 +277,8 @@ class Network:
         try:
             net = cls(data["name"])
             for l in data["layers"]:
-                net.add_layer(Layer(l["name"], tuple(l["shape"]), l["kind"], l.get("cls", "")))
+                net.add_layer(Layer(l["name"], tuple(l["shape"]), l["kind"], l.get("cls", ""),
+                                    l.get("spec_type", DEFAULT_LAYER_SPEC)))
             for p in data["projections"]:
                 pat = dict(p["pattern"])
                 kind = pat.pop("type")

@@ -15,7 +15,7 @@ from typing import Any
 
 from .fields import get_path, leaf_fields
 from .model import Model
-from .network import Full
+from .network import DEFAULT_LAYER_SPEC, Full
 from .sheet import TARGETS
 
 
@@ -33,6 +33,8 @@ def model_source(model: Model, patterns_file: str, doc: str = "") -> str:
            f"    net = Network({net.name!r})"]
     for lay in net.layers.values():
         cls = f", cls={lay.cls!r}" if lay.cls else ""
+        if lay.spec_type != DEFAULT_LAYER_SPEC:
+            cls += f", spec_type={lay.spec_type!r}"
         out.append(f"    net.layer({lay.name!r}, {lay.shape!r}, kind={lay.kind.value.lower()!r}{cls})")
     for p in net.projections.values():
         extra = (f", cls={p.cls!r}" if p.cls else "") + (
@@ -82,10 +84,13 @@ def _entries(model: Model) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _non_default(res, obj_type: str) -> dict[str, Any]:
+    """The values that differ from the defaults of each record's own class (a ScalarVal layer's
+    from ScalarValLayerSpec's: its gi 2.2 is a default there)."""
     out = {}
-    for record, prefix, cls in TARGETS[obj_type]:
-        default = cls()
+    for record, prefix, _ in TARGETS[obj_type]:
         got = res.records[record]
+        cls = type(got)
+        default = cls()
         for path, _ in leaf_fields(cls):
             a, b = get_path(got, path), get_path(default, path)
             if a != b:

@@ -12,7 +12,9 @@ Selectors::
     Layer.Class  Layer#Name  Prjn.Class  Prjn#Name    restricted to one type
 
 Layer entries set unit-spec members (``act.gain``), layer-spec members (``lay_inhib.gi``) and,
-with the prefix ``bias.``, bias-spec members. Projection entries set con-spec members
+with the prefix ``bias.``, bias-spec members; a layer's spec type (``Layer(spec_type=...)``)
+adds its own members (``scalar.rep`` on ScalarValLayerSpec layers), which exist on those layers
+only. Projection entries set con-spec members
 (``wt_scale.rel``). The ``Network`` entry sets network members (``stats.cnt_err_tol``).
 Every name is checked when the entry is built; a selector that matches nothing is an error when
 the model is resolved.
@@ -27,6 +29,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import SpecError, did_you_mean
 from .fields import check_value, find_leaf, leaf_fields
+from .network import LAYER_SPECS
 from .params import BiasSpec, ConSpec, LayerSpec, NetworkSpec, UnitSpec
 from .problems import problem
 
@@ -40,13 +43,22 @@ TARGETS: dict[str, list[tuple[str, str, type]]] = {
 }
 
 
-def valid_paths(obj_type: str) -> list[str]:
-    return [prefix + p for _, prefix, cls in TARGETS[obj_type] for p, _ in leaf_fields(cls)]
+def targets(obj_type: str, layer_spec: type | None = None) -> list[tuple[str, str, type]]:
+    """The records of an object type; for a layer, with the record class of its spec type
+    (``layer_spec``, default LayerSpec)."""
+    if obj_type == "Layer" and layer_spec is not None:
+        return [(r, p, layer_spec if r == "layer" else cls) for r, p, cls in TARGETS["Layer"]]
+    return TARGETS[obj_type]
 
 
-def route(obj_type: str, path: str) -> tuple[str, str, Any] | None:
-    """Return ``(record, path_in_record, field)`` for a dotted path on an object type, or None."""
-    for record, prefix, cls in TARGETS[obj_type]:
+def valid_paths(obj_type: str, layer_spec: type | None = None) -> list[str]:
+    return [prefix + p for _, prefix, cls in targets(obj_type, layer_spec) for p, _ in leaf_fields(cls)]
+
+
+def route(obj_type: str, path: str, layer_spec: type | None = None) -> tuple[str, str, Any] | None:
+    """Return ``(record, path_in_record, field)`` for a dotted path on an object type (a layer of
+    spec type ``layer_spec``: LayerSpec by default), or None."""
+    for record, prefix, cls in targets(obj_type, layer_spec):
         if prefix and not path.startswith(prefix):
             continue
         f = find_leaf(cls, path[len(prefix):])
@@ -87,10 +99,12 @@ class Sel:
         if not isinstance(path, str):
             raise SpecError(f"selector '{self.sel}': parameter names are strings, got {path!r}")
         types = self.types
-        routes = {t: route(t, path) for t in types}
+        # (a layer path may belong to one spec type only: resolving says which layers lack it)
+        routes = {(t, spec): route(t, path, spec) for t in types
+                  for spec in (LAYER_SPECS.values() if t == "Layer" else (None,))}
         hits = {t: r for t, r in routes.items() if r is not None}
         if not hits:
-            choices = [p for t in types for p in valid_paths(t)]
+            choices = list(dict.fromkeys(p for t, spec in routes for p in valid_paths(t, spec)))
             raise SpecError(f"selector '{self.sel}': unknown parameter '{path}'."
                             + (did_you_mean(path, choices) or
                                f" Parameters of {'/'.join(types)} are e.g. {', '.join(choices[:4])}; "

@@ -164,6 +164,22 @@ def test_projection_type_the_template_lacks_is_named(template, reference):
     assert prj.value("spec.type") == "OneToOnePrjnSpec"
 
 
+def test_scalar_val_layers_are_refused_by_name(template, reference):
+    """The writer does not write ScalarValLayerSpec layers: it says so, naming each, instead of
+    writing a plain LeabraLayerSpec (a different model)."""
+    net = Network("SVNet")
+    net.layer("In", (2, 2), kind="input")
+    net.layer("Val", (1, 3), kind="target", spec_type="ScalarValLayerSpec")
+    net.layer("Val2", (1, 11), kind="target", spec_type="ScalarValLayerSpec")
+    net.connect("In", "Val")
+    net.connect("In", "Val2")
+    pats = Patterns({"In": np.zeros((1, 2, 2)), "Val": [[[0.5]]], "Val2": [[[0.5]]]})
+    with pytest.raises(SpecError, match=r"layers 'Val', 'Val2' are ScalarValLayerSpec layers, which the "
+                                        r"project writer does not write"):
+        generate(Model(net, None, pats), template,
+                 prototypes=[reference / "cemer/demo/leabra/scalar_val_test.proj"])
+
+
 def test_exact_float_patterns_and_4d_layers(template, tmp_path):
     net = Network("Pools")
     net.layer("In", (2, 3, 2, 2), kind="input")

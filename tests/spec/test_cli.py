@@ -68,6 +68,16 @@ def test_params_shows_each_records_own_defaults(capsys):
     assert values["bias.rnd.mean"] == "0.0" and values["bias.rnd.var"] == "0.0"
 
 
+def test_params_lists_a_layer_spec_types_own_members(capsys):
+    assert main(["params", "Layer"]) == 0
+    out = capsys.readouterr().out
+    head = "Layer selectors, ScalarValLayerSpec layers only (spec_type='ScalarValLayerSpec'"
+    assert head in out
+    own = {l.split()[0]: l.split()[1] for l in out.split(head, 1)[1].splitlines()[1:]}
+    assert own["lay_inhib.gi"] == "2.2" and own["scalar.rep"] == "LOCALIST" and own["unit_range.min"] == "-0.5"
+    assert "act.gain" not in own and "lay_inhib.ff" not in own          # LeabraLayerSpec's, unchanged
+
+
 BAD_MODEL = '''
 from emergent_py import Full, Network, Patterns, RunPlan, Sheet
 
