@@ -368,9 +368,10 @@ def wt_balance(cc: ConConsts, wt, mask, wb_inc, wb_dec, act_avg) -> None:
     if mask is not None:
         use &= mask
     cnt = use.sum(axis=0)
-    # in connection order, one rounding per synapse (numpy's sum along axis 0 is sequential, except
-    # for a single receiver, where it is pairwise)
-    tot = seq_sum(np.where(use, wt, dt(0)), axis=0)
+    # in connection order, one rounding per synapse: numpy adds the rows of a C-ordered matrix one
+    # after another (and 3x faster than seq_sum), but a single column pairwise
+    kept = np.where(use, wt, dt(0))
+    tot = kept.sum(axis=0, dtype=wt.dtype) if wt.shape[1] > 1 else seq_sum(kept, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         avg = np.where(cnt > 0, tot / np.maximum(cnt, 1).astype(wt.dtype), dt(0)).astype(wt.dtype)
     one, two = dt(1), dt(2)

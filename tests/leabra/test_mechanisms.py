@@ -180,14 +180,14 @@ def _wt_bal_by_hand(wt, act_avg, b):
     return np.array(inc, f), np.array(dec, f)
 
 
-@pytest.mark.parametrize("n_recv", [1, 3])
+@pytest.mark.parametrize("n_recv", [1, 2, 3, 625])
 def test_weight_balance_adds_each_receivers_synapses_in_order(n_recv):
     """The mean weight of a receiver's synapses (>= avg_thr) is a float32 sum in connection order,
     also for a projection into one unit, where numpy's sum along the senders is pairwise (its
     last bits differ from emergent's loop for 5000 senders)."""
     rng = np.random.default_rng(3)
     wt = (rng.random((5000, n_recv)) * 0.7 + 0.1).astype(np.float32)
-    act_avg = np.array([0.1, 0.3, 0.5][:n_recv], np.float32)
+    act_avg = np.resize(np.array([0.1, 0.3, 0.5], np.float32), n_recv)
     cc = ConConsts(ConSpec(), np.float32)
     inc, dec = np.ones(n_recv, np.float32), np.ones(n_recv, np.float32)
     wt_balance(cc, wt, None, inc, dec, act_avg)
