@@ -7,7 +7,9 @@ measures in the same run what the machine itself allows: T independent one-threa
 side by side (shared caches, memory bandwidth, and on a shared machine the other users' load),
 the bound being T x (one run's ms) / (the slowest of the T side-by-side runs' ms). Repeats
 alternate all measurements so that a change in the machine's load hits each of them; the best
-of each is reported. Every run is a subprocess (``python -m emergent_py.leabra.bench_threads
+of each is reported, and beside it the median over the repeats of each repeat's own ratios (on
+a noisy shared machine the best one-thread run is a luckier pick than the best T-thread run,
+which needs T fast CPUs at once). Every run is a subprocess (``python -m emergent_py.leabra.bench_threads
 --child ...``), so the one-thread baseline and the side-by-side runs start alike.
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -117,6 +120,19 @@ def measure(sizes: list[tuple[str, int]], thread_counts: list[int], repeat: int,
                   + f" {best['cpu_ms']:8.2f}"
                   + (f"   ({best['note'].split(':')[0]}: too small to split)" if best["note"] else ""),
                   file=out, flush=True)
+        for t in thread_counts:       # each repeat's own ratios: its runs ran minutes apart at most
+            if t == 1 or 1 not in runs:
+                continue
+            pair = [o["ms_per_trial"] / r["ms_per_trial"] for o, r in zip(runs[1], runs[t])]
+            row = next(r for r in rows if r["size"] == name and r["threads_requested"] == t)
+            row["median_speedup"] = statistics.median(pair)
+            text = f"        median of the {repeat} repeats' own ratios at {t} threads: speedup {row['median_speedup']:.2f}"
+            if t in bounds:
+                own = [t * o["ms_per_trial"] / b for o, b in zip(runs[1], bounds[t])]
+                row["median_bound"] = statistics.median(own)
+                row["median_of_bound"] = statistics.median(x / y for x, y in zip(pair, own))
+                text += f", bound {row['median_bound']:.2f}, of bound {row['median_of_bound']:.0%}"
+            print(text, file=out, flush=True)
         print("        all repeats, ms/trial: " + ", ".join(
             f"{t} thread(s) {[round(r['ms_per_trial'], 2) for r in runs[t]]}" for t in thread_counts)
             + "".join(f"; {t} one-thread runs side by side {[round(x, 2) for x in b]}" for t, b in bounds.items()),

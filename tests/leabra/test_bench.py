@@ -45,10 +45,14 @@ def test_bench_threads_table_with_the_side_by_side_bound(capsys):
     assert one[:5] == ["N12", "12", str(7 * 144), "1", "1"] and one[6] == "1.00"
     assert two[:5] == ["N12", "12", str(7 * 144), "2", "1"] and "too small to split" in out[3]
     assert float(two[5]) > 0 and float(two[6]) > 0
+    median = out[4].split()
+    assert out[4].startswith("        median of the 1 repeats' own ratios at 2 threads: speedup ")
+    assert float(median[median.index("speedup") + 1].rstrip(",")) == float(two[6])   # one repeat: the same
     if len(os.sched_getaffinity(0)) >= 2:        # the bound needs 2 CPUs to run the pair on
-        assert float(two[7]) > 0 and "2 one-thread runs side by side" in out[4]
+        assert float(two[7]) > 0 and "2 one-thread runs side by side" in out[5]
+        assert float(median[median.index("bound") + 1].rstrip(",")) == float(two[7])
     else:
-        assert two[7] == "-"
+        assert two[7] == "-" and "bound" not in out[4]
 
 
 def test_bench_threads_bad_list_is_one_line(capsys):
