@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecError
+from ._proj_inputs import add_input_arguments
 
 NAME = "import-proj"
 ORDER = 61
@@ -33,9 +34,8 @@ def add_arguments(p) -> None:
                         "(default: refuse the project, naming them)")
     p.add_argument("--network", type=int, default=0, metavar="N",
                    help="index of the network in the project's .networks (default 0)")
-    p.add_argument("--table", metavar="NAME",
-                   help="input data table to take the patterns from (default: the LeabraTrain "
-                        "program's input_data, else the first table)")
+    add_input_arguments(p, "input data table to take the patterns from (default: the LeabraTrain "
+                           "program's input_data, else the first table)")
     p.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists (default: refuse)")
 
 
@@ -56,7 +56,7 @@ def run(args) -> int:
         if f.exists() and not args.force:
             raise SpecError(f"-o {out}: {f} exists; pass --force to overwrite it")
     r = import_project(args.project, network=args.network, skip_unsupported=args.skip_unsupported,
-                       table=args.table)
+                       table=args.table, patterns=args.patterns)
     model = r.model
     for note in model.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -13,6 +13,7 @@ from ..leabra.record import CYCLE_VARS, parse_record
 from ..leabra.run import Run
 from ..progress import MAX_PROGRESS_LINES, ProgressStream, default_every, due as progress_due
 from ..spec import load_model
+from ._proj_inputs import add_input_arguments
 
 NAME = "run"
 ORDER = 20
@@ -122,9 +123,8 @@ def add_arguments(p) -> None:
                    help="with -o: the final weights written are those after the last trial's pending "
                         "weight change (emergent's Compute_Weights after the run, its *_afterCW "
                         "files); default off: as emergent saves them after an on-line run, without it")
-    p.add_argument("--table", metavar="NAME", default=None,
-                   help="SPEC an emergent .proj: train on its DataTable NAME (default: the table its "
-                        "programs select; `emergent-py show` lists the candidates)")
+    add_input_arguments(p, "SPEC an emergent .proj: train on its DataTable NAME (default: the table its "
+                           "programs select; `emergent-py show` lists the candidates)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.add_argument("--progress-every", type=int, metavar="N", default=None,
                    help="a progress line every N epochs, and for the first and the last one (default: "
@@ -230,7 +230,7 @@ def _run(args, dmem) -> int:
             raise SpecError("--weights starts a run from given weights; --resume continues one from its "
                             "checkpoint: pass one of them")
         record = parse_record(args.record)
-        model = load_model(args.spec, table=args.table)
+        model = load_model(args.spec, table=args.table, patterns=args.patterns)
         if writes:
             for note in model.notes:        # e.g. what an import left out: never silently
                 print(f"note: {note}", file=sys.stderr)

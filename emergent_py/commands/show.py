@@ -6,6 +6,7 @@ from ..spec import load_model
 from ..spec.loader import spec_path
 from ..spec.model import DEFAULT, Model
 from ..spec.network import DEFAULT_LAYER_SPEC
+from ._proj_inputs import add_input_arguments
 
 NAME = "show"
 ORDER = 10
@@ -21,19 +22,18 @@ def add_arguments(p) -> None:
     p.add_argument("spec", metavar="SPEC", help="model file, project folder or model .json")
     p.add_argument("--changed", action="store_true", help="only parameters set by a sheet")
     p.add_argument("--json", action="store_true", help="print the canonical model JSON instead")
-    p.add_argument("--table", metavar="NAME", default=None,
-                   help="SPEC an emergent .proj: use its DataTable NAME (default: the table its "
-                        "programs select)")
+    add_input_arguments(p, "SPEC an emergent .proj: use its DataTable NAME (default: the table its "
+                           "programs select)")
 
 
 def run(args) -> int:
     project = None
     if str(args.spec).endswith((".proj", ".proj.gz")):     # the import's report: table, conversions
         from ..emergent.project import import_project
-        project = import_project(spec_path(args.spec), table=args.table)
+        project = import_project(spec_path(args.spec), table=args.table, patterns=args.patterns)
         model = project.model
     else:
-        model = load_model(args.spec, table=args.table)
+        model = load_model(args.spec, table=args.table, patterns=args.patterns)
     if args.json:
         print(model.to_json(), end="")
         return 0

@@ -17,6 +17,7 @@ from ..hpc.profile import available_profiles, load_profile
 from ..hpc.request import ENGINES, Resources, check_request, parse_extra
 from ..hpc.sweep import expand, parse_seeds, parse_sweep, shadowed
 from ..spec import load_model
+from ._proj_inputs import add_input_arguments
 
 NAME = "submit"
 ORDER = 40
@@ -95,9 +96,8 @@ def add_arguments(p) -> None:
                    help="serial runs side by side on one node where the partition gives whole nodes "
                         "(default: one per core the runs' -n leaves; docs/hpc.md 'Packing')")
     p.add_argument("--dry-run", action="store_true", help="write the job folder, print the script, submit nothing")
-    p.add_argument("--table", metavar="NAME", default=None,
-                   help="SPEC an emergent .proj: its DataTable NAME holds the patterns (default: the "
-                        "table its programs select)")
+    add_input_arguments(p, "SPEC an emergent .proj: its DataTable NAME holds the patterns (default: the "
+                           "table its programs select)")
 
 
 def run(args) -> int:
@@ -107,12 +107,13 @@ def run(args) -> int:
         raise SubmitError("--tool names an NSG tool: add --nsg")
     if not args.nsg:
         profile = load_profile(args.cluster)
-    model = load_model(args.spec, table=args.table)
+    model = load_model(args.spec, table=args.table, patterns=args.patterns)
     sweeps = [parse_sweep(s, override=args.sweep_override) for s in args.sweep or ()]
     for shadow in shadowed(model, sweeps):       # said before anything is written
         warnings.warn(shadow.message())
     points = expand(sweeps, parse_seeds(args.seeds, model.plan.seed),
-                    build=lambda kwargs: load_model(args.spec, build_kwargs=kwargs, table=args.table))
+                    build=lambda kwargs: load_model(args.spec, build_kwargs=kwargs, table=args.table,
+                                                   patterns=args.patterns))
     if args.nsg:
         from . import _nsg
         return _nsg.submit(args, model, points)

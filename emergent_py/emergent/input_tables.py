@@ -87,7 +87,8 @@ def select_table(dump: Dump, where: str, layers: list[str], name: str | None = N
         tbl = dump.try_find(".data.gp[0][0]")
         if tbl is None:
             raise SpecError(f"{where}: no input data table (.data.gp[0][0] is missing and no "
-                            "LeabraTrain input_data names one); pass patterns=")
+                            "LeabraTrain input_data names one); give its input patterns: "
+                            "--patterns FILE.dat (load_project(..., patterns=))")
         choice = TableChoice(tbl, ".data.gp[0][0] (no LeabraTrain input_data names a table)", fits)
     if not choice.warning and len(fits) > 1 and not choice.settled:
         others = [n for n in fits if n != choice.table.name]
@@ -170,8 +171,8 @@ def table_patterns(tbl: Block, layers: list[str], where: str, base: Path) -> Pat
     if not data or not n_rows:
         raise SpecError(f"{where} holds no saved rows for the input layers "
                         f"({', '.join(layers)}) and auto-loads no file (the project "
-                        "may generate its inputs at run time); pass patterns= (a Patterns or "
-                        "a .dat file)")
+                        "may generate its inputs at run time); give its input patterns: "
+                        "--patterns FILE.dat (load_project(..., patterns=): a Patterns or a .dat)")
     valid = row_indexes(tbl, n_rows, where)
     if valid is not None:
         data = {k: v[valid] for k, v in data.items()}

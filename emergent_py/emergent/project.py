@@ -373,8 +373,8 @@ class ProjectReader:
             pats = grouped_patterns(self.table_patterns(choice.table, net), net)
         elif isinstance(patterns, Patterns):
             pats = patterns
-        else:
-            pats = Patterns.from_dat(str(patterns))
+        else:          # a .dat the user gives (--patterns): flat columns of grouped layers as tables
+            pats = grouped_patterns(Patterns.from_dat(str(patterns)), net)
         plan = self.run_plan(net_blk)
         notes = [f"imported from {self.path.name}: left out {s}" for s in skipped if not s.endswith(": off")]
         try:
@@ -383,7 +383,8 @@ class ProjectReader:
             raise SpecError(f"{self.path}: {e}") from e
         return ImportedProject(model, self.path, dump.version, skipped, missing, table_name,
                                emergent_names, conversions=[describe(s) for s in conv or ()],
-                               table_how=choice.how if choice else "",
+                               table_how=choice.how if choice else ("" if isinstance(patterns, Patterns)
+                                                                     else f"--patterns {patterns}"),
                                tables=choice.candidates if choice else [])
 
     # -- layers and projections

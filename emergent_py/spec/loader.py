@@ -33,15 +33,25 @@ def spec_path(spec: str | os.PathLike) -> Path:
 
 
 def load_model(spec: str | os.PathLike, table: str | None = None,
-               build_kwargs: dict | None = None) -> Model:
+               build_kwargs: dict | None = None, patterns: str | os.PathLike | None = None) -> Model:
     """Load and validate the model named by SPEC; errors name the file. ``table``: for an
     emergent ``.proj``, the name of the input DataTable to use instead of the one its programs
-    select (CLI ``--table``). ``build_kwargs`` are passed to a model file's ``build()`` (a sweep
-    over them: ``submit --sweep build:NAME=...``)."""
+    select (CLI ``--table``); ``patterns``: for a ``.proj``, a ``.dat`` file of input patterns to
+    use instead of its tables (CLI ``--patterns``). ``build_kwargs`` are passed to a model file's
+    ``build()`` (a sweep over them: ``submit --sweep build:NAME=...``)."""
     path = spec_path(spec)
-    if table is not None and not path.name.endswith((".proj", ".proj.gz")):
+    is_proj = path.name.endswith((".proj", ".proj.gz"))
+    if table is not None and not is_proj:
         raise SpecError(f"--table {table}: only an emergent .proj has data tables to choose from; "
                         f"{path} is not one")
+    if patterns is not None and not is_proj:
+        raise SpecError(f"--patterns {patterns}: only for an emergent .proj SPEC ({path} is not one); "
+                        "a model file's build() loads its own patterns")
+    if patterns is not None and table is not None:
+        raise SpecError(f"--patterns {patterns} and --table {table}: the patterns come from one of them; "
+                        "pass one")
+    if patterns is not None and not os.path.isfile(patterns):
+        raise SpecError(f"--patterns {patterns}: no such file")
     if build_kwargs and path.suffix != ".py":
         raise SpecError(f"{path}: build() arguments ({', '.join(build_kwargs)}) need a Python model "
                         "file with build(), not a .json or .proj model")
@@ -52,7 +62,7 @@ def load_model(spec: str | os.PathLike, table: str | None = None,
             reraise_naming_file(e, path)
     if path.name.endswith((".proj", ".proj.gz")):      # an emergent project: import its network
         from ..emergent.project import load_project
-        return load_project(path, table=table)
+        return load_project(path, table=table, patterns=patterns)
     if path.suffix != ".py":
         raise SpecError(f"{path}: a model is a .py file with build() or a .json model file")
     module = import_model_file(path)

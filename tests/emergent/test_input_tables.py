@@ -159,3 +159,25 @@ def test_run_trains_on_the_table_asked_for(reference, tmp_path):
         np.testing.assert_array_equal(r.model.pattern_rows("Input"), hard.pattern_rows("Input"))
         assert [s.name for s in r.model.sheets] == ["emergent", "emergent-conversions"]
     assert main(["run", "projects/BasicLeabraTest", "--table", "X", "-q"]) == 2
+
+
+def test_run_trains_on_the_patterns_given(reference, tmp_path, capsys):
+    """--patterns FILE.dat: a project's inputs from a file (for projects that make them at run
+    time); the run file holds exactly those rows; the option is refused where it means nothing."""
+    from emergent_py.emergent.dat import write_dat
+    from emergent_py.results import RunFile
+    rng = np.random.default_rng(5)
+    inp, out_pats = (rng.random((3, 1, 4)) > 0.5).astype(np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0]][:, None]
+    dat = tmp_path / "mine.dat"
+    write_dat(dat, {"Name": np.array(["a", "b", "c"]), "Input": inp, "Output": out_pats})
+    out = tmp_path / "mine.h5"
+    assert main(["run", str(reference / ERR), "--patterns", str(dat), "--epochs", "1", "-q", "-o", str(out)]) == 0
+    with RunFile(out) as r:
+        np.testing.assert_array_equal(r.model.pattern_rows("Input"), inp.reshape(3, 4))
+        assert r.model.patterns.names == ["a", "b", "c"]
+    assert main(["show", str(reference / ERR), "--patterns", str(dat)]) == 0
+    assert main(["run", "projects/BasicLeabraTest", "--patterns", str(dat), "-q"]) == 2
+    assert "--patterns" in capsys.readouterr().err
+    assert main(["run", str(reference / ERR), "--patterns", str(dat), "--table", "HardEnv", "-q"]) == 2
+    assert main(["run", str(reference / ERR), "--patterns", str(tmp_path / "none.dat"), "-q"]) == 2
+    assert "no such file" in capsys.readouterr().err

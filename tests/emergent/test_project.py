@@ -67,7 +67,7 @@ def test_err_driven_hidden_uses_the_programs_table(reference):
 
 
 def test_leabra_bench_generates_inputs_at_run_time(reference):
-    with pytest.raises(SpecError, match=r"StdInputData' holds no saved rows .* pass patterns="):
+    with pytest.raises(SpecError, match=r"StdInputData' holds no saved rows .* --patterns FILE.dat"):
         load_project(reference / "projects/leabra_bench.proj")
     pats = Patterns.random(3, {"Input": (32, 32), "Output": (32, 32)}, seed=2)
     m = load_project(reference / "projects/leabra_bench.proj", patterns=pats)
