@@ -84,6 +84,8 @@ typedef struct {
     const int64_t *lay_pool0, *lay_npools;        /* per layer: its first pool and pool count */
     const real *pc;                               /* PC_COUNT x n_pools */
     real *p[P_COUNT];                             /* pool state, n_pools each */
+    double *sent_per_cycle;                       /* n_layers: each layer's senders per cycle in the
+                                                   * last call (make_recv_blocks' costs) */
 } Net;
 
 /* ---------------------------------------------------------------------------------------------
@@ -349,12 +351,20 @@ ON_ITS_OWN static void send_rows(real *restrict out, const real *wt, int64_t nr,
         for (int64_t j = 0; j < ncols; j++)
             out[j] = (((out[j] + e0 * w0[j]) + e1 * w1[j]) + e2 * w2[j]) + e3 * w3[j];
     }
-    for (; k < cnt; k++) {
-        const real e = delta[k] * scale;
-        const real *restrict w = wt + idx[k] * nr;
+    /* the last one to three senders in one pass as well */
+    const real e0 = cnt - k > 0 ? delta[k] * scale : 0, e1 = cnt - k > 1 ? delta[k + 1] * scale : 0;
+    const real e2 = cnt - k > 2 ? delta[k + 2] * scale : 0;
+    const real *restrict w0 = cnt - k > 0 ? wt + idx[k] * nr : 0, *restrict w1 = cnt - k > 1 ? wt + idx[k + 1] * nr : 0;
+    const real *restrict w2 = cnt - k > 2 ? wt + idx[k + 2] * nr : 0;
+    if (cnt - k == 3)
         for (int64_t j = 0; j < ncols; j++)
-            out[j] = out[j] + e * w[j];
-    }
+            out[j] = ((out[j] + e0 * w0[j]) + e1 * w1[j]) + e2 * w2[j];
+    else if (cnt - k == 2)
+        for (int64_t j = 0; j < ncols; j++)
+            out[j] = (out[j] + e0 * w0[j]) + e1 * w1[j];
+    else if (cnt - k == 1)
+        for (int64_t j = 0; j < ncols; j++)
+            out[j] = out[j] + e0 * w0[j];
 }
 
 typedef struct {
@@ -362,13 +372,35 @@ typedef struct {
     int owner;                                    /* the thread that takes it first */
 } Block;
 
-/* the senders that send this cycle, block by block (select_senders): block q's list of cnt[q]
- * senders at send_idx/send_delta + blocks[q].a; layer l's blocks are lay_blk0[l] .. lay_blk0[l+1]
- * (in unit order) */
+/* the senders that send this cycle: each block of units chooses its own (select_senders: block
+ * q's list of cnt[q] senders at send_idx/send_delta + blocks[q].a; layer l's blocks are
+ * lay_blk0[l] .. lay_blk0[l+1], in unit order), then join_senders puts a layer's lists one after
+ * another from the layer's first unit on (lay_cnt[l] senders at send_idx/send_delta +
+ * lay_start[l]), which the receivers read. One list per sending layer, not one per block,
+ * matters: send_rows adds four senders per pass over the receivers, and a layer's list cut in
+ * blocks left more passes of one to three (measured at 2 threads on the benchmark's LARGE: net
+ * input took 12% more time, summed over the threads, than on one). */
 struct SendLists {
     const Block *blocks;
-    int64_t *cnt, *lay_blk0;
+    int64_t *cnt, *lay_blk0, *lay_cnt;
 };
+
+/* layer l's block lists into one (the order of the senders unchanged; each block's list starts
+ * at or after where it goes, so memmove moves it down) */
+static void join_senders(const Net *N, struct SendLists *S, int64_t l)
+{
+    const int64_t s0 = N->lay_start[l];
+    int64_t at = s0;
+    for (int64_t q = S->lay_blk0[l]; q < S->lay_blk0[l + 1]; q++) {
+        const int64_t from = S->blocks[q].a, k = S->cnt[q];
+        if (k && from != at) {
+            memmove(N->send_idx + at, N->send_idx + from, (size_t)k * sizeof *N->send_idx);
+            memmove(N->send_delta + at, N->send_delta + from, (size_t)k * sizeof *N->send_delta);
+        }
+        at += k;
+    }
+    S->lay_cnt[l] = at - s0;
+}
 
 /* The first half of send_netin_delta: which senders of units [a, b) (of layer l) send, and what:
  * their layer-relative indices and deltas at send_idx/send_delta + a, in unit order; returns how
@@ -420,12 +452,12 @@ static void send_netin_delta(const Net *N, const struct SendLists *S, int64_t r,
             for (int64_t p = 0; p < N->n_prjns; p++) {
                 if (N->p_send[p] != l || N->p_recv[p] != r)
                     continue;
+                if (!S->lay_cnt[l])
+                    continue;
                 if (!sent++)
                     memcpy(buf, pending + c0, (size_t)m * sizeof *buf);
-                for (int64_t q = S->lay_blk0[l]; q < S->lay_blk0[l + 1]; q++)
-                    if (S->cnt[q])
-                        send_rows(buf, N->p_wt[p] + c0, N->lay_size[r], m, N->send_idx + S->blocks[q].a,
-                                  N->send_delta + S->blocks[q].a, S->cnt[q], N->p_scale[p]);
+                send_rows(buf, N->p_wt[p] + c0, N->lay_size[r], m, N->send_idx + N->lay_start[l],
+                          N->send_delta + N->lay_start[l], S->lay_cnt[l], N->p_scale[p]);
             }
         }
         if (sent)
@@ -518,8 +550,10 @@ static void fffb(const Net *N, const uint8_t *clamped, int64_t l0)
  * (1) conductances, v_m and v_m_eq, the activation function's argument x, and NXX1 wherever it
  * needs no exp (x >= 0); (2) expf where x < 0, unit by unit (the C library's expf, which has no
  * vector form with the same results); (3) the activation update and the spike bookkeeping.
- * da holds x and val (scratch) the NXX1 value, or the exp argument where x < 0, between passes. */
-static void act_group(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t tot_cycle, int64_t *last_spike)
+ * da holds x and val the NXX1 value, or the exp argument where x < 0, between passes; val is a
+ * buffer on the thread's stack, ACT_CHUNK units at a time (act_group). */
+#define ACT_CHUNK 512
+static void act_chunk(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t tot_cycle, int64_t *last_spike)
 {
     const int64_t n = N->n_units;
     const real *uc = N->uc;
@@ -529,7 +563,8 @@ static void act_group(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t t
     real *restrict spike = N->u[U_SPIKE], *restrict spk_t = N->u[U_SPK_T];
     const real *restrict net = N->u[U_NET];
     double *restrict refr_until = N->refr_until;
-    real *restrict val = N->send_delta;
+    real val_buf[ACT_CHUNK] __attribute__((aligned(64)));
+    real *restrict val = val_buf - a;                     /* val[i] for i in [a, b) */
     const double now = (double)tot_cycle;
     IVDEP for (int64_t i = a; i < b; i++) {
         gc_i[i] = gi_lay;
@@ -587,6 +622,12 @@ static void act_group(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t t
     }
     if (any_spike)
         *last_spike = tot_cycle;
+}
+
+static void act_group(const Net *N, int64_t a, int64_t b, real gi_lay, int64_t tot_cycle, int64_t *last_spike)
+{
+    for (int64_t c0 = a; c0 < b; c0 += ACT_CHUNK)
+        act_chunk(N, c0, b - c0 < ACT_CHUNK ? b : c0 + ACT_CHUNK, gi_lay, tot_cycle, last_spike);
 }
 
 /* the units [a, b) of unclamped layer l, by unit group: the layer itself, or the parts of its
@@ -657,11 +698,11 @@ static int all_finite_range(const Net *N, int64_t i0, int64_t i1)
  * the failing cycle. *last_spike is updated to the latest cycle with a v_m reset.
  *
  * A quarter's cycles are a fixed list of tasks in phases, numbered in the order of one thread's
- * work: (A) the first cycle's senders, for each block of units; then per cycle (B) net input for
- * each block of receivers (sending into the block, then integrating it), (C) for each layer, its
- * net input stats and FFFB (its pools' too), (D) for each block of units, activation, running
+ * work: (A) the first cycle's senders, for each layer; then per cycle (B) net input for each
+ * block of receivers (sending into the block, then integrating it), (C) for each layer, its net
+ * input stats and FFFB (its pools' too), (D) for each block of units, activation, running
  * averages, the finite check and the block's senders for the next cycle, (E) for each layer, its
- * act stats (its pools' too) and the stop decision. Once every task of the earlier phases is
+ * act stats (its pools' too), the stop decision and its blocks' senders joined into one list. Once every task of the earlier phases is
  * done (a counter of finished tasks), a thread does the tasks of the phase it owns, then any
  * others nobody has taken yet: a thread the machine has descheduled holds back only a task it
  * had taken, not every phase (as a barrier would). A block's values depend on nothing but its
@@ -676,6 +717,7 @@ typedef struct {
     int64_t n_send, n_act, per_cycle, total;      /* tasks: blocks of B, blocks of D, one cycle's, all */
     const Block *send_blocks, *act_blocks;
     struct SendLists S;                           /* over act_blocks */
+    int64_t *sent_total;                          /* per layer: senders over the call's cycles */
     real *sent_before;                            /* act_sent before a D task chose the next senders */
     int T;
     int *owner;                                   /* per task of one cycle: the thread it belongs to */
@@ -683,40 +725,93 @@ typedef struct {
     Counter done;                                 /* tasks finished */
     int bad;                                      /* atomic: a D task saw a non-finite value */
     int64_t spike[MAX_THREADS];                   /* each thread's latest v_m reset */
+    int64_t t_start;                              /* (KERNEL_PROFILE: when the call started) */
 } CycleJob;
 
-/* Blocks of each layer [clamped layers left out when skip_clamped]: BLOCKS_PER_THREAD per thread,
- * their bounds on whole 64-byte lines of the unit arrays (multiples of 16 units from the arrays'
- * start), so no two threads write the same line. Owners are dealt round the threads block by
- * block, layer after layer (clamped layers' blocks counted either way), so a block of B and the
- * block of D over the same units have the same owner, every cycle: their state stays in that
- * core's cache. One block per layer with one thread. */
-#define BLOCKS_PER_THREAD 1
-static int64_t make_blocks(const Net *N, const uint8_t *clamped, int skip_clamped, int T, Block *out)
+/* The blocks of D: each layer in T blocks (one with one thread), their bounds on whole 64-byte
+ * lines of the unit arrays (multiples of 16 units from the arrays' start), so no two threads
+ * write the same line; owners dealt round the threads block by block, layer after layer. */
+static int64_t make_act_blocks(const Net *N, int T, Block *out)
 {
-    int64_t k = 0, dealt = 0;
-    const int64_t parts = T == 1 ? 1 : (int64_t)BLOCKS_PER_THREAD * T;
+    int64_t k = 0;
     for (int64_t l = 0; l < N->n_layers; l++) {
-        const int emit = !(skip_clamped && clamped[l]);
         const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
         int64_t x = a;
-        for (int64_t q = 1; q <= parts && x < b; q++) {
-            int64_t y = a + (b - a) * q / parts;
-            y = q < parts ? ((y + 8) / 16) * 16 : b;      /* the nearest line boundary */
+        for (int64_t q = 1; q <= T && x < b; q++) {
+            int64_t y = a + (b - a) * q / T;
+            y = q < T ? ((y + 8) / 16) * 16 : b;          /* the nearest line boundary */
             if (y > b)
                 y = b;
             if (y <= x)
                 continue;
-            if (emit) {
+            out[k].layer = l;
+            out[k].a = x;
+            out[k].b = y;
+            out[k].owner = (int)(k % T);
+            k++;
+            x = y;
+        }
+    }
+    return k;
+}
+
+/* The cost of one receiver of layer l in a cycle: the weights it adds, the senders per cycle
+ * of its unclamped sending layers (as many as sent per cycle in the last call; before any call,
+ * or where none sent, a tenth of the layer), plus one for its integration. A hard-clamped layer
+ * sends only at the first cycle of a quarter and is left out. */
+static double recv_cost(const Net *N, const uint8_t *clamped, int64_t l)
+{
+    double w = 1;
+    for (int64_t p = 0; p < N->n_prjns; p++) {
+        const int64_t s = N->p_send[p];
+        if (N->p_recv[p] == l && !clamped[s])
+            w += N->sent_per_cycle[s] > 0 ? N->sent_per_cycle[s] : 0.1 * (double)N->lay_size[s];
+    }
+    return w;
+}
+
+/* The blocks of B: the unclamped layers' receivers, one after another, cut into T runs of equal
+ * cost (recv_cost); a run is a block per layer it covers, owned by the run's thread, and a cut
+ * inside a layer falls on a 64-byte line as in make_act_blocks. Whole layers where the cuts
+ * allow, because a receiver's net input is a sweep over its senders' weight rows, and cutting the
+ * rows costs: on the benchmark's LARGE (one thread, every layer cut in two, the same work) net
+ * input took 19% longer (rows read in pieces of 1.25 kB instead of 2.5 kB). */
+static int64_t make_recv_blocks(const Net *N, const uint8_t *clamped, int T, Block *out)
+{
+    double total = 0;
+    for (int64_t l = 0; l < N->n_layers; l++)
+        if (!clamped[l])
+            total += recv_cost(N, clamped, l) * (double)N->lay_size[l];
+    int64_t k = 0;
+    int run = 0;
+    double lay_c0 = 0;                                   /* the cost before layer l */
+    for (int64_t l = 0; l < N->n_layers; l++) {
+        if (clamped[l])
+            continue;
+        const double w = recv_cost(N, clamped, l);
+        const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
+        int64_t x = a;
+        while (x < b) {
+            const double run_end = (double)(run + 1) * total / T;
+            int64_t y = b;
+            int cut = 0;
+            if (run < T - 1 && lay_c0 + w * (double)(b - a) >= run_end) {   /* run ends in this layer */
+                y = a + (int64_t)llround((run_end - lay_c0) / w);
+                y = ((y + 8) / 16) * 16;
+                y = y > b ? b : y;
+                cut = 1;
+            }
+            if (y > x) {
                 out[k].layer = l;
                 out[k].a = x;
                 out[k].b = y;
-                out[k].owner = (int)(dealt % T);
+                out[k].owner = run;
                 k++;
+                x = y;
             }
-            dealt++;
-            x = y;
+            run += cut;
         }
+        lay_c0 += w * (double)(b - a);
     }
     return k;
 }
@@ -734,9 +829,10 @@ static void choose_senders(CycleJob *J, int64_t q)
 static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
 {
     const Net *N = J->N;
-    const int64_t nl = N->n_layers, n0 = J->n_act;
-    if (task < n0) {                                                  /* A: before the first cycle */
-        J->S.cnt[task] = select_senders(N, J->act_blocks[task].layer, J->act_blocks[task].a, J->act_blocks[task].b);
+    const int64_t nl = N->n_layers, n0 = nl;
+    if (task < n0) {                                   /* A: before the first cycle, layer by layer */
+        J->S.lay_cnt[task] = select_senders(N, task, N->lay_start[task], N->lay_start[task] + N->lay_size[task]);
+        J->sent_total[task] += J->S.lay_cnt[task];
         return;
     }
     const int64_t c = (task - n0) / J->per_cycle, k = (task - n0) % J->per_cycle;
@@ -766,6 +862,10 @@ static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
         const int64_t l = k - J->n_send - nl - J->n_act;
         layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX], l);
         pool_act_avg(N, l);
+        if (c + 1 < J->n_cycles) {
+            join_senders(N, &J->S, l);
+            J->sent_total[l] += J->S.lay_cnt[l];
+        }
         if (__atomic_load_n(&J->bad, __ATOMIC_RELAXED)) {
             __atomic_store_n(&J->done_cycles, c, __ATOMIC_RELAXED);
             if (c + 1 < J->n_cycles)                               /* undo the choice of senders */
@@ -778,7 +878,7 @@ static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
 /* the tasks [*a, *b) of phase p: 0 is A, then B, C, D, E of every cycle (0: no more phases) */
 static int phase_range(const CycleJob *J, int64_t p, int64_t *a, int64_t *b)
 {
-    const int64_t nl = J->N->n_layers, n0 = J->n_act;
+    const int64_t nl = J->N->n_layers, n0 = nl;
     if (p == 0) {
         *a = 0, *b = n0;
         return 1;
@@ -800,7 +900,7 @@ static int phase_awaited(const void *ctx, int64_t v)
     const CycleJob *J = (const CycleJob *)ctx;
     if (v >= J->total)
         return 1;
-    const int64_t nl = J->N->n_layers, n0 = J->n_act;
+    const int64_t nl = J->N->n_layers, n0 = nl;
     if (v <= n0)
         return v == n0;
     const int64_t k = (v - n0) % J->per_cycle;
@@ -809,7 +909,8 @@ static int phase_awaited(const void *ctx, int64_t v)
 
 static int owner_of(const CycleJob *J, int64_t task)
 {
-    return task < J->n_act ? J->act_blocks[task].owner : J->owner[(task - J->n_act) % J->per_cycle];
+    const int64_t nl = J->N->n_layers;
+    return task < nl ? (int)(task % J->T) : J->owner[(task - nl) % J->per_cycle];
 }
 
 static int take(CycleJob *J, int64_t task)
@@ -818,6 +919,35 @@ static int take(CycleJob *J, int64_t task)
            && !__atomic_exchange_n(&J->taken[task], 1, __ATOMIC_ACQ_REL);
 }
 
+#ifdef KERNEL_PROFILE
+/* Where the threads' time goes (benchmarks/profile_threads.py builds the kernel with
+ * -DKERNEL_PROFILE): per thread, ns in the tasks of each phase (PROF_A .. PROF_E), waiting for
+ * each phase to start (PROF_WAIT_B .. PROF_WAIT_E; B's after A included), and from the call's
+ * start to a worker joining it (PROF_JOIN). */
+enum { PROF_A, PROF_B, PROF_C, PROF_D, PROF_E, PROF_WAIT_B, PROF_WAIT_C, PROF_WAIT_D, PROF_WAIT_E, PROF_JOIN,
+       PROF_COUNT };
+static int64_t kprof[MAX_THREADS][PROF_COUNT];
+void kernel_profile(int64_t *out, int64_t n_threads, int64_t reset)
+{
+    memcpy(out, kprof, (size_t)n_threads * sizeof kprof[0]);
+    if (reset)
+        memset(kprof, 0, sizeof kprof);
+}
+static int prof_phase(const CycleJob *J, int64_t task)
+{
+    const int64_t nl = J->N->n_layers;
+    if (task < nl)
+        return PROF_A;
+    const int64_t k = (task - nl) % J->per_cycle;
+    return k < J->n_send ? PROF_B : k < J->n_send + nl ? PROF_C : k < J->n_send + nl + J->n_act ? PROF_D : PROF_E;
+}
+#define PROF_START const int64_t prof_t0 = now_ns();
+#define PROF_ADD(slot) kprof[t][slot] += now_ns() - prof_t0;
+#else
+#define PROF_START
+#define PROF_ADD(slot)
+#endif
+
 /* Phase by phase (see above): the thread's own tasks, then those nobody has taken (from the
  * phase's end backwards, away from where the owner works); a thread that starts late skips the
  * phases already done. */
@@ -825,19 +955,30 @@ static void cycles_job(void *arg, int t)
 {
     CycleJob *J = (CycleJob *)arg;
     int64_t spike = J->spike[t], a, b;
+#ifdef KERNEL_PROFILE
+    kprof[t][PROF_JOIN] += now_ns() - J->t_start;
+#endif
     for (int64_t p = 0; phase_range(J, p, &a, &b); p++) {
         if (__atomic_load_n(&J->done.value, __ATOMIC_ACQUIRE) >= b)
             continue;
-        counter_wait(&J->done, a);
+        {
+            PROF_START
+            counter_wait(&J->done, a);
+            PROF_ADD(p == 0 ? PROF_WAIT_B : PROF_WAIT_B + (p - 1) % 4)
+        }
         for (int64_t task = a; task < b; task++)
             if (owner_of(J, task) == t && take(J, task)) {
+                PROF_START
                 cycle_task(J, task, &spike);
                 counter_add(&J->done, phase_awaited, J);
+                PROF_ADD(prof_phase(J, task))
             }
         for (int64_t task = b - 1; task >= a; task--)
             if (take(J, task)) {
+                PROF_START
                 cycle_task(J, task, &spike);
                 counter_add(&J->done, phase_awaited, J);
+                PROF_ADD(prof_phase(J, task))
             }
     }
     J->spike[t] = spike;
@@ -852,6 +993,8 @@ static void cycle_job_free(CycleJob *J, Block *blocks)
         free(J->taken);
         free(J->S.cnt);
         free(J->S.lay_blk0);
+        free(J->S.lay_cnt);
+        free(J->sent_total);
         free(J->sent_before);
     }
     free(blocks);
@@ -879,20 +1022,22 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     J->n_cycles = J->done_cycles = n_cycles;
     J->tot_cycle0 = tot_cycle0;
     J->nan_check = nan_check;
-    J->n_send = make_blocks(N, clamped, 1, T, blocks);
-    J->n_act = make_blocks(N, clamped, 0, T, blocks + J->n_send);
+    J->n_send = make_recv_blocks(N, clamped, T, blocks);
+    J->n_act = make_act_blocks(N, T, blocks + J->n_send);
     J->send_blocks = blocks;
     J->act_blocks = blocks + J->n_send;
     J->per_cycle = J->n_send + nl + J->n_act + nl;
-    J->total = J->n_act + n_cycles * J->per_cycle;
+    J->total = nl + n_cycles * J->per_cycle;
     J->T = T;
     J->owner = malloc(sizeof *J->owner * (size_t)J->per_cycle);
     J->taken = calloc((size_t)J->total, 1);
     J->S.blocks = J->act_blocks;
     J->S.cnt = calloc((size_t)J->n_act, sizeof *J->S.cnt);
     J->S.lay_blk0 = calloc((size_t)nl + 1, sizeof *J->S.lay_blk0);
+    J->S.lay_cnt = calloc((size_t)nl, sizeof *J->S.lay_cnt);
+    J->sent_total = calloc((size_t)nl, sizeof *J->sent_total);
     J->sent_before = nan_check && n_cycles > 1 ? malloc(sizeof(real) * (size_t)N->n_units) : NULL;
-    if (!J->owner || !J->taken || !J->S.cnt || !J->S.lay_blk0 || (nan_check && n_cycles > 1 && !J->sent_before)) {
+    if (!J->owner || !J->taken || !J->S.cnt || !J->S.lay_blk0 || !J->S.lay_cnt || !J->sent_total || (nan_check && n_cycles > 1 && !J->sent_before)) {
         cycle_job_free(J, blocks);
         return -1;
     }
@@ -911,10 +1056,15 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     counter_init(&J->done);
     for (int t = 0; t < T; t++)
         J->spike[t] = *last_spike;
+#ifdef KERNEL_PROFILE
+    J->t_start = now_ns();
+#endif
     pool_run(T > 1 ? pool : NULL, cycles_job, J);
     for (int t = 0; t < T; t++)
         *last_spike = J->spike[t] > *last_spike ? J->spike[t] : *last_spike;
     const int64_t done = J->done_cycles;
+    for (int64_t l = 0; l < nl; l++)                  /* the next call's costs (make_recv_blocks) */
+        N->sent_per_cycle[l] = (double)J->sent_total[l] / (double)n_cycles;
     counter_free(&J->done);
     cycle_job_free(J, blocks);
     return done;
@@ -926,7 +1076,7 @@ int64_t run_cycles(const Net *N, const uint8_t *clamped, int64_t n_cycles, int64
     return run_cycles_pool(NULL, N, clamped, n_cycles, tot_cycle0, nan_check, last_spike);
 }
 
-int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 4; }
+int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 5; }
 
 /* ---------------------------------------------------------------------------------------------
  * Learning (leabra.md 9.3-9.6): the compiled twin of learn.py's raw_dwt / accumulate_dwt /
@@ -1137,44 +1287,73 @@ void apply_dwt(const Con *c)
     apply_rows(c, 0, c->n_send);
 }
 
-/* Every learning projection's dWt or weight update on the threads of a pool: the projections'
- * sender rows in blocks, each block a task taken from an atomic counter by whichever thread is
- * free (rows are independent: the same bits for any T and any thread doing any block). */
+/* fn(ctx, i) for every i in [0, n) on the threads of pool (NULL: this thread alone), each i
+ * taken from an atomic counter by whichever thread is free; returns once all are done. */
+typedef struct {
+    void (*fn)(void *, int64_t);
+    void *ctx;
+    int64_t total, next;                       /* next: atomic, the next i to take */
+    Counter done;                              /* i finished */
+} ForJob;
+
+static int for_all_awaited(const void *ctx, int64_t v)
+{
+    return v >= ((const ForJob *)ctx)->total;
+}
+
+static void for_job(void *arg, int t)
+{
+    ForJob *J = (ForJob *)arg;
+    for (;;) {
+        const int64_t i = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
+        if (i >= J->total)
+            break;
+        J->fn(J->ctx, i);
+        counter_add(&J->done, for_all_awaited, J);
+    }
+    if (t == 0)                                  /* the caller returns once every i is done */
+        counter_wait(&J->done, J->total);
+}
+
+static void parallel_for(Pool *pool, int64_t n, void (*fn)(void *, int64_t), void *ctx)
+{
+    if (!pool || pool->n == 1) {
+        for (int64_t i = 0; i < n; i++)
+            fn(ctx, i);
+        return;
+    }
+    ForJob J;
+    J.fn = fn;
+    J.ctx = ctx;
+    J.total = n;
+    J.next = 0;
+    counter_init(&J.done);
+    pool_run(pool, for_job, &J);
+    counter_free(&J.done);
+}
+
+/* Every learning projection's dWt or weight update: the projections' sender rows in blocks, one
+ * block per task (rows are independent: the same bits for any T and any thread doing any block). */
 typedef struct {
     const Con *const *cons;
     const real *lrates;                        /* NULL: the weight update */
-    int64_t n, per_block, total;               /* projections, rows per block, blocks of all */
+    int64_t n, per_block;                      /* projections, rows per block */
     const int64_t *first;                      /* n + 1: each projection's first block */
-    int64_t next;                              /* atomic: next task to take */
-    Counter done;                              /* blocks finished */
 } LearnJob;
 
-static int all_awaited(const void *ctx, int64_t v)
+static void learn_block(void *arg, int64_t task)
 {
-    return v >= ((const LearnJob *)ctx)->total;
-}
-
-static void learn_job(void *arg, int t)
-{
-    LearnJob *J = (LearnJob *)arg;
+    const LearnJob *J = (const LearnJob *)arg;
     int64_t i = 0;
-    for (;;) {
-        const int64_t task = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
-        if (task >= J->total)
-            break;
-        while (J->first[i + 1] <= task)       /* tasks are taken in order: i only moves on */
-            i++;
-        const Con *c = J->cons[i];
-        const int64_t s0 = (task - J->first[i]) * J->per_block;
-        const int64_t s1 = s0 + J->per_block < c->n_send ? s0 + J->per_block : c->n_send;
-        if (J->lrates)
-            dwt_rows(c, J->lrates[i], s0, s1);
-        else
-            apply_rows(c, s0, s1);
-        counter_add(&J->done, all_awaited, J);
-    }
-    if (t == 0)                                  /* the caller returns once every block is done */
-        counter_wait(&J->done, J->total);
+    while (J->first[i + 1] <= task)
+        i++;
+    const Con *c = J->cons[i];
+    const int64_t s0 = (task - J->first[i]) * J->per_block;
+    const int64_t s1 = s0 + J->per_block < c->n_send ? s0 + J->per_block : c->n_send;
+    if (J->lrates)
+        dwt_rows(c, J->lrates[i], s0, s1);
+    else
+        apply_rows(c, s0, s1);
 }
 
 static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, int64_t n)
@@ -1188,7 +1367,6 @@ static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, in
     J.lrates = lrates;
     J.n = n;
     J.per_block = T == 1 ? most : (most + 8 * T - 1) / (8 * T);
-    J.next = 0;
     if (!first) {                              /* no memory for the task list: one thread */
         for (int64_t i = 0; i < n; i++)
             lrates ? dwt_rows(cons[i], lrates[i], 0, cons[i]->n_send) : apply_rows(cons[i], 0, cons[i]->n_send);
@@ -1198,10 +1376,7 @@ static void learn_all(Pool *pool, const Con *const *cons, const real *lrates, in
     for (int64_t i = 0; i < n; i++)
         first[i + 1] = first[i] + (cons[i]->n_send + J.per_block - 1) / J.per_block;
     J.first = first;
-    J.total = first[n];
-    counter_init(&J.done);
-    pool_run(T > 1 ? pool : NULL, learn_job, &J);
-    counter_free(&J.done);
+    parallel_for(T > 1 ? pool : NULL, first[n], learn_block, &J);
     free(first);
 }
 
@@ -1213,6 +1388,51 @@ void compute_dwt_all(Pool *pool, const Con *const *cons, const real *lrates, int
 void apply_dwt_all(Pool *pool, const Con *const *cons, int64_t n)
 {
     learn_all(pool, cons, NULL, n);
+}
+
+/* The sums of the weight balance (leabra.md 9.7) of one projection: per receiver, the count of
+ * its weights >= thr (connected ones only) and their sum, in sender order with one rounding per
+ * addition, as learn.wt_balance sums. Receivers in blocks of whole 64-byte lines of tot, two per
+ * thread, one block per task: any thread doing any block gives the same bits. */
+typedef struct {
+    const Con *c;
+    real thr;
+    real *tot;
+    int64_t *cnt;
+    int64_t width;                             /* receivers per block */
+} WtBalJob;
+
+static void wt_bal_block(void *arg, int64_t task)
+{
+    const WtBalJob *J = (const WtBalJob *)arg;
+    const Con *c = J->c;
+    const int64_t nr = c->n_recv, r0 = task * J->width, r1 = r0 + J->width < nr ? r0 + J->width : nr;
+    real *restrict tot = J->tot;
+    int64_t *restrict cnt = J->cnt;
+    const real thr = J->thr;
+    for (int64_t r = r0; r < r1; r++) {
+        tot[r] = 0;
+        cnt[r] = 0;
+    }
+    for (int64_t s = 0; s < c->n_send; s++) {
+        const real *w = c->wt + s * nr;
+        const uint8_t *mk = c->mask ? c->mask + s * nr : NULL;
+        for (int64_t r = r0; r < r1; r++) {
+            const int use = w[r] >= thr && (!mk || mk[r]);
+            tot[r] = tot[r] + (use ? w[r] : (real)0);
+            cnt[r] += use;
+        }
+    }
+}
+
+void wt_bal_sums(Pool *pool, const Con *c, real thr, real *tot, int64_t *cnt)
+{
+    const int T = pool && pool->n > 1 ? pool->n : 1;
+    int64_t width = T == 1 ? c->n_recv : (c->n_recv + 2 * T - 1) / (2 * T);
+    width = T == 1 ? width : (width + 15) / 16 * 16;
+    width = width < 1 ? 1 : width;
+    WtBalJob J = {c, thr, tot, cnt, width};
+    parallel_for(pool, (c->n_recv + width - 1) / width, wt_bal_block, &J);
 }
 
 int64_t con_abi(void) { return (int64_t)sizeof(Con); }

@@ -60,7 +60,7 @@ LAYER_ROWS = ("net_avg", "net_max", "acts_avg", "acts_max", "ffi", "fbi", "g_i",
 PC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "size")
 POOL_ROWS = ("ffi", "fbi", "g_i", "acts_avg")
 LC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "inhib_on", "size")
-ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 4   # (4: the Net struct's version)
+ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 5   # (5: the Net struct's version)
 
 _p = ctypes.c_void_p
 
@@ -72,7 +72,8 @@ class _Net(ctypes.Structure):
                 ("lc", _p), ("p_send", _p), ("p_recv", _p), ("p_wt", _p), ("p_scale", _p),
                 ("t_r", ctypes.c_int64), ("send_idx", _p), ("send_delta", _p),
                 ("n_pools", ctypes.c_int64), ("pool_start", _p), ("pool_size", _p), ("pool_layer", _p),
-                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS))]
+                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS)),
+                ("sent_per_cycle", _p)]
 
 
 class _Con(ctypes.Structure):
@@ -231,6 +232,8 @@ def load() -> ctypes.CDLL:
         lib.compute_dwt_all.restype = lib.apply_dwt_all.restype = None
         lib.compute_dwt_all.argtypes = [_p, _p, _p, ctypes.c_int64]
         lib.apply_dwt_all.argtypes = [_p, _p, ctypes.c_int64]
+        lib.wt_bal_sums.restype = None
+        lib.wt_bal_sums.argtypes = [_p, _p, ctypes.c_float, _p, _p]
     except (OSError, subprocess.SubprocessError, BackendError) as e:
         _LIB_ERROR = f"the compiled cycle kernel is unavailable: {e}"
         raise BackendError(_LIB_ERROR) from None
@@ -368,11 +371,14 @@ class CycleKernel:
         s.t_r = int(net.t_r)
         self.send_idx, self.send_delta = np.zeros(n, np.int64), np.zeros(n, f)
         s.send_idx, s.send_delta = _addr(self.send_idx), _addr(self.send_delta)
+        self.sent_per_cycle = np.zeros(L, np.float64)   # (how threads share net input: kernel.c)
+        s.sent_per_cycle = _addr(self.sent_per_cycle)
         self._bind_pools()
         self._bind_state()
         self._ptr = ctypes.byref(s)
         self._con_structs = [_bind_con(p, net.units) for p in prjns if p.cc.learn]     # (kept alive)
         self.cons = list(zip([p for p in prjns if p.cc.learn], map(ctypes.byref, self._con_structs)))
+        self._con_of = {id(p): ctypes.addressof(c) for (p, _), c in zip(self.cons, self._con_structs)}
         n_cons = len(self._con_structs)
         self._con_ptrs = (ctypes.c_void_p * max(1, n_cons))(*[ctypes.addressof(c) for c in self._con_structs])
         self._dwt_sets: dict[int, tuple] = {}     # quarter -> (cons learning then, their pointers, lrates)
@@ -415,6 +421,12 @@ class CycleKernel:
     def apply_dwt(self) -> None:
         """Every learning projection's weight update (learn.apply_dwt, leabra.md 9.6)."""
         self.lib.apply_dwt_all(self.pool(), self._con_ptrs, len(self.cons))
+
+    def wt_bal_sums(self, p, avg_thr) -> tuple[np.ndarray, np.ndarray]:
+        """learn.wt_bal_sums of learning projection ``p`` on the kernel's threads (the same bits)."""
+        tot, cnt = np.zeros(p.recv.n, np.float32), np.zeros(p.recv.n, np.int64)
+        self.lib.wt_bal_sums(self.pool(), self._con_of[id(p)], float(avg_thr), _addr(tot), _addr(cnt))
+        return tot, cnt
 
     def _bind_pools(self) -> None:
         """Unit groups of 4-D layers: every pool's state becomes a view into one flat array per

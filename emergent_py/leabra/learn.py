@@ -360,18 +360,26 @@ def apply_dwt(cc: ConConsts, wt, fwt, dwt, wb_inc, wb_dec, scale=1, scratch: Scr
     dwt[...] = 0
 
 
-def wt_balance(cc: ConConsts, wt, mask, wb_inc, wb_dec, act_avg) -> None:
-    """Weight-balance factors per receiving unit (leabra.md 9.7), in place on (n_recv,) arrays."""
-    b = cc.wt_bal
-    dt = wt.dtype.type
-    use = wt >= dt(b.avg_thr)
+def wt_bal_sums(wt, mask, avg_thr):
+    """Per receiver (column): the sum of its weights >= ``avg_thr`` (connected ones only), added
+    in connection order with one rounding per synapse, and their count."""
+    use = wt >= avg_thr
     if mask is not None:
         use &= mask
     cnt = use.sum(axis=0)
-    # in connection order, one rounding per synapse: numpy adds the rows of a C-ordered matrix one
-    # after another (and 3x faster than seq_sum), but a single column pairwise
-    kept = np.where(use, wt, dt(0))
+    # numpy adds the rows of a C-ordered matrix one after another (and 3x faster than seq_sum),
+    # but a single column pairwise
+    kept = np.where(use, wt, wt.dtype.type(0))
     tot = kept.sum(axis=0, dtype=wt.dtype) if wt.shape[1] > 1 else seq_sum(kept, axis=0)
+    return tot, cnt
+
+
+def wt_balance(cc: ConConsts, wt, mask, wb_inc, wb_dec, act_avg, sums=None) -> None:
+    """Weight-balance factors per receiving unit (leabra.md 9.7), in place on (n_recv,) arrays;
+    ``sums``: (tot, cnt) of :func:`wt_bal_sums` computed elsewhere (the C kernel's threads)."""
+    b = cc.wt_bal
+    dt = wt.dtype.type
+    tot, cnt = wt_bal_sums(wt, mask, dt(b.avg_thr)) if sums is None else sums
     with np.errstate(invalid="ignore", divide="ignore"):
         avg = np.where(cnt > 0, tot / np.maximum(cnt, 1).astype(wt.dtype), dt(0)).astype(wt.dtype)
     one, two = dt(1), dt(2)

@@ -234,7 +234,8 @@ class Network(NetworkConsts, CycleSteps):
             for p in self.prjn_list:
                 if p.recv.kind is LayerKind.TARGET and p.cc.wt_bal.no_targ:
                     continue
-                p.compute_wt_bal(self.units["act_avg"][p.recv.slice])
+                p.compute_wt_bal(self.units["act_avg"][p.recv.slice],
+                                 None if self.kernel is None else self.kernel.wt_bal_sums)
 
     def trial_init(self) -> None:
         """Trial_Init (leabra.md 1.3)."""

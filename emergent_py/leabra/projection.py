@@ -236,6 +236,9 @@ class Projection:
                 apply_dwt(self.cc, self.wt[b], self.fwt[b], self.dwt[b], self.wb_inc, self.wb_dec,
                           scratch=scratch)
 
-    def compute_wt_bal(self, recv_act_avg) -> None:
+    def compute_wt_bal(self, recv_act_avg, sums=None) -> None:
+        """The weight-balance factors; ``sums(projection, avg_thr)``, if given, computes the sums
+        over the weights (learn.wt_bal_sums) instead of numpy (the C kernel, on its threads)."""
         if self.cc.learn and self.cc.wt_bal.on:
-            wt_balance(self.cc, self.wt, self.mask, self.wb_inc, self.wb_dec, recv_act_avg)
+            tot_cnt = None if sums is None else sums(self, self.cc.wt_bal.avg_thr)
+            wt_balance(self.cc, self.wt, self.mask, self.wb_inc, self.wb_dec, recv_act_avg, tot_cnt)

@@ -18,6 +18,8 @@ from emergent_py.errors import BackendError
 from emergent_py.leabra import Network, Run
 from emergent_py.leabra import threads as th
 from emergent_py.leabra.bench import bench_model
+from emergent_py.leabra.learn import wt_bal_sums
+from emergent_py.spec import Full, Model, Network as SpecNet, Patterns, RunPlan, Sheet, Tessel
 
 from test_emergent_runs import TRACE_VARS, stdassoc_model, wts_dict
 from test_pools import pooled_model
@@ -112,15 +114,51 @@ def test_stdassoc_reference_run_on_threads(reference, stdassoc_one, n):
 @pytest.mark.parametrize("units", [25, 100])
 def test_benchmark_network_on_threads(units):
     """The benchmark network (5 layers, 7 full projections; 100 units per layer splits in cache-
-    line blocks of 16): 3 trials with learning on 1..4 threads, the same bits."""
+    line blocks of 16): 11 trials with learning (the weight balance after the 10th) on 1..4
+    threads, the same bits."""
     nets = [Network(bench_model(units), threads=n) for n in (1, *THREADS)]
     assert [net.threads for net in nets] == [1, *THREADS]
-    for t in range(3):
+    for t in range(11):
         for net in nets:
             net.compute_weights()
-            net.trial(t)
+            net.trial(t % net.model.patterns.n)
     for net in nets[1:]:
         assert_same_state(net, nets[0])
+
+
+def wt_bal_model() -> Model:
+    """2000 senders into a 625-unit layer, one unit, three units (full) and a Tessel layer
+    (each receiver sees 49 of the senders: a connection mask)."""
+    net = SpecNet("WtBal")
+    net.layer("In", (40, 50), kind="input")
+    for name, shape in (("Wide", (25, 25)), ("One", (1, 1)), ("Three", (1, 3)), ("Tiled", (10, 10))):
+        net.layer(name, shape)
+    for name in ("Wide", "One", "Three"):
+        net.connect("In", name, Full())
+    net.connect("In", "Tiled", Tessel(tuple((x, y) for x in range(-3, 4) for y in range(-3, 4)),
+                                      send_scale=(4, 5)))
+    pats = Patterns.random(n=1, layers={"In": (40, 50)}, pct_on=0.2, seed=1)
+    return Model(net, Sheet({}), pats, RunPlan(epochs=1, stop_cnt_err=None, seed=1))
+
+
+@pytest.mark.parametrize("n", (1, *THREADS))
+def test_weight_balance_sums_on_threads(n):
+    """The weight balance's per-receiver sums and counts (weights >= avg_thr, connected ones) by
+    the kernel's threads: learn.wt_bal_sums' bits (sender order) for 625, 1 and 3 receivers and
+    a masked projection."""
+    net = Network(wt_bal_model(), threads=n)
+    assert net.threads == n
+    rng = np.random.default_rng(5)
+    masked = 0
+    for p in net.prjn_list:
+        p.wt[...] = rng.random(p.wt.shape, dtype=np.float32) * np.float32(0.7) + np.float32(0.1)   # in place
+        thr = p.cc.wt_bal.avg_thr
+        want_tot, want_cnt = wt_bal_sums(p.wt, p.mask, np.float32(thr))
+        tot, cnt = net.kernel.wt_bal_sums(p, thr)
+        assert tot.tobytes() == want_tot.astype(np.float32).tobytes(), p.name
+        assert np.array_equal(cnt, want_cnt) and 0 < cnt.min() and cnt.max() < p.send.n, p.name
+        masked += p.mask is not None
+    assert masked == 1
 
 
 def test_pooled_layer_on_threads():
