@@ -84,8 +84,6 @@ typedef struct {
     const int64_t *lay_pool0, *lay_npools;        /* per layer: its first pool and pool count */
     const real *pc;                               /* PC_COUNT x n_pools */
     real *p[P_COUNT];                             /* pool state, n_pools each */
-    double *sent_per_cycle;                       /* n_layers: each layer's senders per cycle in the
-                                                   * last call (make_recv_blocks' costs) */
 } Net;
 
 /* ---------------------------------------------------------------------------------------------
@@ -714,10 +712,13 @@ typedef struct {
     int64_t n_cycles, tot_cycle0, nan_check;
     int64_t done_cycles;                          /* atomic; < n_cycles: stopped at a non-finite value
                                                    * in cycle done_cycles (whose tasks all run) */
-    int64_t n_send, n_act, per_cycle, total;      /* tasks: blocks of B, blocks of D, one cycle's, all */
-    const Block *send_blocks, *act_blocks;
+    int64_t n_send, n_act, per_cycle, total;      /* tasks: blocks of B (at most), blocks of D, one
+                                                   * cycle's, all */
+    Block *send_blocks;                           /* T x n_send: each thread's copy of this cycle's
+                                                   * blocks of B (make_recv_blocks), n_recv[t] of them */
+    int64_t n_recv[MAX_THREADS];
+    const Block *act_blocks;
     struct SendLists S;                           /* over act_blocks */
-    int64_t *sent_total;                          /* per layer: senders over the call's cycles */
     real *sent_before;                            /* act_sent before a D task chose the next senders */
     int T;
     int *owner;                                   /* per task of one cycle: the thread it belongs to */
@@ -755,40 +756,40 @@ static int64_t make_act_blocks(const Net *N, int T, Block *out)
     return k;
 }
 
-/* The cost of one receiver of layer l in a cycle: the weights it adds, the senders per cycle
- * of its unclamped sending layers (as many as sent per cycle in the last call; before any call,
- * or where none sent, a tenth of the layer), plus one for its integration. A hard-clamped layer
- * sends only at the first cycle of a quarter and is left out. */
-static double recv_cost(const Net *N, const uint8_t *clamped, int64_t l)
+/* The cost of one receiver of layer l in a cycle: the weights it adds (one per sender that sends
+ * to it this cycle, from the senders' lists) plus RECV_COST for its integration and the
+ * receiver's share of each pass over the senders. */
+#define RECV_COST 4.0
+static double recv_cost(const Net *N, const int64_t *lay_cnt, int64_t l)
 {
-    double w = 1;
-    for (int64_t p = 0; p < N->n_prjns; p++) {
-        const int64_t s = N->p_send[p];
-        if (N->p_recv[p] == l && !clamped[s])
-            w += N->sent_per_cycle[s] > 0 ? N->sent_per_cycle[s] : 0.1 * (double)N->lay_size[s];
-    }
+    double w = RECV_COST;
+    for (int64_t p = 0; p < N->n_prjns; p++)
+        if (N->p_recv[p] == l)
+            w += (double)lay_cnt[N->p_send[p]];
     return w;
 }
 
-/* The blocks of B: the unclamped layers' receivers, one after another, cut into T runs of equal
- * cost (recv_cost); a run is a block per layer it covers, owned by the run's thread, and a cut
- * inside a layer falls on a 64-byte line as in make_act_blocks. Whole layers where the cuts
- * allow, because a receiver's net input is a sweep over its senders' weight rows, and cutting the
- * rows costs: on the benchmark's LARGE (one thread, every layer cut in two, the same work) net
- * input took 19% longer (rows read in pieces of 1.25 kB instead of 2.5 kB). */
-static int64_t make_recv_blocks(const Net *N, const uint8_t *clamped, int T, Block *out)
+/* The blocks of B for one cycle: the unclamped layers' receivers, one after another, cut into T
+ * runs of equal cost (recv_cost, from this cycle's sender lists: the cut moves with the
+ * activity); a run is a block per layer it covers, owned by the run's thread, and a cut inside a
+ * layer falls on a 64-byte line as in make_act_blocks. Whole layers where the cuts allow, because
+ * a receiver's net input is a sweep over its senders' weight rows, and cutting the rows costs: on
+ * the benchmark's LARGE (one thread, every layer cut in two, the same work) net input took 19%
+ * longer (rows read in pieces of 1.25 kB instead of 2.5 kB). Every thread computes the same
+ * blocks from the same lists at the start of the phase, so none waits for another to do it. */
+static int64_t make_recv_blocks(const Net *N, const uint8_t *clamped, const int64_t *lay_cnt, int T, Block *out)
 {
     double total = 0;
     for (int64_t l = 0; l < N->n_layers; l++)
         if (!clamped[l])
-            total += recv_cost(N, clamped, l) * (double)N->lay_size[l];
+            total += recv_cost(N, lay_cnt, l) * (double)N->lay_size[l];
     int64_t k = 0;
     int run = 0;
     double lay_c0 = 0;                                   /* the cost before layer l */
     for (int64_t l = 0; l < N->n_layers; l++) {
         if (clamped[l])
             continue;
-        const double w = recv_cost(N, clamped, l);
+        const double w = recv_cost(N, lay_cnt, l);
         const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
         int64_t x = a;
         while (x < b) {
@@ -826,13 +827,12 @@ static void choose_senders(CycleJob *J, int64_t q)
     J->S.cnt[q] = select_senders(J->N, bl->layer, bl->a, bl->b);
 }
 
-static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
+static void cycle_task(CycleJob *J, int t, int64_t task, int64_t *spike)
 {
     const Net *N = J->N;
     const int64_t nl = N->n_layers, n0 = nl;
     if (task < n0) {                                   /* A: before the first cycle, layer by layer */
         J->S.lay_cnt[task] = select_senders(N, task, N->lay_start[task], N->lay_start[task] + N->lay_size[task]);
-        J->sent_total[task] += J->S.lay_cnt[task];
         return;
     }
     const int64_t c = (task - n0) / J->per_cycle, k = (task - n0) % J->per_cycle;
@@ -840,7 +840,9 @@ static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
     if (c > __atomic_load_n(&J->done_cycles, __ATOMIC_RELAXED))   /* stopped at an earlier cycle */
         return;
     if (k < J->n_send) {                                              /* B */
-        const Block *bl = &J->send_blocks[k];
+        if (k >= J->n_recv[t])                                        /* (fewer blocks this cycle) */
+            return;
+        const Block *bl = &J->send_blocks[t * J->n_send + k];
         const int64_t s0 = N->lay_start[bl->layer];
         send_netin_delta(N, &J->S, bl->layer, bl->a - s0, bl->b - s0);
         netin_integ(N, bl->a, bl->b);
@@ -862,10 +864,8 @@ static void cycle_task(CycleJob *J, int64_t task, int64_t *spike)
         const int64_t l = k - J->n_send - nl - J->n_act;
         layer_stats(N, N->u[U_ACT], N->l[L_ACTS_AVG], N->l[L_ACTS_MAX], l);
         pool_act_avg(N, l);
-        if (c + 1 < J->n_cycles) {
+        if (c + 1 < J->n_cycles)
             join_senders(N, &J->S, l);
-            J->sent_total[l] += J->S.lay_cnt[l];
-        }
         if (__atomic_load_n(&J->bad, __ATOMIC_RELAXED)) {
             __atomic_store_n(&J->done_cycles, c, __ATOMIC_RELAXED);
             if (c + 1 < J->n_cycles)                               /* undo the choice of senders */
@@ -907,10 +907,16 @@ static int phase_awaited(const void *ctx, int64_t v)
     return k == 0 || k == J->n_send || k == J->n_send + nl || k == J->n_send + nl + J->n_act;
 }
 
-static int owner_of(const CycleJob *J, int64_t task)
+/* the thread that takes task first (in thread t's view: its blocks of B this cycle) */
+static int owner_of(const CycleJob *J, int t, int64_t task)
 {
     const int64_t nl = J->N->n_layers;
-    return task < nl ? (int)(task % J->T) : J->owner[(task - nl) % J->per_cycle];
+    if (task < nl)
+        return (int)(task % J->T);
+    const int64_t k = (task - nl) % J->per_cycle;
+    if (k < J->n_send)
+        return k < J->n_recv[t] ? J->send_blocks[t * J->n_send + k].owner : (int)(k % J->T);
+    return J->owner[k];
 }
 
 static int take(CycleJob *J, int64_t task)
@@ -966,17 +972,19 @@ static void cycles_job(void *arg, int t)
             counter_wait(&J->done, a);
             PROF_ADD(p == 0 ? PROF_WAIT_B : PROF_WAIT_B + (p - 1) % 4)
         }
+        if (p % 4 == 1)                            /* B: this cycle's blocks, from its senders */
+            J->n_recv[t] = make_recv_blocks(J->N, J->clamped, J->S.lay_cnt, J->T, J->send_blocks + t * J->n_send);
         for (int64_t task = a; task < b; task++)
-            if (owner_of(J, task) == t && take(J, task)) {
+            if (owner_of(J, t, task) == t && take(J, task)) {
                 PROF_START
-                cycle_task(J, task, &spike);
+                cycle_task(J, t, task, &spike);
                 counter_add(&J->done, phase_awaited, J);
                 PROF_ADD(prof_phase(J, task))
             }
         for (int64_t task = b - 1; task >= a; task--)
             if (take(J, task)) {
                 PROF_START
-                cycle_task(J, task, &spike);
+                cycle_task(J, t, task, &spike);
                 counter_add(&J->done, phase_awaited, J);
                 PROF_ADD(prof_phase(J, task))
             }
@@ -994,7 +1002,6 @@ static void cycle_job_free(CycleJob *J, Block *blocks)
         free(J->S.cnt);
         free(J->S.lay_blk0);
         free(J->S.lay_cnt);
-        free(J->sent_total);
         free(J->sent_before);
     }
     free(blocks);
@@ -1012,7 +1019,11 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     const int T = pool && pool->n > 1 ? pool->n : 1;
     const int64_t nl = N->n_layers;
     CycleJob *J = calloc(1, sizeof *J);
-    Block *blocks = malloc(sizeof *blocks * (size_t)(2 * (N->n_units + nl)));
+    int64_t free_layers = 0;
+    for (int64_t l = 0; l < nl; l++)
+        free_layers += !clamped[l];
+    const int64_t max_recv = free_layers + T - 1;     /* each cut between runs adds at most one block */
+    Block *blocks = malloc(sizeof *blocks * (size_t)(T * max_recv + N->n_units + nl));
     if (!J || !blocks) {
         cycle_job_free(J, blocks);
         return -1;
@@ -1022,10 +1033,10 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     J->n_cycles = J->done_cycles = n_cycles;
     J->tot_cycle0 = tot_cycle0;
     J->nan_check = nan_check;
-    J->n_send = make_recv_blocks(N, clamped, T, blocks);
-    J->n_act = make_act_blocks(N, T, blocks + J->n_send);
+    J->n_send = max_recv;
     J->send_blocks = blocks;
-    J->act_blocks = blocks + J->n_send;
+    J->act_blocks = blocks + T * max_recv;
+    J->n_act = make_act_blocks(N, T, blocks + T * max_recv);
     J->per_cycle = J->n_send + nl + J->n_act + nl;
     J->total = nl + n_cycles * J->per_cycle;
     J->T = T;
@@ -1035,9 +1046,8 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     J->S.cnt = calloc((size_t)J->n_act, sizeof *J->S.cnt);
     J->S.lay_blk0 = calloc((size_t)nl + 1, sizeof *J->S.lay_blk0);
     J->S.lay_cnt = calloc((size_t)nl, sizeof *J->S.lay_cnt);
-    J->sent_total = calloc((size_t)nl, sizeof *J->sent_total);
     J->sent_before = nan_check && n_cycles > 1 ? malloc(sizeof(real) * (size_t)N->n_units) : NULL;
-    if (!J->owner || !J->taken || !J->S.cnt || !J->S.lay_blk0 || !J->S.lay_cnt || !J->sent_total || (nan_check && n_cycles > 1 && !J->sent_before)) {
+    if (!J->owner || !J->taken || !J->S.cnt || !J->S.lay_blk0 || !J->S.lay_cnt || (nan_check && n_cycles > 1 && !J->sent_before)) {
         cycle_job_free(J, blocks);
         return -1;
     }
@@ -1048,7 +1058,7 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     }
     for (int64_t k = 0; k < J->per_cycle; k++) {
         const int64_t d = k - J->n_send - nl;
-        J->owner[k] = k < J->n_send ? J->send_blocks[k].owner
+        J->owner[k] = k < J->n_send ? -1                   /* (owner_of: this cycle's blocks) */
                     : k < J->n_send + nl ? (int)((k - J->n_send) % T)
                     : d < J->n_act ? J->act_blocks[d].owner
                     : (int)((d - J->n_act) % T);
@@ -1063,8 +1073,6 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     for (int t = 0; t < T; t++)
         *last_spike = J->spike[t] > *last_spike ? J->spike[t] : *last_spike;
     const int64_t done = J->done_cycles;
-    for (int64_t l = 0; l < nl; l++)                  /* the next call's costs (make_recv_blocks) */
-        N->sent_per_cycle[l] = (double)J->sent_total[l] / (double)n_cycles;
     counter_free(&J->done);
     cycle_job_free(J, blocks);
     return done;
@@ -1076,7 +1084,7 @@ int64_t run_cycles(const Net *N, const uint8_t *clamped, int64_t n_cycles, int64
     return run_cycles_pool(NULL, N, clamped, n_cycles, tot_cycle0, nan_check, last_spike);
 }
 
-int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 5; }
+int64_t kernel_abi(void) { return 1 + 100 * UC_COUNT + 10000 * U_COUNT + 1000000 * 6; }
 
 /* ---------------------------------------------------------------------------------------------
  * Learning (leabra.md 9.3-9.6): the compiled twin of learn.py's raw_dwt / accumulate_dwt /

@@ -60,7 +60,7 @@ LAYER_ROWS = ("net_avg", "net_max", "acts_avg", "acts_max", "ffi", "fbi", "g_i",
 PC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "size")
 POOL_ROWS = ("ffi", "fbi", "g_i", "acts_avg")
 LC_ROWS = ("gi", "ff", "fb", "ff0", "max_vs_avg", "fb_dt", "inhib_on", "size")
-ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 5   # (5: the Net struct's version)
+ABI = 1 + 100 * len(UC_ROWS) + 10000 * len(UNIT_ROWS) + 10 ** 6 * 6   # (6: the Net struct's version)
 
 _p = ctypes.c_void_p
 
@@ -72,8 +72,7 @@ class _Net(ctypes.Structure):
                 ("lc", _p), ("p_send", _p), ("p_recv", _p), ("p_wt", _p), ("p_scale", _p),
                 ("t_r", ctypes.c_int64), ("send_idx", _p), ("send_delta", _p),
                 ("n_pools", ctypes.c_int64), ("pool_start", _p), ("pool_size", _p), ("pool_layer", _p),
-                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS)),
-                ("sent_per_cycle", _p)]
+                ("lay_pool0", _p), ("lay_npools", _p), ("pc", _p), ("p", _p * len(POOL_ROWS))]
 
 
 class _Con(ctypes.Structure):
@@ -371,8 +370,6 @@ class CycleKernel:
         s.t_r = int(net.t_r)
         self.send_idx, self.send_delta = np.zeros(n, np.int64), np.zeros(n, f)
         s.send_idx, s.send_delta = _addr(self.send_idx), _addr(self.send_delta)
-        self.sent_per_cycle = np.zeros(L, np.float64)   # (how threads share net input: kernel.c)
-        s.sent_per_cycle = _addr(self.sent_per_cycle)
         self._bind_pools()
         self._bind_state()
         self._ptr = ctypes.byref(s)
