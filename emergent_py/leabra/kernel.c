@@ -759,7 +759,9 @@ static int64_t make_act_blocks(const Net *N, int T, Block *out)
 /* The cost of one receiver of layer l in a cycle: the weights it adds (one per sender that sends
  * to it this cycle, from the senders' lists) plus RECV_COST for its integration and the
  * receiver's share of each pass over the senders. */
+#ifndef RECV_COST
 #define RECV_COST 4.0
+#endif
 static double recv_cost(const Net *N, const int64_t *lay_cnt, int64_t l)
 {
     double w = RECV_COST;

@@ -82,20 +82,26 @@ class Network(NetworkConsts, CycleSteps):
         self.lay = {v: np.zeros(self.n_layers, dtype=dtype) for v in LAYER_VARS}
         self.pending = np.zeros(self.n_units, dtype=dtype)
         self.pending_gi = np.zeros(self.n_units, dtype=dtype)     # from inhibitory projections
+        # every projection's dwt is a view into one flat buffer (then the bias dwts): an MPI run
+        # sums all weight changes with one Allreduce on it, without copying (collect_dwts); the
+        # other synapse variables too, one buffer each: numpy asks Linux for huge pages for a
+        # buffer of 4 MB or more (madvise), which a projection's own array often is not (LARGE's
+        # are 1.6 MB), and with 2 MB pages instead of 4 kB the benchmark's net input took 5% less
+        # time (a cycle's senders' weight rows span thousands of pages)
+        shapes = [(self.layers[ps.send].n, self.layers[ps.recv].n) for ps in spec.projections.values()]
+        n_syn = sum(a * b for a, b in shapes)
+        self.dwt_flat = np.zeros(n_syn + self.n_units, dtype=dtype)
+        flat = {var: self.dwt_flat if var == "dwt" else np.zeros(n_syn, dtype=dtype) for var in Projection.SYNAPSE_VARS}
         self.projections: dict[str, Projection] = {}
-        for ps in spec.projections.values():
+        i = 0
+        for ps, (ns, nr) in zip(spec.projections.values(), shapes):
+            storage = {var: buf[i:i + ns * nr].reshape(ns, nr) for var, buf in flat.items()}
             self.projections[ps.name] = Projection(ps, model.prjn_params[ps.name].con,
-                                                   self.layers[ps.send], self.layers[ps.recv], dtype)
+                                                   self.layers[ps.send], self.layers[ps.recv], dtype, storage)
+            i += ns * nr
         self.prjn_list = list(self.projections.values())
         self.learn_quarters = [learn_quarters(p.con.learn_qtr) for p in self.prjn_list]
         self.has_inhib = any(p.con.inhib for p in self.prjn_list)      # (leabra.md 4.5 gi_syn)
-        # every projection's dwt is a view into one flat buffer (then the bias dwts): an MPI run
-        # sums all weight changes with one Allreduce on it, without copying (collect_dwts)
-        self.dwt_flat = np.zeros(sum(p.dwt.size for p in self.prjn_list) + self.n_units, dtype=dtype)
-        i = 0
-        for p in self.prjn_list:
-            p.dwt = self.dwt_flat[i:i + p.dwt.size].reshape(p.dwt.shape)
-            i += p.dwt.size
         need = max((p.scratch_size() for p in self.prjn_list), default=0)
         shared = Scratch(need, dtype) if need else None        # one learning scratch for all
         send_buffers: dict = {}                                 # one sending scratch for all

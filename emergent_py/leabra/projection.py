@@ -82,7 +82,12 @@ class Projection:
     scale_eff : float, the net-input scale of the current quarter (leabra.md 3.2)
     """
 
-    def __init__(self, spec: PrjnSpec, con: ConSpec, send, recv, dtype) -> None:
+    #: the (n_send, n_recv) synapse variables
+    SYNAPSE_VARS = ("wt", "fwt", "dwt", "moment", "dwnorm")
+
+    def __init__(self, spec: PrjnSpec, con: ConSpec, send, recv, dtype, storage=None) -> None:
+        """``storage``: ``{var: zeroed (n_send, n_recv) array}`` for the SYNAPSE_VARS (views into
+        the network's flat buffers), else this projection allocates its own."""
         check_con_spec(spec.name, con)
         self.spec, self.con, self.name = spec, con, spec.name
         self.send, self.recv = send, recv           # LayerViews
@@ -92,8 +97,8 @@ class Projection:
         self.mask = connectivity(spec, ns, nr, send.shape, recv.shape)
         self.ncons = nr and (ns if self.mask is None else int(self.mask.sum(axis=0).max()))
         self.n_syn = ns * nr if self.mask is None else int(self.mask.sum())
-        z = lambda: np.zeros((ns, nr), dtype=dtype)
-        self.wt, self.fwt, self.dwt, self.moment, self.dwnorm = z(), z(), z(), z(), z()
+        for var in self.SYNAPSE_VARS:
+            setattr(self, var, np.zeros((ns, nr), dtype=dtype) if storage is None else storage[var])
         self.wb_inc = np.ones(nr, dtype=dtype)
         self.wb_dec = np.ones(nr, dtype=dtype)
         self.scale_eff = dtype(0)
