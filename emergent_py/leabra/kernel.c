@@ -717,6 +717,7 @@ typedef struct {
     Block *send_blocks;                           /* T x n_send: each thread's copy of this cycle's
                                                    * blocks of B (make_recv_blocks), n_recv[t] of them */
     int64_t n_recv[MAX_THREADS];
+    double *lay_cost;                             /* T x n_layers: each thread's scratch for cut_runs */
     const Block *act_blocks;
     struct SendLists S;                           /* over act_blocks */
     real *sent_before;                            /* act_sent before a D task chose the next senders */
@@ -729,77 +730,32 @@ typedef struct {
     int64_t t_start;                              /* (KERNEL_PROFILE: when the call started) */
 } CycleJob;
 
-/* The blocks of D: each layer in T blocks (one with one thread), their bounds on whole 64-byte
- * lines of the unit arrays (multiples of 16 units from the arrays' start), so no two threads
- * write the same line; owners dealt round the threads block by block, layer after layer. */
-static int64_t make_act_blocks(const Net *N, int T, Block *out)
-{
-    int64_t k = 0;
-    for (int64_t l = 0; l < N->n_layers; l++) {
-        const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
-        int64_t x = a;
-        for (int64_t q = 1; q <= T && x < b; q++) {
-            int64_t y = a + (b - a) * q / T;
-            y = q < T ? ((y + 8) / 16) * 16 : b;          /* the nearest line boundary */
-            if (y > b)
-                y = b;
-            if (y <= x)
-                continue;
-            out[k].layer = l;
-            out[k].a = x;
-            out[k].b = y;
-            out[k].owner = (int)(k % T);
-            k++;
-            x = y;
-        }
-    }
-    return k;
-}
-
-/* The cost of one receiver of layer l in a cycle: the weights it adds (one per sender that sends
- * to it this cycle, from the senders' lists) plus RECV_COST for its integration and the
- * receiver's share of each pass over the senders. */
-#ifndef RECV_COST
-#define RECV_COST 4.0
-#endif
-static double recv_cost(const Net *N, const int64_t *lay_cnt, int64_t l)
-{
-    double w = RECV_COST;
-    for (int64_t p = 0; p < N->n_prjns; p++)
-        if (N->p_recv[p] == l)
-            w += (double)lay_cnt[N->p_send[p]];
-    return w;
-}
-
-/* The blocks of B for one cycle: the unclamped layers' receivers, one after another, cut into T
- * runs of equal cost (recv_cost, from this cycle's sender lists: the cut moves with the
- * activity); a run is a block per layer it covers, owned by the run's thread, and a cut inside a
- * layer falls on a 64-byte line as in make_act_blocks. Whole layers where the cuts allow, because
- * a receiver's net input is a sweep over its senders' weight rows, and cutting the rows costs: on
- * the benchmark's LARGE (one thread, every layer cut in two, the same work) net input took 19%
- * longer (rows read in pieces of 1.25 kB instead of 2.5 kB). Every thread computes the same
- * blocks from the same lists at the start of the phase, so none waits for another to do it. */
-static int64_t make_recv_blocks(const Net *N, const uint8_t *clamped, const int64_t *lay_cnt, int T, Block *out)
+/* The layers' units, one after another, cut into T runs of equal cost (cost[l] per unit of
+ * layer l; a layer with cost < 0 is left out): a run is a block per layer it covers, owned by the
+ * run's thread; a cut inside a layer falls on a whole 64-byte line of the unit arrays (a multiple
+ * of 16 units from the arrays' start), so no two threads write the same line. Returns the
+ * number of blocks (at most the layers covered + T - 1). */
+static int64_t cut_runs(const Net *N, const double *cost, int T, Block *out)
 {
     double total = 0;
     for (int64_t l = 0; l < N->n_layers; l++)
-        if (!clamped[l])
-            total += recv_cost(N, lay_cnt, l) * (double)N->lay_size[l];
+        if (cost[l] >= 0)
+            total += cost[l] * (double)N->lay_size[l];
     int64_t k = 0;
     int run = 0;
     double lay_c0 = 0;                                   /* the cost before layer l */
     for (int64_t l = 0; l < N->n_layers; l++) {
-        if (clamped[l])
+        if (cost[l] < 0)
             continue;
-        const double w = recv_cost(N, lay_cnt, l);
+        const double w = cost[l];
         const int64_t a = N->lay_start[l], b = a + N->lay_size[l];
         int64_t x = a;
         while (x < b) {
             const double run_end = (double)(run + 1) * total / T;
             int64_t y = b;
             int cut = 0;
-            if (run < T - 1 && lay_c0 + w * (double)(b - a) >= run_end) {   /* run ends in this layer */
-                y = a + (int64_t)llround((run_end - lay_c0) / w);
+            if (run < T - 1 && lay_c0 + w * (double)(b - a) >= run_end) {   /* the run ends in this layer */
+                y = w > 0 ? a + (int64_t)llround((run_end - lay_c0) / w) : a;
                 y = ((y + 8) / 16) * 16;
                 y = y > b ? b : y;
                 cut = 1;
@@ -817,6 +773,48 @@ static int64_t make_recv_blocks(const Net *N, const uint8_t *clamped, const int6
         lay_c0 += w * (double)(b - a);
     }
     return k;
+}
+
+/* The blocks of D: every layer's units in runs of equal cost (cut_runs; a clamped layer's unit
+ * only updates its running averages), so that the blocks fall where the blocks of B fall, up to
+ * the cut inside a layer (a block of D reads the net input its block of B wrote: on one thread
+ * it stays in that core's cache). */
+#define ACT_COST 5.0
+static int64_t make_act_blocks(const Net *N, const uint8_t *clamped, int T, double *cost, Block *out)
+{
+    for (int64_t l = 0; l < N->n_layers; l++)
+        cost[l] = clamped[l] ? 1.0 : ACT_COST;
+    return cut_runs(N, cost, T, out);
+}
+
+/* The cost of one receiver of layer l in a cycle: the weights it adds (one per sender that sends
+ * to it this cycle, from the senders' lists) plus RECV_COST for its integration and the
+ * receiver's share of each pass over the senders. */
+#ifndef RECV_COST
+#define RECV_COST 4.0
+#endif
+static double recv_cost(const Net *N, const int64_t *lay_cnt, int64_t l)
+{
+    double w = RECV_COST;
+    for (int64_t p = 0; p < N->n_prjns; p++)
+        if (N->p_recv[p] == l)
+            w += (double)lay_cnt[N->p_send[p]];
+    return w;
+}
+
+/* The blocks of B for one cycle: the unclamped layers' receivers in runs of equal cost
+ * (cut_runs; recv_cost from this cycle's sender lists: the cuts move with the activity). Whole
+ * layers where the cuts allow, because
+ * a receiver's net input is a sweep over its senders' weight rows, and cutting the rows costs: on
+ * the benchmark's LARGE (one thread, every layer cut in two, the same work) net input took 19%
+ * longer (rows read in pieces of 1.25 kB instead of 2.5 kB). Every thread computes the same
+ * blocks from the same lists at the start of the phase, so none waits for another to do it. */
+static int64_t make_recv_blocks(const Net *N, const uint8_t *clamped, const int64_t *lay_cnt, int T, double *cost,
+                                Block *out)
+{
+    for (int64_t l = 0; l < N->n_layers; l++)
+        cost[l] = clamped[l] ? -1.0 : recv_cost(N, lay_cnt, l);
+    return cut_runs(N, cost, T, out);
 }
 
 /* D's last step for block q: its senders for the next cycle (act_sent saved first, so that a stop
@@ -975,7 +973,8 @@ static void cycles_job(void *arg, int t)
             PROF_ADD(p == 0 ? PROF_WAIT_B : PROF_WAIT_B + (p - 1) % 4)
         }
         if (p % 4 == 1)                            /* B: this cycle's blocks, from its senders */
-            J->n_recv[t] = make_recv_blocks(J->N, J->clamped, J->S.lay_cnt, J->T, J->send_blocks + t * J->n_send);
+            J->n_recv[t] = make_recv_blocks(J->N, J->clamped, J->S.lay_cnt, J->T, J->lay_cost + t * J->N->n_layers,
+                                            J->send_blocks + t * J->n_send);
         for (int64_t task = a; task < b; task++)
             if (owner_of(J, t, task) == t && take(J, task)) {
                 PROF_START
@@ -1004,10 +1003,22 @@ static void cycle_job_free(CycleJob *J, Block *blocks)
         free(J->S.cnt);
         free(J->S.lay_blk0);
         free(J->S.lay_cnt);
+        free(J->lay_cost);
         free(J->sent_before);
     }
     free(blocks);
     free(J);
+}
+
+/* the owner of the block of D that holds layer l's middle unit: C and E of layer l (its sums)
+ * read its units where most of them are */
+static int middle_owner(const CycleJob *J, int64_t l)
+{
+    const int64_t mid = J->N->lay_start[l] + J->N->lay_size[l] / 2;
+    for (int64_t q = J->S.lay_blk0[l]; q < J->S.lay_blk0[l + 1]; q++)
+        if (J->act_blocks[q].a <= mid && mid < J->act_blocks[q].b)
+            return J->act_blocks[q].owner;
+    return (int)(l % J->T);
 }
 
 /* Run n_cycles cycles on the threads of pool (NULL or a pool of 1: this thread alone); the
@@ -1025,7 +1036,7 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     for (int64_t l = 0; l < nl; l++)
         free_layers += !clamped[l];
     const int64_t max_recv = free_layers + T - 1;     /* each cut between runs adds at most one block */
-    Block *blocks = malloc(sizeof *blocks * (size_t)(T * max_recv + N->n_units + nl));
+    Block *blocks = malloc(sizeof *blocks * (size_t)(T * max_recv + nl + T));
     if (!J || !blocks) {
         cycle_job_free(J, blocks);
         return -1;
@@ -1038,7 +1049,12 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     J->n_send = max_recv;
     J->send_blocks = blocks;
     J->act_blocks = blocks + T * max_recv;
-    J->n_act = make_act_blocks(N, T, blocks + T * max_recv);
+    J->lay_cost = malloc(sizeof *J->lay_cost * (size_t)(T * nl + 1));
+    if (!J->lay_cost) {
+        cycle_job_free(J, blocks);
+        return -1;
+    }
+    J->n_act = make_act_blocks(N, clamped, T, J->lay_cost, blocks + T * max_recv);
     J->per_cycle = J->n_send + nl + J->n_act + nl;
     J->total = nl + n_cycles * J->per_cycle;
     J->T = T;
@@ -1061,9 +1077,9 @@ int64_t run_cycles_pool(Pool *pool, const Net *N, const uint8_t *clamped, int64_
     for (int64_t k = 0; k < J->per_cycle; k++) {
         const int64_t d = k - J->n_send - nl;
         J->owner[k] = k < J->n_send ? -1                   /* (owner_of: this cycle's blocks) */
-                    : k < J->n_send + nl ? (int)((k - J->n_send) % T)
+                    : k < J->n_send + nl ? middle_owner(J, k - J->n_send)
                     : d < J->n_act ? J->act_blocks[d].owner
-                    : (int)((d - J->n_act) % T);
+                    : middle_owner(J, d - J->n_act);
     }
     counter_init(&J->done);
     for (int t = 0; t < T; t++)
