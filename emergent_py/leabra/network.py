@@ -116,6 +116,7 @@ class Network(NetworkConsts, CycleSteps):
         self._quarter_runs = []
         self._numpy_plan_stale = False  # the C kernel ran quarter_init: _numpy_plan before a numpy step
         self._scale_key = None          # acts_p_avg_eff the projection scales were computed for
+        self._bias_scale = None         # each layer's bias scale (compute_netin_scale)
         # counters (leabra.md 1.1)
         self.cycle_n = 0          # emergent's network.cycle (0..99 within a trial)
         self.tot_cycle = 0
@@ -365,7 +366,7 @@ class Network(NetworkConsts, CycleSteps):
         c = lambda x: x[sl] if isinstance(x, np.ndarray) else x
         u["act_raw"][sl] = ext
         u["net"][sl] = ext
-        act = np.clip(ext, c(self.clamp_lo), c(self.clamp_hi))
+        act = np.minimum(np.maximum(ext, c(self.clamp_lo)), c(self.clamp_hi))     # (np.clip, 3x faster)
         for v in ("act", "act_eq", "act_nd"):
             u[v][sl] = act
         vm = np.where(act == 0, c(self.e_l), c(self.thr) + ext / c(self.act_gain))
@@ -393,7 +394,7 @@ class Network(NetworkConsts, CycleSteps):
         bias = np.repeat(self.lay["bias_scale"], self.sizes) * u["bias_wt"]
         soft = np.repeat(self.ext_flag & ~self.clamp_hard, self.sizes)
         self.net_ex[:] = self.init_net + bias + np.where(soft, u["ext"] * self.clamp_gain, self.dtype(0))
-        self.has_net_ex = bool(np.any(self.net_ex != 0))
+        self.has_net_ex = bool(self.net_ex.any())                # (NaN counts, -0.0 does not)
 
     def compute_netin_scale(self) -> None:
         """Projection scale factors and layer bias scale (leabra.md 3.2), every Quarter_Init.
@@ -416,9 +417,11 @@ class Network(NetworkConsts, CycleSteps):
                         for p in prjns:
                             p.scale_eff = f(p.scale_eff / sum_rel)
             self._scale_key = key
-        for l in self.lay_list:
-            n = sum(p.ncons for p in self.recv_prjns[l.name])
-            self.lay["bias_scale"][l.index] = self.bias_abs[l.index] / f(n) if n else self.bias_abs[l.index]
+        if self._bias_scale is None:    # spec constants: bias wt_scale.abs / the receiving connections
+            self._bias_scale = np.array(
+                [self.bias_abs[l.index] / f(n) if (n := sum(p.ncons for p in self.recv_prjns[l.name]))
+                 else self.bias_abs[l.index] for l in self.lay_list], dtype=f)
+        self.lay["bias_scale"][:] = self._bias_scale
 
     # ------------------------------------------------------------------ cycle
     def cycle(self) -> None:
