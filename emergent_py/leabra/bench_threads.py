@@ -1,7 +1,8 @@
 """Threads inside one network on the standard Leabra benchmark (``emergent-py bench --threads``).
 
 For every size and thread count T this times the benchmark network (:func:`bench.bench_model`,
-training trials with learning) in a fresh process on T threads, wall-clock ms per trial (and the
+training trials with learning, after untimed warm-up trials: :func:`warm_up_trials`) in a fresh
+process on T threads, wall-clock ms per trial (and the
 process's CPU ms per trial, all threads: waiting threads spin, so more than the work), and
 measures in the same run what the machine itself allows: T independent one-thread runs started
 side by side (shared caches, memory bandwidth, and on a shared machine the other users' load),
@@ -25,8 +26,20 @@ import time
 from ..errors import BackendError
 from .threads import MIN_SYNAPSES_ENV, affinity_cpus, auto_threads, cpu_list
 
-#: timed trials per run (after one warm-up trial)
-TRIALS = {"SMALL": 60, "MEDIUM": 40, "LARGE": 12, "HUGE": 6}
+#: timed trials per run (after the warm-up)
+TRIALS = {"SMALL": 60, "MEDIUM": 40, "LARGE": 24, "HUGE": 8}
+#: every run first trains about this long untimed, the same number of trials at every thread
+#: count (so every run times the same work): on the team's VM a thread on the second CPU ran
+#: its first ~100 ms slower (LARGE at 2 threads: trials 1-2 took 25% longer than trials 6-8 with
+#: about the same work; one thread showed 5%)
+WARM_UP_MS = 300
+
+
+def warm_up_trials(units: int) -> int:
+    """Untimed trials before a run of the benchmark with ``units`` per layer: WARM_UP_MS over a
+    trial's time as it scales with the synapses on the team's VM (about 1 ms + 7.5 ns each)."""
+    est_ms = 1.0 + 7.5e-6 * 7 * units * units
+    return max(1, min(300, round(WARM_UP_MS / est_ms)))
 
 
 def child(units: int, threads: int, n_trials: int) -> dict:
@@ -35,11 +48,15 @@ def child(units: int, threads: int, n_trials: int) -> dict:
     from .network import Network
     net = Network(bench_model(units), kernel="c", threads=threads)
     order = net.rng.permutation(net.model.patterns.n)
-    net.trial(int(order[0]))                                  # warm-up (first touch, the pool)
+    warm = warm_up_trials(units)
+    for k in range(warm):
+        if k:
+            net.compute_weights()
+        net.trial(int(order[k % len(order)]))
     t, cpu = time.perf_counter(), time.process_time()
     for i in range(n_trials):
         net.compute_weights()
-        net.trial(int(order[(i + 1) % len(order)]))
+        net.trial(int(order[(warm + i) % len(order)]))
     wall = (time.perf_counter() - t) / n_trials * 1e3
     cpu = (time.process_time() - cpu) / n_trials * 1e3
     return {"units": units, "threads": net.threads, "threads_requested": threads, "note": net.threads_note,

@@ -18,11 +18,12 @@ import os
 
 from ..errors import BackendError
 
-#: a thread pays for its barriers (4 per cycle, about a microsecond each) only with enough
-#: synapses to send into; below this many synapses per thread the network runs on fewer threads
-#: (measured with ``emergent-py bench --threads 1,2``: docs/core.md). $MIN_SYNAPSES_ENV overrides
-#: it (0: every thread asked for, however small the network)
-MIN_SYNAPSES_PER_THREAD = 150_000
+#: a thread pays for its waits (4 per cycle, about a microsecond each) only with enough
+#: synapses to send into; below this many synapses per thread the network runs on fewer threads.
+#: Measured with ``emergent-py bench --threads 1,2 --force-threads`` (docs/core.md): 2 threads
+#: gave 1.06x at 35,000 synapses per thread (MEDIUM), 1.13x at 50,000, 1.38x at 140,000.
+#: $MIN_SYNAPSES_ENV overrides it (0: every thread asked for, however small the network)
+MIN_SYNAPSES_PER_THREAD = 50_000
 MIN_SYNAPSES_ENV = "EMERGENT_PY_MIN_SYNAPSES_PER_THREAD"
 
 #: environment variables that say how the launcher placed this task (recorded in provenance)
