@@ -7,8 +7,9 @@ each thread count in a fresh process, and prints per trial: the wall ms, and per
 microseconds spent in each phase of the cycles' tasks (kernel.c: A first senders, B net input,
 C net stats + FFFB, D activation, E act stats), waiting for a phase to start, and a worker's
 delay in joining a call; then the learning calls (dWt, weight update) and the Python steps
-between the calls (everything else in the trial), timed around their calls. One thread is
-always measured first in the same invocation: its column is the baseline of the ratios.
+between the calls (everything else in the trial), timed around their calls, after the untimed
+warm-up trials of ``bench --threads``. One thread is always measured first in the same
+invocation: its column is the baseline of the ratios.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def child(units: int, threads: int, n_trials: int) -> dict:
     os.environ["CC"] = (os.environ.get("CC") or "cc") + " -DKERNEL_PROFILE"
     from emergent_py.leabra import kernel as K
     from emergent_py.leabra.bench import bench_model
+    from emergent_py.leabra.bench_threads import warm_up_trials
     from emergent_py.leabra.network import Network
     net = Network(bench_model(units), kernel="c", threads=threads)
     lib = K.load()
@@ -47,7 +49,11 @@ def child(units: int, threads: int, n_trials: int) -> dict:
             return r
         return call
     order = net.rng.permutation(net.model.patterns.n)
-    net.trial(int(order[0]))                                  # warm-up (first touch, the pool)
+    warm = warm_up_trials(units)                              # (untimed, as bench --threads)
+    for k in range(warm):
+        if k:
+            net.compute_weights()
+        net.trial(int(order[k % len(order)]))
     kern.compute_dwt, kern.apply_dwt, kern.run = (timed("dWt", kern.compute_dwt),
                                                   timed("weight update", kern.apply_dwt),
                                                   timed("cycles", kern.run))
@@ -55,7 +61,7 @@ def child(units: int, threads: int, n_trials: int) -> dict:
     t = time.perf_counter()
     for i in range(n_trials):
         net.compute_weights()
-        net.trial(int(order[(i + 1) % len(order)]))
+        net.trial(int(order[(warm + i) % len(order)]))
     wall = (time.perf_counter() - t) / n_trials * 1e3
     lib.kernel_profile(prof.ctypes.data, net.threads, 1)
     per = {k: v / n_trials * 1e3 for k, v in calls.items()}
