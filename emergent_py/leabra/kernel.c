@@ -374,10 +374,10 @@ typedef struct {
  * q's list of cnt[q] senders at send_idx/send_delta + blocks[q].a; layer l's blocks are
  * lay_blk0[l] .. lay_blk0[l+1], in unit order), then join_senders puts a layer's lists one after
  * another from the layer's first unit on (lay_cnt[l] senders at send_idx/send_delta +
- * lay_start[l]), which the receivers read. One list per sending layer, not one per block,
- * matters: send_rows adds four senders per pass over the receivers, and a layer's list cut in
- * blocks left more passes of one to three (measured at 2 threads on the benchmark's LARGE: net
- * input took 12% more time, summed over the threads, than on one). */
+ * lay_start[l]), which the receivers read. One list per sending layer, because send_rows adds
+ * four senders per pass over the receivers and a list per block would leave a pass of one to
+ * three senders per block: many, with many threads, each block a few senders (on LARGE at 2
+ * threads, with long lists, the difference was within the machine's noise). */
 struct SendLists {
     const Block *blocks;
     int64_t *cnt, *lay_blk0, *lay_cnt;
@@ -700,9 +700,9 @@ static int all_finite_range(const Net *N, int64_t i0, int64_t i1)
  * block of receivers (sending into the block, then integrating it), (C) for each layer, its net
  * input stats and FFFB (its pools' too), (D) for each block of units, activation, running
  * averages, the finite check and the block's senders for the next cycle, (E) for each layer, its
- * act stats (its pools' too), the stop decision and its blocks' senders joined into one list. Once every task of the earlier phases is
- * done (a counter of finished tasks), a thread does the tasks of the phase it owns, then any
- * others nobody has taken yet: a thread the machine has descheduled holds back only a task it
+ * act stats (its pools' too), the stop decision and its blocks' senders joined into one list.
+ * Once every task of the earlier phases is done (a counter of finished tasks), a thread does the
+ * tasks of the phase it owns, then any others nobody has taken yet: a thread the machine has descheduled holds back only a task it
  * had taken, not every phase (as a barrier would). A block's values depend on nothing but its
  * own units' earlier values and the finished earlier phases, so any thread doing any block gives
  * the bits of one thread. */
@@ -790,9 +790,7 @@ static int64_t make_act_blocks(const Net *N, const uint8_t *clamped, int T, doub
 /* The cost of one receiver of layer l in a cycle: the weights it adds (one per sender that sends
  * to it this cycle, from the senders' lists) plus RECV_COST for its integration and the
  * receiver's share of each pass over the senders. */
-#ifndef RECV_COST
 #define RECV_COST 4.0
-#endif
 static double recv_cost(const Net *N, const int64_t *lay_cnt, int64_t l)
 {
     double w = RECV_COST;
@@ -804,11 +802,11 @@ static double recv_cost(const Net *N, const int64_t *lay_cnt, int64_t l)
 
 /* The blocks of B for one cycle: the unclamped layers' receivers in runs of equal cost
  * (cut_runs; recv_cost from this cycle's sender lists: the cuts move with the activity). Whole
- * layers where the cuts allow, because
- * a receiver's net input is a sweep over its senders' weight rows, and cutting the rows costs: on
- * the benchmark's LARGE (one thread, every layer cut in two, the same work) net input took 19%
- * longer (rows read in pieces of 1.25 kB instead of 2.5 kB). Every thread computes the same
- * blocks from the same lists at the start of the phase, so none waits for another to do it. */
+ * layers where the cuts allow, because a receiver's net input is a sweep over its senders'
+ * weight rows, and cutting the rows costs: on the benchmark's LARGE (one thread, every layer cut
+ * in two, the same work) net input took 19% longer (rows read in pieces of 1.25 kB instead of
+ * 2.5 kB). Every thread computes the same blocks from the same lists (which nothing writes
+ * during B) at the start of the phase, so none waits for another to do it. */
 static int64_t make_recv_blocks(const Net *N, const uint8_t *clamped, const int64_t *lay_cnt, int T, double *cost,
                                 Block *out)
 {
