@@ -31,7 +31,7 @@ def child(units: int, threads: int, n_trials: int) -> dict:
     os.environ["CC"] = (os.environ.get("CC") or "cc") + " -DKERNEL_PROFILE"
     from emergent_py.leabra import kernel as K
     from emergent_py.leabra.bench import bench_model
-    from emergent_py.leabra.bench_threads import warm_up_trials
+    from emergent_py.leabra.bench_threads import warm_up
     from emergent_py.leabra.network import Network
     net = Network(bench_model(units), kernel="c", threads=threads)
     lib = K.load()
@@ -48,12 +48,7 @@ def child(units: int, threads: int, n_trials: int) -> dict:
             calls[name] += time.perf_counter() - t0
             return r
         return call
-    order = net.rng.permutation(net.model.patterns.n)
-    warm = warm_up_trials(units)                              # (untimed, as bench --threads)
-    for k in range(warm):
-        if k:
-            net.compute_weights()
-        net.trial(int(order[k % len(order)]))
+    row = warm_up(net, units)                                 # (untimed, as bench --threads)
     kern.compute_dwt, kern.apply_dwt, kern.run = (timed("dWt", kern.compute_dwt),
                                                   timed("weight update", kern.apply_dwt),
                                                   timed("cycles", kern.run))
@@ -61,7 +56,7 @@ def child(units: int, threads: int, n_trials: int) -> dict:
     t = time.perf_counter()
     for i in range(n_trials):
         net.compute_weights()
-        net.trial(int(order[(warm + i) % len(order)]))
+        net.trial(row(i))
     wall = (time.perf_counter() - t) / n_trials * 1e3
     lib.kernel_profile(prof.ctypes.data, net.threads, 1)
     per = {k: v / n_trials * 1e3 for k, v in calls.items()}

@@ -2,8 +2,8 @@
 
 For every size and thread count T this times the benchmark network (:func:`bench.bench_model`,
 training trials with learning, after untimed warm-up trials: :func:`warm_up_trials`) in a fresh
-process on T threads, wall-clock ms per trial (and the
-process's CPU ms per trial, all threads: waiting threads spin, so more than the work), and
+process on T threads, wall-clock ms per trial (and the process's CPU ms per trial, all threads:
+waiting threads spin, so more than the work), and
 measures in the same run what the machine itself allows: T independent one-thread runs started
 side by side (shared caches, memory bandwidth, and on a shared machine the other users' load),
 the bound being T x (one run's ms) / (the slowest of the T side-by-side runs' ms). Repeats
@@ -42,21 +42,28 @@ def warm_up_trials(units: int) -> int:
     return max(1, min(300, round(WARM_UP_MS / est_ms)))
 
 
-def child(units: int, threads: int, n_trials: int) -> dict:
-    """One timed run in this process: wall ms per trial on ``threads`` threads."""
-    from .bench import bench_model
-    from .network import Network
-    net = Network(bench_model(units), kernel="c", threads=threads)
+def warm_up(net, units: int):
+    """Train ``net`` (the benchmark with ``units`` per layer) for its untimed warm-up trials;
+    returns the next trial's pattern row as a function of the timed trial's index."""
     order = net.rng.permutation(net.model.patterns.n)
     warm = warm_up_trials(units)
     for k in range(warm):
         if k:
             net.compute_weights()
         net.trial(int(order[k % len(order)]))
+    return lambda i: int(order[(warm + i) % len(order)])
+
+
+def child(units: int, threads: int, n_trials: int) -> dict:
+    """One timed run in this process: wall ms per trial on ``threads`` threads."""
+    from .bench import bench_model
+    from .network import Network
+    net = Network(bench_model(units), kernel="c", threads=threads)
+    row = warm_up(net, units)
     t, cpu = time.perf_counter(), time.process_time()
     for i in range(n_trials):
         net.compute_weights()
-        net.trial(int(order[(warm + i) % len(order)]))
+        net.trial(row(i))
     wall = (time.perf_counter() - t) / n_trials * 1e3
     cpu = (time.process_time() - cpu) / n_trials * 1e3
     return {"units": units, "threads": net.threads, "threads_requested": threads, "note": net.threads_note,

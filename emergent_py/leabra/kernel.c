@@ -787,31 +787,24 @@ static int64_t make_act_blocks(const Net *N, const uint8_t *clamped, int T, doub
     return cut_runs(N, cost, T, out);
 }
 
-/* The cost of one receiver of layer l in a cycle: the weights it adds (one per sender that sends
- * to it this cycle, from the senders' lists) plus RECV_COST for its integration and the
- * receiver's share of each pass over the senders. */
-#define RECV_COST 4.0
-static double recv_cost(const Net *N, const int64_t *lay_cnt, int64_t l)
-{
-    double w = RECV_COST;
-    for (int64_t p = 0; p < N->n_prjns; p++)
-        if (N->p_recv[p] == l)
-            w += (double)lay_cnt[N->p_send[p]];
-    return w;
-}
-
 /* The blocks of B for one cycle: the unclamped layers' receivers in runs of equal cost
- * (cut_runs; recv_cost from this cycle's sender lists: the cuts move with the activity). Whole
+ * (cut_runs), a receiver costing the weights it adds this cycle (one per sender in the lists of
+ * its sending layers: the cuts move with the activity) plus RECV_COST for its integration and its
+ * share of each pass over the senders. Whole
  * layers where the cuts allow, because a receiver's net input is a sweep over its senders'
  * weight rows, and cutting the rows costs: on the benchmark's LARGE (one thread, every layer cut
  * in two, the same work) net input took 19% longer (rows read in pieces of 1.25 kB instead of
  * 2.5 kB). Every thread computes the same blocks from the same lists (which nothing writes
  * during B) at the start of the phase, so none waits for another to do it. */
+#define RECV_COST 4.0
 static int64_t make_recv_blocks(const Net *N, const uint8_t *clamped, const int64_t *lay_cnt, int T, double *cost,
                                 Block *out)
 {
     for (int64_t l = 0; l < N->n_layers; l++)
-        cost[l] = clamped[l] ? -1.0 : recv_cost(N, lay_cnt, l);
+        cost[l] = clamped[l] ? -1.0 : RECV_COST;
+    for (int64_t p = 0; p < N->n_prjns; p++)
+        if (cost[N->p_recv[p]] >= 0)
+            cost[N->p_recv[p]] += (double)lay_cnt[N->p_send[p]];
     return cut_runs(N, cost, T, out);
 }
 
